@@ -1,0 +1,162 @@
+//! Byte-for-byte compatibility with botocore's `CloudFrontSigner`.
+//! Expected values: tests/data/vectors.json, made by
+//! tools/signing-vectors/generate.py (no Python needed here).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use serde_json::Value;
+use vod_signing::{CustomPolicy, SignedCookies, canned_policy};
+
+use common::{at, key};
+
+fn cases() -> Vec<Value> {
+    let doc: Value = serde_json::from_str(include_str!("data/vectors.json")).unwrap();
+    assert_eq!(doc["key_pair_id"], common::KEY_PAIR_ID);
+    doc["cases"].as_array().unwrap().clone()
+}
+
+fn custom_policy(case: &Value) -> CustomPolicy {
+    let mut policy = CustomPolicy::new(
+        case["resource"].as_str().unwrap(),
+        at(case["expires"].as_i64().unwrap()),
+    );
+    if let Some(nb) = case["not_before"].as_i64() {
+        policy = policy.with_not_before(at(nb));
+    }
+    if let Some(ip) = case["ip_address"].as_str() {
+        policy = policy.with_source_ip(ip).unwrap();
+    }
+    policy
+}
+
+fn expected_cookies(case: &Value) -> SignedCookies {
+    serde_json::from_value(case["expected_cookies"].clone()).unwrap()
+}
+
+#[test]
+fn vectors_cover_required_cases() {
+    let names: Vec<String> = cases()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    for required in [
+        "canned_url_no_query",
+        "canned_url_with_query",
+        "custom_url_wildcard_not_before_ip",
+        "custom_cookies_prefix",
+        "canned_cookies_single_object",
+    ] {
+        assert!(names.iter().any(|n| n == required), "missing {required}");
+    }
+}
+
+#[test]
+fn canned_urls_match_botocore() {
+    let key = key();
+    let mut n = 0;
+    for case in cases().iter().filter(|c| c["kind"] == "canned_url") {
+        let url = case["url"].as_str().unwrap();
+        let expires = at(case["expires"].as_i64().unwrap());
+        assert_eq!(
+            canned_policy(url, expires),
+            case["policy"].as_str().unwrap()
+        );
+        let signed = key.signed_url_canned(url, expires).unwrap();
+        assert_eq!(
+            signed,
+            case["expected_url"].as_str().unwrap(),
+            "{}",
+            case["name"]
+        );
+        n += 1;
+    }
+    assert!(n >= 2);
+}
+
+#[test]
+fn custom_urls_match_botocore() {
+    let key = key();
+    let mut n = 0;
+    for case in cases().iter().filter(|c| c["kind"] == "custom_url") {
+        let policy = custom_policy(case);
+        assert_eq!(
+            policy.to_json(),
+            case["policy"].as_str().unwrap(),
+            "{}",
+            case["name"]
+        );
+        let signed = key
+            .signed_url_custom(case["url"].as_str().unwrap(), &policy)
+            .unwrap();
+        assert_eq!(
+            signed,
+            case["expected_url"].as_str().unwrap(),
+            "{}",
+            case["name"]
+        );
+        n += 1;
+    }
+    assert!(n >= 3);
+}
+
+#[test]
+fn custom_cookies_match_botocore() {
+    let key = key();
+    let mut n = 0;
+    for case in cases().iter().filter(|c| c["kind"] == "custom_cookies") {
+        let policy = custom_policy(case);
+        assert_eq!(policy.to_json(), case["policy"].as_str().unwrap());
+        let cookies = key.signed_cookies_custom(&policy).unwrap();
+        assert_eq!(cookies, expected_cookies(case), "{}", case["name"]);
+        // The JSON form is the same object the script wrote (minus number vs string).
+        assert_eq!(
+            serde_json::to_value(&cookies).unwrap(),
+            case["expected_cookies"]
+        );
+        n += 1;
+    }
+    assert!(n >= 2);
+}
+
+#[test]
+fn canned_cookies_match_botocore() {
+    let key = key();
+    let mut n = 0;
+    for case in cases().iter().filter(|c| c["kind"] == "canned_cookies") {
+        let resource = case["resource"].as_str().unwrap();
+        let expires = at(case["expires"].as_i64().unwrap());
+        let cookies = key.signed_cookies_canned(resource, expires).unwrap();
+        let expected = &case["expected_cookies"];
+        assert_eq!(
+            cookies.expires.map(|e| e.to_string()).as_deref(),
+            expected["CloudFront-Expires"].as_str()
+        );
+        assert_eq!(cookies.policy, None);
+        assert_eq!(
+            cookies.signature,
+            expected["CloudFront-Signature"].as_str().unwrap()
+        );
+        assert_eq!(
+            cookies.key_pair_id,
+            expected["CloudFront-Key-Pair-Id"].as_str().unwrap()
+        );
+        n += 1;
+    }
+    assert!(n >= 1);
+}
+
+#[test]
+fn pkcs8_and_pkcs1_keys_sign_identically() {
+    let pkcs1 = key();
+    let pkcs8 = vod_signing::SigningKey::from_pem(common::KEY_PAIR_ID, common::PKCS8_PEM).unwrap();
+    let url = "https://d111111abcdef8.cloudfront.net/a.m3u8";
+    assert_eq!(
+        pkcs1.signed_url_canned(url, at(1_893_456_000)).unwrap(),
+        pkcs8.signed_url_canned(url, at(1_893_456_000)).unwrap()
+    );
+    assert_eq!(
+        pkcs1.verifying_key(),
+        vod_signing::VerifyingKey::from_pem(common::PUBLIC_PEM).unwrap()
+    );
+}

@@ -1,0 +1,167 @@
+//! The facts both homes (AWS via CDK, and the local twin) must agree on: which Lambdas exist,
+//! their binary names, their `${...}` placeholders in the state machine, and the environment
+//! variables each one requires. `Config::from_env` in vod-aws reads exactly these names; the CDK
+//! app sets exactly these names (checked by a test against `docs/contracts/lambdas.json`, which
+//! [`contract_json`] generates).
+
+use serde::Serialize;
+
+/// One of the four per-stage Lambdas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LambdaFunction {
+    IngestProbe,
+    JobSubmit,
+    CompletionHandler,
+    Notifier,
+}
+
+impl LambdaFunction {
+    pub const ALL: [LambdaFunction; 4] = [
+        Self::IngestProbe,
+        Self::JobSubmit,
+        Self::CompletionHandler,
+        Self::Notifier,
+    ];
+
+    /// The `src/bin/` name in vod-functions and the cargo-lambda `binaryName`.
+    pub fn binary_name(self) -> &'static str {
+        match self {
+            Self::IngestProbe => "ingest-probe",
+            Self::JobSubmit => "job-submit",
+            Self::CompletionHandler => "completion-handler",
+            Self::Notifier => "notifier",
+        }
+    }
+
+    /// The `${...}` placeholder name in the ASL definition, when the state machine calls it.
+    /// The completion handler is invoked by an EventBridge rule, not by the state machine.
+    pub fn asl_placeholder(self) -> Option<&'static str> {
+        match self {
+            Self::IngestProbe => Some("IngestProbeFunctionArn"),
+            Self::JobSubmit => Some("JobSubmitFunctionArn"),
+            Self::CompletionHandler => None,
+            Self::Notifier => Some("NotifierFunctionArn"),
+        }
+    }
+
+    /// Environment variables this Lambda cannot start without.
+    pub fn required_env(self) -> Vec<&'static str> {
+        ENV_VARS
+            .iter()
+            .filter(|v| v.required_by.contains(&self))
+            .map(|v| v.name)
+            .collect()
+    }
+}
+
+/// A documented environment variable of the pipeline.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    pub name: &'static str,
+    pub doc: &'static str,
+    /// Lambdas that fail at start-up without it.
+    pub required_by: &'static [LambdaFunction],
+    /// Lambdas that read it when present.
+    pub optional_for: &'static [LambdaFunction],
+}
+
+use LambdaFunction::*;
+
+/// DynamoDB table holding one record per asset.
+pub const ASSET_TABLE: &str = "VOD_ASSET_TABLE";
+/// Bucket MediaConvert writes renditions into (and where the storyboard goes).
+pub const OUTPUT_BUCKET: &str = "VOD_OUTPUT_BUCKET";
+/// Key prefix under the output bucket; each asset lives under `<prefix><assetId>/`.
+pub const OUTPUT_PREFIX: &str = "VOD_OUTPUT_PREFIX";
+/// SNS topic that receives lifecycle events.
+pub const TOPIC_ARN: &str = "VOD_TOPIC_ARN";
+/// IAM role MediaConvert assumes to read sources and write outputs.
+pub const MEDIACONVERT_ROLE_ARN: &str = "VOD_MEDIACONVERT_ROLE_ARN";
+/// MediaConvert queue ARN; the account's default queue when unset.
+pub const MEDIACONVERT_QUEUE_ARN: &str = "VOD_MEDIACONVERT_QUEUE_ARN";
+/// `DISABLED` (default), `ENABLED` or `PREFERRED`: MediaConvert accelerated transcoding.
+pub const MEDIACONVERT_ACCELERATION: &str = "VOD_MEDIACONVERT_ACCELERATION";
+/// Base URL of the CDN serving the output bucket (CloudFront domain, or the local CDN).
+pub const CDN_BASE_URL: &str = "VOD_CDN_BASE_URL";
+/// Path of a JSON or TOML file overriding the default ladder policy.
+pub const LADDER_POLICY_FILE: &str = "VOD_LADDER_POLICY_FILE";
+
+pub const ENV_VARS: &[EnvVar] = &[
+    EnvVar {
+        name: ASSET_TABLE,
+        doc: "DynamoDB table holding one record per asset.",
+        required_by: &[IngestProbe, JobSubmit, CompletionHandler, Notifier],
+        optional_for: &[],
+    },
+    EnvVar {
+        name: OUTPUT_BUCKET,
+        doc: "Bucket MediaConvert writes renditions into; the storyboard is written beside them.",
+        required_by: &[JobSubmit, CompletionHandler],
+        optional_for: &[],
+    },
+    EnvVar {
+        name: OUTPUT_PREFIX,
+        doc: "Key prefix for outputs; each asset lives under <prefix><assetId>/. Default: assets/",
+        required_by: &[],
+        optional_for: &[JobSubmit, CompletionHandler],
+    },
+    EnvVar {
+        name: TOPIC_ARN,
+        doc: "SNS topic that receives the versioned lifecycle events.",
+        required_by: &[Notifier],
+        optional_for: &[],
+    },
+    EnvVar {
+        name: MEDIACONVERT_ROLE_ARN,
+        doc: "IAM role MediaConvert assumes to read sources and write outputs.",
+        required_by: &[JobSubmit],
+        optional_for: &[],
+    },
+    EnvVar {
+        name: MEDIACONVERT_QUEUE_ARN,
+        doc: "MediaConvert queue ARN; the account's Default queue when unset.",
+        required_by: &[],
+        optional_for: &[JobSubmit],
+    },
+    EnvVar {
+        name: MEDIACONVERT_ACCELERATION,
+        doc: "MediaConvert accelerated transcoding: DISABLED (default), ENABLED or PREFERRED.",
+        required_by: &[],
+        optional_for: &[JobSubmit],
+    },
+    EnvVar {
+        name: CDN_BASE_URL,
+        doc: "Base URL of the CDN serving the output bucket, e.g. https://d111.cloudfront.net",
+        required_by: &[CompletionHandler],
+        optional_for: &[],
+    },
+    EnvVar {
+        name: LADDER_POLICY_FILE,
+        doc: "Path of a JSON or TOML file that replaces the default ladder policy.",
+        required_by: &[],
+        optional_for: &[JobSubmit],
+    },
+];
+
+/// The contract as JSON, checked in at `docs/contracts/lambdas.json` for the CDK tests.
+pub fn contract_json() -> serde_json::Value {
+    let lambdas: Vec<_> = LambdaFunction::ALL
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "function": f,
+                "binaryName": f.binary_name(),
+                "aslPlaceholder": f.asl_placeholder(),
+                "requiredEnv": f.required_env(),
+                "optionalEnv": ENV_VARS.iter().filter(|v| v.optional_for.contains(f)).map(|v| v.name).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "lambdas": lambdas,
+        "envVars": ENV_VARS,
+        "errorNames": crate::error_names::ALL,
+    })
+}

@@ -1,0 +1,49 @@
+//! Error names shared with the state machine's `Retry`/`Catch` `ErrorEquals`.
+//!
+//! A Lambda handler's error type becomes the `errorType` of its failure (via
+//! `lambda_runtime::Diagnostic`), and that string is what the ASL matches. A test checks that
+//! every name used in `statemachine/vod-pipeline.asl.json` is listed here and vice versa.
+//! None begins with `States.` (reserved by Step Functions).
+
+/// The input cannot be processed as it is (not media, truncated, bad event). Not retried.
+pub const INVALID_INPUT: &str = "Vod.InvalidInput";
+/// A dependency failed in a way that may pass on retry (throttling, timeouts, 5xx).
+pub const TRANSIENT: &str = "Vod.Transient";
+/// The asset's record was not in the state the step needs (e.g. submit before probe).
+pub const CONFLICT: &str = "Vod.Conflict";
+/// A bug or misconfiguration: retrying will not help, a person must look.
+pub const INTERNAL: &str = "Vod.Internal";
+/// MediaConvert reported the job as ERROR (the cause carries its code and message).
+pub const MEDIACONVERT_JOB_FAILED: &str = "MediaConvert.JobFailed";
+/// MediaConvert reported the job as CANCELED.
+pub const MEDIACONVERT_JOB_CANCELED: &str = "MediaConvert.JobCanceled";
+
+/// Every name above, for contract tests.
+pub const ALL: [&str; 6] = [
+    INVALID_INPUT,
+    TRANSIENT,
+    CONFLICT,
+    INTERNAL,
+    MEDIACONVERT_JOB_FAILED,
+    MEDIACONVERT_JOB_CANCELED,
+];
+
+/// Errors raised by the Lambda service itself rather than by our code; the ASL retries them.
+/// Not ours to define, listed so the contract test can tell them from typos.
+pub const LAMBDA_SERVICE_ERRORS: [&str; 4] = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_name_is_reserved_by_step_functions() {
+        for name in super::ALL {
+            assert!(!name.starts_with("States."), "{name}");
+            assert!(name.contains('.'), "{name} should be namespaced");
+        }
+    }
+}

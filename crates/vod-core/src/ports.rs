@@ -1,0 +1,225 @@
+//! Ports: the small capability traits the handlers depend on.
+//!
+//! Each has a real adapter in `vod-aws` (aws-sdk-*) and a recording fake in `vod-testkit`.
+//! Handlers take only the traits they need; nothing here names an SDK type.
+
+use crate::asset_id::AssetId;
+use crate::event::PipelineEvent;
+use crate::job::JobSpec;
+use crate::probe::ProbeOutcome;
+use crate::record::AssetRecord;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::error::Error as StdError;
+use std::fmt;
+
+/// What kind of failure a port reports; the handlers map it to an error name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortErrorKind {
+    /// May pass on retry: throttling, timeouts, 5xx, connection reset.
+    Transient,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// A conditional write lost (someone else wrote first).
+    Conflict,
+    /// The request was refused as invalid (400-class that retrying cannot fix).
+    Invalid,
+    /// Anything else: permissions, misconfiguration, bugs.
+    Permanent,
+}
+
+/// A failure from a port, with the adapter's own error kept as the source.
+#[derive(Debug)]
+pub struct PortError {
+    pub kind: PortErrorKind,
+    pub message: String,
+    pub source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl PortError {
+    pub fn new(kind: PortErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self::new(PortErrorKind::Transient, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(PortErrorKind::NotFound, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(PortErrorKind::Conflict, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(PortErrorKind::Invalid, message)
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self::new(PortErrorKind::Permanent, message)
+    }
+}
+
+impl fmt::Display for PortError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for PortError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+pub type PortResult<T> = Result<T, PortError>;
+
+/// Result of the first write of an asset record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// This call created the record: go on.
+    Claimed,
+    /// A record with this id already existed (a duplicate event): stop.
+    Duplicate(Box<AssetRecord>),
+}
+
+/// Where asset records live (DynamoDB in production).
+#[async_trait]
+pub trait AssetStore: Send + Sync {
+    /// Creates the record only if no record with its id exists (conditional write).
+    async fn claim(&self, record: &AssetRecord) -> PortResult<Claim>;
+    async fn get(&self, id: &AssetId) -> PortResult<Option<AssetRecord>>;
+    /// Writes `record` if the stored revision equals `record.revision - 1` (optimistic
+    /// concurrency: callers bump the revision with [`AssetRecord::touch`]). A lost race is a
+    /// [`PortErrorKind::Conflict`]; callers re-read and re-apply.
+    async fn update(&self, record: &AssetRecord) -> PortResult<()>;
+}
+
+/// Identity and size of one stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub size: u64,
+    pub etag: Option<String>,
+    pub version_id: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// Ranged access to source objects (S3 in production). The probe reads only what it needs.
+#[async_trait]
+pub trait MediaReader: Send + Sync {
+    /// Metadata of `bucket/key`, or `None` when no such object exists.
+    async fn stat(&self, bucket: &str, key: &str) -> PortResult<Option<ObjectMeta>>;
+    /// Up to `len` bytes from `offset` (fewer only at the end of the object).
+    async fn read_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        offset: u64,
+        len: u64,
+    ) -> PortResult<Vec<u8>>;
+}
+
+/// One object opened for ranged reads: what a probe works on.
+#[derive(Clone, Copy)]
+pub struct ObjectRange<'a> {
+    pub reader: &'a dyn MediaReader,
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub size: u64,
+}
+
+impl fmt::Debug for ObjectRange<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectRange")
+            .field("bucket", &self.bucket)
+            .field("key", &self.key)
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
+impl ObjectRange<'_> {
+    /// Reads `len` bytes at `offset`, clamped to the object's end.
+    pub async fn read_at(&self, offset: u64, len: u64) -> PortResult<Vec<u8>> {
+        if offset >= self.size || len == 0 {
+            return Ok(Vec::new());
+        }
+        let len = len.min(self.size - offset);
+        self.reader
+            .read_range(self.bucket, self.key, offset, len)
+            .await
+    }
+}
+
+/// Decides whether a source is transcodable and what it holds.
+#[async_trait]
+pub trait MediaProbe: Send + Sync {
+    async fn probe(&self, object: ObjectRange<'_>) -> PortResult<ProbeOutcome>;
+}
+
+/// Identifier MediaConvert (or its twin) gave a submitted job.
+pub type JobId = String;
+
+/// Submits transcode jobs (MediaConvert in production).
+#[async_trait]
+pub trait Transcoder: Send + Sync {
+    async fn submit(&self, job: &JobSpec) -> PortResult<JobId>;
+}
+
+/// Publishes lifecycle events (SNS in production). Returns the message id.
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    async fn publish(&self, event: &PipelineEvent) -> PortResult<String>;
+}
+
+/// Answers a paused `waitForTaskToken` state (Step Functions in production).
+#[async_trait]
+pub trait TaskCallback: Send + Sync {
+    async fn succeed(&self, task_token: &str, output: &serde_json::Value) -> PortResult<()>;
+    async fn fail(&self, task_token: &str, error: &str, cause: &str) -> PortResult<()>;
+    async fn heartbeat(&self, task_token: &str) -> PortResult<()>;
+}
+
+/// Writes small derived files next to the outputs (the storyboard VTT).
+#[async_trait]
+pub trait OutputWriter: Send + Sync {
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> PortResult<()>;
+}
+
+/// The time, injectable so records and tests agree on it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

@@ -160,3 +160,57 @@ fn pkcs8_and_pkcs1_keys_sign_identically() {
         vod_signing::VerifyingKey::from_pem(common::PUBLIC_PEM).unwrap()
     );
 }
+
+#[test]
+fn botocore_signed_urls_and_cookies_pass_verification() {
+    let keys = common::keys();
+    // Inside every vector's validity window, from inside 203.0.113.0/24.
+    let now = at(1_892_000_000);
+    let client_ip = "203.0.113.10".parse().unwrap();
+    let split = |url: &str| -> (String, String) {
+        let rest = url.strip_prefix("https://").unwrap();
+        let slash = rest.find('/').unwrap();
+        (rest[..slash].to_owned(), rest[slash..].to_owned())
+    };
+    for case in cases() {
+        let name = case["name"].as_str().unwrap();
+        let (url, cookie_header) = match case["kind"].as_str().unwrap() {
+            "canned_url" | "custom_url" => {
+                (case["expected_url"].as_str().unwrap().to_owned(), None)
+            }
+            _ => {
+                // Cookie header straight from the botocore-made values.
+                let header = case["expected_cookies"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let url = case["resource"]
+                    .as_str()
+                    .unwrap()
+                    .replace('*', "hls/master.m3u8");
+                (url, Some(header))
+            }
+        };
+        let (host, path_and_query) = split(&url);
+        // Vectors with a single-IP restriction are checked from that IP.
+        let ip = match case["ip_address"].as_str() {
+            Some("198.51.100.7") => "198.51.100.7".parse().unwrap(),
+            _ => client_ip,
+        };
+        let decision = vod_signing::verify(
+            &vod_signing::VerifyRequest {
+                scheme: "https",
+                host: &host,
+                path_and_query: &path_and_query,
+                cookie_header: cookie_header.as_deref(),
+                client_ip: ip,
+                now,
+            },
+            &keys,
+        );
+        assert!(decision.is_allowed(), "{name}: {decision:?}");
+    }
+}

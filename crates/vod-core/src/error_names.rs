@@ -18,15 +18,24 @@ pub const MEDIACONVERT_JOB_FAILED: &str = "MediaConvert.JobFailed";
 /// MediaConvert reported the job as CANCELED.
 pub const MEDIACONVERT_JOB_CANCELED: &str = "MediaConvert.JobCanceled";
 
+/// The asset reached a final state but its lifecycle event could not be published.
+pub const NOTIFICATION_FAILED: &str = "Vod.NotificationFailed";
+
 /// Every name above, for contract tests.
-pub const ALL: [&str; 6] = [
+pub const ALL: [&str; 7] = [
     INVALID_INPUT,
     TRANSIENT,
     CONFLICT,
     INTERNAL,
     MEDIACONVERT_JOB_FAILED,
     MEDIACONVERT_JOB_CANCELED,
+    NOTIFICATION_FAILED,
 ];
+
+/// The only names of ours the state machine retries; every other one goes straight to its
+/// Catch. The ASL contract test checks that `Retry` lists exactly these (plus the Lambda
+/// service errors).
+pub const RETRIED: [&str; 1] = [TRANSIENT];
 
 /// Errors raised by the Lambda service itself rather than by our code; the ASL retries them.
 /// Not ours to define, listed so the contract test can tell them from typos.

@@ -1,0 +1,27 @@
+//! Integration tests of vod-core's contracts with the rest of the repository.
+
+mod contracts;
+mod schemas;
+
+use std::path::PathBuf;
+
+/// The repository root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Compares a checked-in generated file with what the code generates now. With
+/// `VOD_BLESS=1` it rewrites the file instead (then commit it).
+pub fn check_generated(relative: &str, generated: &serde_json::Value) {
+    let path = repo_root().join(relative);
+    let text = format!("{}\n", serde_json::to_string_pretty(generated).unwrap_or_default());
+    if std::env::var_os("VOD_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap_or_else(|e| panic!("writing {relative}: {e}"));
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == text,
+        "{relative} is out of date with the Rust code; run `VOD_BLESS=1 cargo test -p vod-core` and commit it"
+    );
+}

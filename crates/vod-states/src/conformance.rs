@@ -1,0 +1,1 @@
+//! Conformance harness (filled in next).

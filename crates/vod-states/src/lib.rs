@@ -1,0 +1,53 @@
+//! `vod-states` — an Amazon States Language (JSONPath) executor that behaves like AWS Step Functions.
+//!
+//! Parse a definition with [`StateMachine::from_json`], create an [`Engine`] with a
+//! [`TaskInvoker`] (how Task states reach the outside world) and a [`Clock`] (real or fake),
+//! then start executions, wait for them, read their history, and answer `.waitForTaskToken`
+//! callbacks with [`Engine::send_task_success`] and friends.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use serde_json::{json, Value};
+//! use vod_states::{Engine, ExecutionStatus, FakeClock, StateMachine, TaskContext, TaskError, TaskInvoker};
+//!
+//! struct Doubler;
+//! #[async_trait::async_trait]
+//! impl TaskInvoker for Doubler {
+//!     async fn invoke(&self, _resource: &str, params: Value, _ctx: TaskContext) -> Result<Value, TaskError> {
+//!         Ok(json!(params["n"].as_i64().unwrap_or(0) * 2))
+//!     }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let machine = StateMachine::from_json(r#"{
+//!   "StartAt": "Double",
+//!   "States": {
+//!     "Double": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+//!                "ResultPath": "$.doubled", "Next": "Done"},
+//!     "Done": {"Type": "Succeed"}
+//!   }
+//! }"#).unwrap();
+//! let engine = Engine::new(Arc::new(Doubler), Arc::new(FakeClock::instant(chrono::Utc::now())));
+//! let done = engine.run(Arc::new(machine), json!({"n": 21})).await.unwrap();
+//! assert_eq!(done.status, ExecutionStatus::Succeeded);
+//! assert_eq!(done.output, Some(json!({"n": 21, "doubled": 42})));
+//! # });
+//! ```
+
+pub mod choice;
+pub mod clock;
+pub mod conformance;
+pub mod definition;
+pub mod engine;
+pub mod error;
+pub mod history;
+pub mod intrinsics;
+pub mod invoker;
+pub mod path;
+
+pub use clock::{Clock, FakeClock, FakeMode, TokioClock};
+pub use definition::StateMachine;
+pub use engine::{Engine, EngineConfig, ExecutionDescription, ExecutionStatus};
+pub use error::{DefinitionError, EngineError, Failure, TaskError};
+pub use history::HistoryEvent;
+pub use invoker::{TaskContext, TaskInvoker};

@@ -85,6 +85,9 @@ pub const MEDIACONVERT_QUEUE_ARN: &str = "VOD_MEDIACONVERT_QUEUE_ARN";
 pub const MEDIACONVERT_ACCELERATION: &str = "VOD_MEDIACONVERT_ACCELERATION";
 /// Base URL of the CDN serving the output bucket (CloudFront domain, or the local CDN).
 pub const CDN_BASE_URL: &str = "VOD_CDN_BASE_URL";
+/// Name of this pipeline (the stack name), put in each job's `UserMetadata` so the
+/// MediaConvert event rule only forwards this pipeline's jobs.
+pub const PIPELINE_NAME: &str = "VOD_PIPELINE_NAME";
 /// Path of a JSON or TOML file overriding the default ladder policy.
 pub const LADDER_POLICY_FILE: &str = "VOD_LADDER_POLICY_FILE";
 
@@ -135,6 +138,12 @@ pub const ENV_VARS: &[EnvVar] = &[
         name: CDN_BASE_URL,
         doc: "Base URL of the CDN serving the output bucket, e.g. https://d111.cloudfront.net",
         required_by: &[CompletionHandler],
+        optional_for: &[],
+    },
+    EnvVar {
+        name: PIPELINE_NAME,
+        doc: "Pipeline (stack) name stamped into each job's UserMetadata as vodPipeline; the MediaConvert event rule matches it.",
+        required_by: &[JobSubmit],
         optional_for: &[],
     },
     EnvVar {

@@ -3,6 +3,8 @@
 //! on return values alone. Used by handler tests, probe tests and benchmarks; never swapped in
 //! with `cfg(test)`.
 
+pub mod moto;
 mod reader;
 
+pub use moto::MotoServer;
 pub use reader::{FileMediaReader, MemoryMediaReader, ReadLog};

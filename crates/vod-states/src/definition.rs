@@ -388,8 +388,7 @@ fn num_or_path(
 fn error_list(v: Option<&Value>, loc: &str) -> Result<Vec<String>, DefinitionError> {
     let arr = v
         .and_then(Value::as_array)
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| DefinitionError::schema(loc, "ErrorEquals must be a non-empty array of strings"))?;
+        .ok_or_else(|| DefinitionError::schema(loc, "ErrorEquals must be an array of strings"))?;
     let list = arr
         .iter()
         .map(|e| e.as_str().map(str::to_string))

@@ -406,6 +406,10 @@ fn missing_property_message(p: &str, value: &Value) -> String {
 }
 
 fn error_matches(list: &[String], f: &Failure) -> bool {
+    if list.is_empty() {
+        // AWS treats an empty ErrorEquals as matching every (non-runtime) error.
+        return !f.is_runtime();
+    }
     list.iter().any(|e| {
         e == &f.error
             || (e == names::ALL && !f.is_runtime())
@@ -448,7 +452,7 @@ impl Run {
         id
     }
 
-    fn context(&self, state: &str, entered: DateTime<Utc>, retry: u64, token: Option<&str>, item: Option<&Value>) -> Value {
+    fn context(&self, state: &str, entered: DateTime<Utc>, retry: Option<u64>, token: Option<&str>, item: Option<&Value>) -> Value {
         let mut ctx = json!({
             "Execution": {
                 "Id": self.rec.arn,
@@ -458,10 +462,15 @@ impl Run {
                 "StartTime": iso(self.rec.start),
                 "RedriveCount": 0,
             },
-            "State": {"EnteredTime": iso(entered), "Name": state, "RetryCount": retry},
+            "State": {"EnteredTime": iso(entered), "Name": state},
             "StateMachine": {"Id": self.rec.state_machine_arn, "Name": self.machine.name},
         });
         if let Value::Object(m) = &mut ctx {
+            if let Some(retry) = retry {
+                if let Some(Value::Object(state)) = m.get_mut("State") {
+                    state.insert("RetryCount".into(), json!(retry));
+                }
+            }
             if let Some(t) = token {
                 m.insert("Task".into(), json!({"Token": t}));
             }
@@ -644,11 +653,9 @@ fn display_plain(v: &Value) -> String {
 
 fn error_output(f: &Failure) -> Value {
     let mut m = Map::new();
-    m.insert("Error".into(), json!(f.error));
+    let error = if f.error.is_empty() { Value::Null } else { json!(f.error) };
+    m.insert("Error".into(), error);
     m.insert("Cause".into(), f.cause.clone().map_or(Value::Null, Value::String));
-    if f.cause.is_none() {
-        m.remove("Cause");
-    }
     Value::Object(m)
 }
 
@@ -688,7 +695,7 @@ impl Run {
         entered_time: DateTime<Utc>,
     ) -> Result<Step, Failure> {
         let _ = entered;
-        let ctx = self.context(&st.name, entered_time, 0, None, frame.map_item.as_ref());
+        let ctx = self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
         let vars = frame.vars.clone();
         let eff = if matches!(st.kind, StateKind::Fail { .. }) {
             raw.clone()
@@ -891,7 +898,7 @@ impl Run {
             };
             let f = match attempt {
                 Ok(result) => {
-                    let ctx = self.context(&st.name, entered_time, retry_count, None, frame.map_item.as_ref());
+                    let ctx = self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
                     return self.complete(st, &raw, result, &ctx, frame, None);
                 }
                 Err(f) => f,
@@ -912,7 +919,7 @@ impl Run {
                 }
             }
             if let Some(c) = st.catch.iter().find(|c| error_matches(&c.error_equals, &f)) {
-                let ctx = self.context(&st.name, entered_time, retry_count, None, frame.map_item.as_ref());
+                let ctx = self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
                 let err_out = error_output(&f);
                 let vars = frame.vars.clone();
                 let assigned = match &c.assign {
@@ -955,7 +962,7 @@ impl Run {
         };
         let pattern = invoker::pattern(resource);
         let token = (pattern == Pattern::WaitForTaskToken).then(|| self.new_token());
-        let ctx = self.context(&st.name, entered_time, retry_count, token.as_deref(), frame.map_item.as_ref());
+        let ctx = self.context(&st.name, entered_time, Some(retry_count), token.as_deref(), frame.map_item.as_ref());
         let vars = frame.vars.clone();
         let env = Env { input: eff, context: &ctx, vars: &vars };
         let params = match &st.parameters {
@@ -1046,7 +1053,7 @@ impl Run {
             this.event(frame, &ev("TimedOut"), Some(base(json!({"error": names::TIMEOUT, "cause": ""}))));
             Failure {
                 error: names::TIMEOUT.into(),
-                cause: None,
+                cause: Some(String::new()),
                 heartbeat: heartbeat_hit,
             }
         };
@@ -1144,7 +1151,7 @@ impl Run {
         frame: &mut Frame,
         entered_time: DateTime<Utc>,
     ) -> Result<Value, Failure> {
-        let ctx = self.context(&st.name, entered_time, 0, None, frame.map_item.as_ref());
+        let ctx = self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
         let vars = frame.vars.clone();
         let input = match &st.parameters {
             Some(p) => path::eval_template(p, &Env { input: eff, context: &ctx, vars: &vars })?,
@@ -1188,10 +1195,31 @@ impl Run {
         frame: &mut Frame,
         entered_time: DateTime<Utc>,
     ) -> Result<Value, Failure> {
-        let ctx = self.context(&st.name, entered_time, 0, None, frame.map_item.as_ref());
+        let ctx = self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
         let vars = frame.vars.clone();
         let env = Env { input: eff, context: &ctx, vars: &vars };
-        if spec.item_reader.is_some() {
+        if let Some(reader) = &spec.item_reader {
+            let cfg = reader.get("ReaderConfig");
+            let max_items = match (cfg.and_then(|c| c.get("MaxItems")), cfg.and_then(|c| c.get("MaxItemsPath")).and_then(Value::as_str)) {
+                (Some(v), _) => Some(v.clone()),
+                (None, Some(p)) => Some(path::eval_path(p, &env).map_err(|e| path::path_failure(p, "MaxItemsPath", &env, &e))?),
+                (None, None) => None,
+            };
+            if let Some(v) = max_items {
+                let p = cfg.and_then(|c| c.get("MaxItemsPath")).and_then(Value::as_str).unwrap_or("MaxItems");
+                match v.as_i64() {
+                    Some(n) if n < 0 => {
+                        return Err(Failure::new(names::ITEM_READER_FAILED, "field MaxItems must be positive"));
+                    }
+                    Some(_) => {}
+                    None => {
+                        return Err(Failure::runtime(format!(
+                            "The MaxItemsPath field refers to value \"{}\" which is not a valid integer: {p}",
+                            display_plain(&v)
+                        )));
+                    }
+                }
+            }
             return Err(Failure::runtime("ItemReader (distributed Map) is not supported by this executor"));
         }
         let items = path::eval_path(&spec.items_path, &env).map_err(|e| path::path_failure(&spec.items_path, "ItemsPath", &env, &e))?;
@@ -1264,7 +1292,7 @@ impl Run {
             let item_ctx_value = json!({"Index": i, "Value": item});
             let input = match &spec.item_selector {
                 Some(sel) => {
-                    let ictx = self.context(&st.name, entered_time, 0, None, Some(&item_ctx_value));
+                    let ictx = self.context(&st.name, entered_time, None, None, Some(&item_ctx_value));
                     path::eval_template(sel, &Env { input: eff, context: &ictx, vars: &vars })?
                 }
                 None => item.clone(),

@@ -280,6 +280,17 @@ fn want_array<'v>(name: &str, v: &'v Value) -> Result<&'v Vec<Value>, Failure> {
     })
 }
 
+/// Integer argument where fractional numbers are truncated (Java `intValue`).
+fn want_int_lenient(name: &str, v: &Value) -> Result<i64, Failure> {
+    match v.as_f64() {
+        Some(f) if v.as_i64().is_none() && f.is_finite() && f.abs() < 9.0e15 => {
+            #[allow(clippy::cast_possible_truncation)]
+            Ok(f.trunc() as i64)
+        }
+        _ => want_int(name, v),
+    }
+}
+
 fn want_int(name: &str, v: &Value) -> Result<i64, Failure> {
     match v {
         Value::Number(n) => {
@@ -316,9 +327,15 @@ fn java_round(name: &str, v: &Value) -> Result<i64, Failure> {
     Ok((f + 0.5).floor() as i64)
 }
 
+/// Renders a value the way Java's `toString` does for maps and lists (`{a=1, b=[x]}`).
 fn format_arg(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter().map(|(k, v)| format!("{k}={}", format_arg(v))).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Array(a) => format!("[{}]", a.iter().map(format_arg).collect::<Vec<_>>().join(", ")),
         other => other.to_string(),
     }
 }
@@ -391,12 +408,6 @@ fn eval_call(call: &Call, env: &Env<'_>) -> Result<Value, Failure> {
                             "Invalid arguments in States.Format: the number of arguments does not match the number of placeholders",
                         ));
                     };
-                    if v.is_object() || v.is_array() {
-                        return Err(Failure::intrinsic(format!(
-                            "Invalid arguments in States.Format: expected a string, number, boolean or null but got {} {v}",
-                            type_name(v)
-                        )));
-                    }
                     out.push_str(&format_arg(v));
                     i += 2;
                 } else {
@@ -414,6 +425,9 @@ fn eval_call(call: &Call, env: &Env<'_>) -> Result<Value, Failure> {
         "States.StringToJson" => {
             arity(name, &args, 1, 1)?;
             let s = unescape_literal(want_str(name, &args[0])?);
+            if s.trim().is_empty() {
+                return Ok(Value::Null);
+            }
             serde_json::from_str(s.trim()).map_err(|e| {
                 Failure::intrinsic(format!(
                     "Invalid arguments in States.StringToJson: cannot parse '{s}' as JSON: {e}"
@@ -579,8 +593,8 @@ fn eval_call(call: &Call, env: &Env<'_>) -> Result<Value, Failure> {
         }
         "States.MathRandom" => {
             arity(name, &args, 2, 3)?;
-            let start = want_int(name, &args[0])?;
-            let end = want_int(name, &args[1])?;
+            let start = want_int_lenient(name, &args[0])?;
+            let end = want_int_lenient(name, &args[1])?;
             if end <= start {
                 return Err(Failure::intrinsic(format!(
                     "Invalid arguments in States.MathRandom: end ({end}) must be greater than start ({start})"

@@ -59,6 +59,34 @@ pub fn normalize(path: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        if c == '[' && chars.get(i + 1) == Some(&'\'') {
+            // Jayway-style quoted name: only \' and \\ are escapes; re-quote for RFC 9535.
+            let mut name = String::new();
+            let mut j = i + 2;
+            let mut closed = false;
+            while j < chars.len() {
+                match chars[j] {
+                    '\\' if matches!(chars.get(j + 1), Some('\'') | Some('\\')) => {
+                        name.push(chars[j + 1]);
+                        j += 2;
+                    }
+                    '\'' if chars.get(j + 1) == Some(&']') => {
+                        closed = true;
+                        j += 2;
+                        break;
+                    }
+                    ch => {
+                        name.push(ch);
+                        j += 1;
+                    }
+                }
+            }
+            if closed {
+                out.push_str(&quote_name(&name));
+                i = j;
+                continue;
+            }
+        }
         if c == '[' {
             // copy a bracket segment verbatim, honouring quotes
             let mut depth = 0;

@@ -1,0 +1,63 @@
+//! `asl-conformance DIR` / `asl-conformance --choice-operators FILE`: replays recorded executions.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use vod_states::conformance::{CaseResult, run_cases, run_choice_operators};
+
+fn report(results: &[CaseResult]) -> usize {
+    let mut failed = 0;
+    for r in results {
+        if let Some(reason) = &r.failure {
+            failed += 1;
+            println!("FAIL {}  # {}", r.name, reason.replace('\n', " "));
+        }
+    }
+    println!("{} passed, {} failed", results.len() - failed, failed);
+    failed
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let [flag, dir] = args.as_slice()
+        && flag == "--show"
+    {
+        println!("{}", rt.block_on(vod_states::conformance::show_case(&PathBuf::from(dir))));
+        return ExitCode::SUCCESS;
+    }
+    let (choice, target) = match args.as_slice() {
+        [flag, file] if flag == "--choice-operators" => (true, PathBuf::from(file)),
+        [dir] if !dir.starts_with('-') => (false, PathBuf::from(dir)),
+        _ => {
+            eprintln!("usage: asl-conformance DIR | asl-conformance --choice-operators FILE");
+            return ExitCode::from(2);
+        }
+    };
+    let results = rt.block_on(async {
+        if choice {
+            run_choice_operators(&target).await
+        } else {
+            run_cases(&target).await
+        }
+    });
+    match results {
+        Ok(results) => {
+            if report(&results) == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -388,6 +388,18 @@ pub async fn run_case(dir: &Path) -> CaseResult {
     CaseResult { name, failure }
 }
 
+/// Parses a known-failures list (`name  # reason` per line; `#` comment lines and blanks ignored).
+pub fn parse_known_failures(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| match l.split_once('#') {
+            Some((name, reason)) => (name.trim().to_string(), reason.trim().to_string()),
+            None => (l.to_string(), String::new()),
+        })
+        .collect()
+}
+
 /// Lists case directories (sorted) under `dir`.
 pub fn case_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -432,7 +444,7 @@ fn replace_key(v: &Value, key: &str, with: &str) -> Value {
     }
 }
 
-/// Runs the rows of `choice_operators.json`. Row names are `index:operator:input`.
+/// Runs the rows of `choice_operators.json`. Row names are `choice_operators[index]:Operator`.
 pub async fn run_choice_operators(file: &Path) -> Result<Vec<CaseResult>, String> {
     let doc = read_json(file)?;
     let template = doc.get("template").cloned().ok_or("missing template")?;
@@ -441,14 +453,14 @@ pub async fn run_choice_operators(file: &Path) -> Result<Vec<CaseResult>, String
     for (i, row) in rows.iter().enumerate() {
         let op = row.get("operator").and_then(Value::as_str).unwrap_or("");
         let input = row.get("input").cloned().unwrap_or(Value::Null);
-        let name = format!("{i}:{op}:{}", input);
+        let name = format!("choice_operators[{i}]:{op}");
         let mut def = replace_key(&template, "%ComparisonOperatorType%", op);
         if row.get("value_mode").and_then(Value::as_str) == Some("literal") {
             def = replace_value(&def, "$.Value", input.get("Value").unwrap_or(&Value::Null));
         }
         let expected = json!({"status": "SUCCEEDED", "output": row.get("expected_output").cloned().unwrap_or(Value::Null)});
-        let failure = match run_definition(&def.to_string(), input, Vec::new()).await {
-            Ok(got) => compare(&expected, &got),
+        let failure = match run_definition(&def.to_string(), input.clone(), Vec::new()).await {
+            Ok(got) => compare(&expected, &got).map(|r| format!("input {input}: {r}")),
             Err(e) => Some(e),
         };
         out.push(CaseResult { name, failure });

@@ -1,0 +1,319 @@
+/**
+ * The processing path: four Rust Lambdas (one binary each from `vod-functions`), the
+ * MediaConvert service role, the state machine from `statemachine/vod-pipeline.asl.json` and
+ * the two EventBridge rules that start it and answer its task tokens.
+ *
+ * Each function's environment is exactly what `docs/contracts/lambdas.json` lists for it, and
+ * each role holds only the actions that function's adapters call.
+ */
+import { readFileSync } from 'node:fs';
+import { ArnFormat, Duration, Stack, Tags } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { RustFunction } from 'cargo-lambda-cdk';
+import { Construct } from 'constructs';
+import { VodConfig } from '../config';
+import {
+  ASL_FILE, CARGO_MANIFEST, FUNCTION_NAMES, FunctionName, LambdasContract, MEDIACONVERT_PATTERN_FILE,
+  S3_PATTERN_FILE, lambdaContract, loadEventPattern, placeholdersIn,
+} from '../contracts';
+import { ASSET_TABLE_INDEXES, OUTPUT_PREFIX, Storage } from './storage';
+
+/** Tag on each function naming its `binaryName`, so tests and operators can find it. */
+export const FUNCTION_TAG = 'vod:function';
+
+interface Sizing { readonly memorySize: number; readonly timeout: Duration; readonly description: string }
+
+/** Sized per stage: the probe does ranged reads and parsing, the rest are small API calls. */
+const SIZING: Record<FunctionName, Sizing> = {
+  'ingest-probe': {
+    memorySize: 512, timeout: Duration.seconds(60),
+    description: 'Claims an uploaded object as an asset and probes it with ranged reads',
+  },
+  'job-submit': {
+    memorySize: 256, timeout: Duration.seconds(30),
+    description: 'Creates the MediaConvert job for a probed asset and stores the task token',
+  },
+  'completion-handler': {
+    memorySize: 256, timeout: Duration.seconds(30),
+    description: 'Turns MediaConvert job events into record updates and task-token answers',
+  },
+  'notifier': {
+    memorySize: 128, timeout: Duration.seconds(15),
+    description: 'Publishes versioned asset lifecycle events to SNS',
+  },
+};
+
+export interface PipelineProps {
+  readonly contract: LambdasContract;
+  readonly config: VodConfig;
+  readonly storage: Storage;
+  readonly topic: sns.ITopic;
+  readonly topicKey: kms.IKey;
+  /** `https://<distribution domain>`: playback URLs on the asset record start with it. */
+  readonly cdnBaseUrl: string;
+  /** `vodPipeline` UserMetadata value on this stack's MediaConvert jobs. */
+  readonly pipelineName: string;
+}
+
+export class Pipeline extends Construct {
+  readonly functions: Record<FunctionName, lambda.Function>;
+  readonly mediaConvertRole: iam.Role;
+  readonly stateMachine: sfn.StateMachine;
+  readonly stateMachineLogGroup: logs.LogGroup;
+  readonly objectCreatedRule: events.Rule;
+  readonly jobStateChangeRule: events.Rule;
+  /** Events EventBridge (or async Lambda) could not deliver after retries. */
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    const { storage, config } = props;
+    const stack = Stack.of(this);
+
+    this.mediaConvertRole = new iam.Role(this, 'MediaConvertRole', {
+      description: 'Assumed by MediaConvert to read sources and write renditions',
+      assumedBy: new iam.ServicePrincipal('mediaconvert.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    });
+    this.mediaConvertRole.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadSources',
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: [storage.sourceBucket.arnForObjects('*')],
+    }));
+    this.mediaConvertRole.addToPolicy(new iam.PolicyStatement({
+      sid: 'WriteRenditions',
+      actions: ['s3:PutObject'],
+      resources: [storage.outputObjectsArn()],
+    }));
+
+    this.deadLetterQueue = new sqs.Queue(this, 'EventsDlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    // Values for every env var infra knows; each function receives only the names the
+    // contract lists for it (required or optional), so nothing undocumented leaks in.
+    const envValues: Record<string, string | undefined> = {
+      VOD_ASSET_TABLE: storage.table.tableName,
+      VOD_OUTPUT_BUCKET: storage.outputBucket.bucketName,
+      VOD_OUTPUT_PREFIX: OUTPUT_PREFIX,
+      VOD_TOPIC_ARN: props.topic.topicArn,
+      VOD_MEDIACONVERT_ROLE_ARN: this.mediaConvertRole.roleArn,
+      VOD_MEDIACONVERT_QUEUE_ARN: config.mediaConvertQueueArn,
+      VOD_MEDIACONVERT_ACCELERATION: config.mediaConvertAcceleration,
+      VOD_CDN_BASE_URL: props.cdnBaseUrl,
+    };
+
+    const make = (name: FunctionName): lambda.Function => {
+      const entry = lambdaContract(props.contract, name);
+      const environment: Record<string, string> = {};
+      for (const envName of entry.requiredEnv) {
+        const value = envValues[envName];
+        if (value === undefined) {
+          throw new Error(`${name} requires ${envName} (docs/contracts/lambdas.json) but infra has no value for it`);
+        }
+        environment[envName] = value;
+      }
+      for (const envName of entry.optionalEnv) {
+        const value = envValues[envName];
+        if (value !== undefined) environment[envName] = value;
+      }
+      const constructId = name.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+      const sizing = SIZING[name];
+      const logGroup = new logs.LogGroup(this, `${constructId}Logs`, {
+        retention: logs.RetentionDays.ONE_MONTH,
+      });
+      // Own role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
+      const role = new iam.Role(this, `${constructId}Role`, {
+        description: `Execution role of the ${name} Lambda`,
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
+      role.addToPolicy(new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }));
+      const fn = new RustFunction(this, constructId, {
+        manifestPath: CARGO_MANIFEST,
+        binaryName: entry.binaryName,
+        runtime: 'provided.al2023',
+        architecture: lambda.Architecture.ARM_64,
+        description: sizing.description,
+        memorySize: sizing.memorySize,
+        timeout: sizing.timeout,
+        environment,
+        role,
+        tracing: lambda.Tracing.ACTIVE,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+        systemLogLevelV2: lambda.SystemLogLevel.WARN,
+        logGroup,
+        // Only the completion handler is invoked asynchronously (by EventBridge): keep the
+        // job events it failed on after Lambda's own retries.
+        ...(name === 'completion-handler'
+          ? { deadLetterQueue: this.deadLetterQueue, retryAttempts: 2 }
+          : {}),
+      });
+      Tags.of(fn).add(FUNCTION_TAG, entry.binaryName);
+      return fn;
+    };
+    this.functions = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, make(name)])) as
+      Record<FunctionName, lambda.Function>;
+    const fns = this.functions;
+
+    // Every handler reads and conditionally writes its asset's record; the indexes serve
+    // look-ups by status and by source key. Named indexes instead of `index/*`.
+    const table = storage.table;
+    const recordStatement = new iam.PolicyStatement({
+      sid: 'AssetRecords',
+      actions: [
+        'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem',
+        'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem',
+      ],
+      resources: [table.tableArn, ...ASSET_TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index}`)],
+    });
+    for (const fn of Object.values(fns)) fn.addToRolePolicy(recordStatement);
+
+    fns['ingest-probe'].addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadUploads',
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: [storage.sourceBucket.arnForObjects('*')],
+    }));
+
+    const queueArn = config.mediaConvertQueueArn ?? stack.formatArn({
+      service: 'mediaconvert', resource: 'queues', resourceName: 'Default',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    fns['job-submit'].addToRolePolicy(new iam.PolicyStatement({
+      sid: 'CreateJobsOnQueue',
+      actions: ['mediaconvert:CreateJob'],
+      resources: [queueArn],
+    }));
+    fns['job-submit'].addToRolePolicy(new iam.PolicyStatement({
+      // DescribeEndpoints has no resource-level permissions; SDKs may call it to find the
+      // account endpoint (older accounts).
+      sid: 'DiscoverEndpoint',
+      actions: ['mediaconvert:DescribeEndpoints'],
+      resources: ['*'],
+    }));
+    fns['job-submit'].addToRolePolicy(new iam.PolicyStatement({
+      sid: 'PassRoleToMediaConvert',
+      actions: ['iam:PassRole'],
+      resources: [this.mediaConvertRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
+    }));
+
+    fns['completion-handler'].addToRolePolicy(new iam.PolicyStatement({
+      sid: 'WriteStoryboard',
+      actions: ['s3:PutObject'],
+      resources: [storage.outputObjectsArn()],
+    }));
+
+    fns.notifier.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'PublishEvents',
+      actions: ['sns:Publish'],
+      resources: [props.topic.topicArn],
+    }));
+    // Publishing to an SSE topic encrypts with its key on the publisher's behalf.
+    fns.notifier.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'EncryptEvents',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [props.topicKey.keyArn],
+    }));
+
+    // --- state machine -------------------------------------------------------------------
+    const asl = readFileSync(ASL_FILE, 'utf8');
+    const definitionSubstitutions: Record<string, string> = {};
+    for (const entry of props.contract.lambdas) {
+      if (entry.aslPlaceholder) {
+        definitionSubstitutions[entry.aslPlaceholder] = fns[entry.binaryName as FunctionName].functionArn;
+      }
+    }
+    const unfilled = placeholdersIn(asl).filter((p) => !(p in definitionSubstitutions));
+    if (unfilled.length > 0) {
+      throw new Error(`${ASL_FILE}: no substitution for placeholders ${unfilled.join(', ')}`);
+    }
+
+    this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      // The vendedlogs prefix keeps the CloudWatch Logs resource policy small.
+      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-pipeline`,
+      retention: logs.RetentionDays.THREE_MONTHS,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromString(asl),
+      definitionSubstitutions,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      tracingEnabled: true,
+      logs: {
+        destination: this.stateMachineLogGroup,
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: config.sfnIncludeExecutionData,
+      },
+    });
+    // The definition is a string, so CDK cannot infer which functions it calls.
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'InvokePipelineFunctions',
+      actions: ['lambda:InvokeFunction'],
+      resources: props.contract.lambdas
+        .filter((entry) => entry.aslPlaceholder)
+        .map((entry) => fns[entry.binaryName as FunctionName].functionArn),
+    }));
+
+    fns['completion-handler'].addToRolePolicy(new iam.PolicyStatement({
+      sid: 'AnswerTaskTokens',
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+      resources: [this.stateMachine.stateMachineArn],
+    }));
+
+    // --- event rules ---------------------------------------------------------------------
+    this.objectCreatedRule = new events.Rule(this, 'ObjectCreatedRule', {
+      description: 'Starts one pipeline execution per object created in the source bucket',
+      eventPattern: toEventPattern(loadEventPattern(S3_PATTERN_FILE, {
+        SourceBucketName: storage.sourceBucket.bucketName,
+      })),
+      targets: [new targets.SfnStateMachine(this.stateMachine, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 10,
+        maxEventAge: Duration.hours(24),
+      })],
+    });
+
+    this.jobStateChangeRule = new events.Rule(this, 'JobStateChangeRule', {
+      description: "Sends this pipeline's MediaConvert job events to the completion handler",
+      eventPattern: toEventPattern(loadEventPattern(MEDIACONVERT_PATTERN_FILE, {
+        PipelineName: props.pipelineName,
+      })),
+      targets: [new targets.LambdaFunction(fns['completion-handler'], {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 10,
+        maxEventAge: Duration.hours(6),
+      })],
+    });
+  }
+}
+
+/** Maps a pattern file's wire names onto CDK's `EventPattern` (which renders them back). */
+export function toEventPattern(pattern: Record<string, unknown>): events.EventPattern {
+  const fields: Record<string, keyof events.EventPattern> = {
+    'version': 'version', 'id': 'id', 'detail-type': 'detailType', 'source': 'source',
+    'account': 'account', 'time': 'time', 'region': 'region', 'resources': 'resources',
+    'detail': 'detail',
+  };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(pattern)) {
+    const field = fields[key];
+    if (!field) throw new Error(`event pattern field '${key}' is not an EventBridge envelope field`);
+    out[field] = value;
+  }
+  return out as events.EventPattern;
+}

@@ -1,0 +1,94 @@
+/**
+ * cdk-nag (AwsSolutions) findings this design accepts, each with its reason. Wildcard
+ * findings are acknowledged one by one (`appliesTo`), so a new wildcard still fails the check.
+ */
+import { Stack } from 'aws-cdk-lib';
+import { NagPackSuppression, NagSuppressions } from 'cdk-nag';
+import type { VodStack } from './vod-stack';
+
+const XRAY: NagPackSuppression = {
+  id: 'AwsSolutions-IAM5',
+  reason: 'xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions (active tracing).',
+  appliesTo: ['Resource::*'],
+};
+
+function arnRef(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return `<${stack.getLogicalId(construct.node.defaultChild as never)}.Arn>`;
+}
+
+export function applyNagSuppressions(stack: VodStack): void {
+  const { storage, pipeline, delivery, config } = stack;
+  const sourceObjects = `Resource::${arnRef(stack, storage.sourceBucket)}/*`;
+  const outputObjects = `Resource::${arnRef(stack, storage.outputBucket)}/assets/*`;
+  const fns = pipeline.functions;
+
+  NagSuppressions.addResourceSuppressions(fns['ingest-probe'].role!, [
+    XRAY,
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'Uploads may use any object key; the probe reads whichever object the event names.',
+      appliesTo: [sourceObjects],
+    },
+  ], true);
+  NagSuppressions.addResourceSuppressions(fns['job-submit'].role!, [{
+    id: 'AwsSolutions-IAM5',
+    reason: 'X-Ray tracing and mediaconvert:DescribeEndpoints support no resource-level permissions.',
+    appliesTo: ['Resource::*'],
+  }], true);
+  NagSuppressions.addResourceSuppressions(fns['completion-handler'].role!, [
+    XRAY,
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'The storyboard is written under assets/<assetId>/, an id known only at run time.',
+      appliesTo: [outputObjects],
+    },
+  ], true);
+  NagSuppressions.addResourceSuppressions(fns.notifier.role!, [XRAY], true);
+
+  NagSuppressions.addResourceSuppressions(pipeline.mediaConvertRole, [{
+    id: 'AwsSolutions-IAM5',
+    reason: 'MediaConvert reads the uploaded object (any key) and writes renditions under assets/<assetId>/.',
+    appliesTo: [sourceObjects, outputObjects],
+  }], true);
+
+  NagSuppressions.addResourceSuppressions(pipeline.stateMachine, [{
+    id: 'AwsSolutions-IAM5',
+    reason: 'CloudWatch Logs delivery (logs:*LogDelivery, DescribeLogGroups...) and X-Ray actions '
+      + 'support no resource-level permissions.',
+    appliesTo: ['Resource::*'],
+  }], true);
+
+  // eventBridgeEnabled is applied by a CDK-managed custom resource (one per stack).
+  NagSuppressions.addResourceSuppressionsByPath(stack,
+    `/${stack.node.id}/BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource`, [
+      {
+        id: 'AwsSolutions-IAM4',
+        reason: 'CDK-managed handler that turns on S3 EventBridge notifications; it only writes logs.',
+        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'CDK-managed handler: s3:PutBucketNotification on the buckets it configures.',
+        appliesTo: ['Resource::*'],
+      },
+    ]);
+
+  const distributionFindings: NagPackSuppression[] = [{
+    id: 'AwsSolutions-CFR1',
+    reason: 'Who may watch is a business decision: playback is gated by signed URLs/cookies, not geography.',
+  }];
+  if (!config.certificateArn) {
+    distributionFindings.push({
+      id: 'AwsSolutions-CFR4',
+      reason: 'Without a custom domain the *.cloudfront.net default certificate is used, whose TLS policy '
+        + 'CloudFront fixes; deploy with domainName + certificateArn to enforce TLSv1.2_2021.',
+    });
+  }
+  if (!config.webAclArn) {
+    distributionFindings.push({
+      id: 'AwsSolutions-CFR2',
+      reason: 'WAF is optional (context webAclArn): the origin is static, private (OAC) and read-only.',
+    });
+  }
+  NagSuppressions.addResourceSuppressions(delivery.distribution, distributionFindings, true);
+}

@@ -1,0 +1,155 @@
+//! Decides whether an uploaded object is media MediaConvert can transcode, and what it holds,
+//! from a few ranged reads — never a download.
+//!
+//! The probe reads the first 64 KiB once and sniffs the family from the bytes (the key's
+//! extension is ignored). ISO BMFF (MP4/MOV/M4A/3GP), Matroska/WebM and MPEG-TS are parsed
+//! down to track facts; AVI, MXF, ASF/WMV and FLV are accepted as `partial`; MP3, WAV and
+//! FLAC yield audio facts from their first header; documents, images, archives and text are
+//! rejected as [`RejectReason::NotMedia`](vod_core::probe::RejectReason::NotMedia) with what
+//! they look like. MP4 and Matroska probes read at most 1 MiB + 64 KiB per track, whatever
+//! the file size: sample tables and clusters are stepped over, not read.
+//!
+//! A reader failure (a throttled or timed-out S3 request) is returned as `Err` so the caller
+//! retries; only the content decides [`ProbeOutcome::Accepted`] or
+//! [`ProbeOutcome::Rejected`].
+//!
+//! ```
+//! use vod_core::ports::{MediaProbe, ObjectRange};
+//! use vod_core::probe::{ProbeOutcome, RejectReason};
+//! use vod_probe::RangeProbe;
+//! use vod_testkit::MemoryMediaReader;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let reader = MemoryMediaReader::new().with_object("src", "notes.mp4", b"%PDF-1.7\n...".to_vec());
+//! let object = ObjectRange { reader: &reader, bucket: "src", key: "notes.mp4", size: 12 };
+//! let outcome = RangeProbe::new().probe(object).await?;
+//! let ProbeOutcome::Rejected { rejection } = outcome else { panic!("a PDF is not a video") };
+//! assert_eq!(rejection.reason, RejectReason::NotMedia);
+//! assert_eq!(rejection.detected.as_deref(), Some("PDF document"));
+//! # Ok::<(), vod_core::ports::PortError>(())
+//! # }).unwrap();
+//! ```
+
+mod audio;
+mod codec;
+mod mkv;
+mod mp4;
+mod sniff;
+mod source;
+mod ts;
+
+use async_trait::async_trait;
+use source::{Source, Stop};
+use vod_core::ports::{MediaProbe, ObjectRange, PortResult};
+use vod_core::probe::{ProbeOutcome, ProbeReport, RejectReason, Rejection};
+
+pub use sniff::{Family, sniff};
+
+/// Bytes every probe may read for headers, before the per-track allowance.
+pub const BASE_BUDGET_BYTES: u64 = source::BASE_BUDGET;
+/// Extra header bytes allowed for each track found.
+pub const PER_TRACK_BUDGET_BYTES: u64 = source::PER_TRACK_BUDGET;
+/// How much of the object's start is read once for sniffing and reused.
+pub const HEAD_BYTES: u64 = source::HEAD_LEN;
+
+/// The [`MediaProbe`] port over ranged reads. Stateless; build once and share.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RangeProbe;
+
+impl RangeProbe {
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+#[async_trait]
+impl MediaProbe for RangeProbe {
+    async fn probe(&self, object: ObjectRange<'_>) -> PortResult<ProbeOutcome> {
+        probe(object).await
+    }
+}
+
+/// Probes one object: `Ok(Accepted | Rejected)` from its content, `Err` when reading failed.
+pub async fn probe(object: ObjectRange<'_>) -> PortResult<ProbeOutcome> {
+    if object.size == 0 {
+        return Ok(ProbeOutcome::Rejected {
+            rejection: Rejection::new(
+                RejectReason::Empty,
+                "the file is empty (0 bytes); the upload did not carry any data — upload it again",
+            ),
+        });
+    }
+    let mut source = match Source::open(object).await {
+        Ok(source) => source,
+        Err(Stop::Port(e)) => return Err(e),
+        Err(Stop::Reject(rejection)) => return Ok(ProbeOutcome::Rejected { rejection }),
+    };
+    let family = sniff(source.head());
+    let result = run(&mut source, family).await;
+    match result {
+        Ok(mut report) => {
+            report.bytes_read = source.bytes_read();
+            Ok(ProbeOutcome::Accepted { report })
+        }
+        Err(Stop::Port(e)) => Err(e),
+        Err(Stop::Reject(mut rejection)) => {
+            if rejection.detected.is_none() {
+                rejection.detected = detected_name(family).map(str::to_owned);
+            }
+            Ok(ProbeOutcome::Rejected { rejection })
+        }
+    }
+}
+
+async fn run(source: &mut Source<'_>, family: Family) -> Result<ProbeReport, Stop> {
+    match family {
+        Family::IsoBmff => mp4::probe(source).await,
+        Family::Ebml => mkv::probe(source).await,
+        Family::MpegTs { packet, offset } => ts::probe(source, packet, offset).await,
+        Family::NotMedia(what) => Err(Stop::Reject(
+            Rejection::new(
+                RejectReason::NotMedia,
+                format!("this is a {what}, not audio or video; upload the video file itself"),
+            )
+            .detected(what),
+        )),
+        Family::Unknown => Err(source::reject(
+            RejectReason::UnknownFormat,
+            "the file's format is not recognised as audio or video; upload an MP4, MOV, MKV, WebM or MPEG-TS file",
+        )),
+        other => audio::probe_other(source, other).await,
+    }
+}
+
+fn detected_name(family: Family) -> Option<&'static str> {
+    Some(match family {
+        Family::IsoBmff => "MP4/QuickTime",
+        Family::Ebml => "Matroska/WebM",
+        Family::MpegTs { .. } => "MPEG transport stream",
+        Family::MpegPs => "MPEG program stream",
+        Family::Avi => "AVI video",
+        Family::Mxf => "MXF video",
+        Family::Asf => "ASF/WMV",
+        Family::Flv => "FLV video",
+        Family::Mp3 => "MP3 audio",
+        Family::Wav => "WAV audio",
+        Family::Flac => "FLAC audio",
+        Family::AdtsAac => "AAC audio (ADTS)",
+        Family::Ogg => "Ogg audio",
+        Family::Aiff => "AIFF audio",
+        Family::NotMedia(what) => what,
+        Family::Unknown => return None,
+    })
+}
+
+/// `W:H` in lowest terms, or `None` when either side is zero.
+pub(crate) fn aspect(width: u64, height: u64) -> Option<String> {
+    fn gcd(a: u64, b: u64) -> u64 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    if width == 0 || height == 0 {
+        return None;
+    }
+    let g = gcd(width, height);
+    Some(format!("{}:{}", width / g, height / g))
+}

@@ -112,6 +112,8 @@ export class Pipeline extends Construct {
       VOD_MEDIACONVERT_QUEUE_ARN: config.mediaConvertQueueArn,
       VOD_MEDIACONVERT_ACCELERATION: config.mediaConvertAcceleration,
       VOD_CDN_BASE_URL: props.cdnBaseUrl,
+      // Stamped on each job as UserMetadata.vodPipeline; the job-state rule matches it.
+      VOD_PIPELINE_NAME: props.pipelineName,
     };
 
     const make = (name: FunctionName): lambda.Function => {

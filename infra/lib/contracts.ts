@@ -44,6 +44,11 @@ export const FUNCTION_NAMES: readonly FunctionName[] = [
   'ingest-probe', 'job-submit', 'completion-handler', 'notifier',
 ];
 
+/** `completion-handler` → `CompletionHandler`: construct ids, so logical ids read like the binary. */
+export function constructIdFor(name: FunctionName): string {
+  return name.split('-').map((word) => word[0].toUpperCase() + word.slice(1)).join('');
+}
+
 export function readJson<T = unknown>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }

@@ -10,10 +10,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { FunctionName, constructIdFor } from '../contracts';
 
 export interface ObservabilityProps {
   readonly stateMachine: sfn.StateMachine;
-  readonly functions: Record<string, lambda.IFunction>;
+  readonly functions: Record<FunctionName, lambda.IFunction>;
   readonly deadLetterQueue: sqs.IQueue;
   readonly slowExecutionAlarmMinutes: number;
   /** Receives ALARM and OK transitions when given. */
@@ -58,8 +59,8 @@ export class Observability extends Construct {
       props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       'EventBridge or Lambda could not deliver pipeline events; inspect the dead-letter queue.');
 
-    for (const [name, fn] of Object.entries(props.functions)) {
-      const base = name.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+    for (const [name, fn] of Object.entries(props.functions) as Array<[FunctionName, lambda.IFunction]>) {
+      const base = constructIdFor(name);
       alarm(`${base}Errors`, fn.metricErrors({ period, statistic: 'Sum' }), `${name} returned errors.`);
       alarm(`${base}Throttles`, fn.metricThrottles({ period, statistic: 'Sum' }), `${name} was throttled.`);
     }

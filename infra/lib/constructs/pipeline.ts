@@ -21,7 +21,7 @@ import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { VodConfig } from '../config';
 import {
-  ASL_FILE, CARGO_MANIFEST, FUNCTION_NAMES, FunctionName, LambdasContract, MEDIACONVERT_PATTERN_FILE,
+  ASL_FILE, CARGO_MANIFEST, constructIdFor, FUNCTION_NAMES, FunctionName, LambdasContract, MEDIACONVERT_PATTERN_FILE,
   S3_PATTERN_FILE, lambdaContract, loadEventPattern, placeholdersIn,
 } from '../contracts';
 import { ASSET_TABLE_INDEXES, OUTPUT_PREFIX, Storage } from './storage';
@@ -130,7 +130,7 @@ export class Pipeline extends Construct {
         const value = envValues[envName];
         if (value !== undefined) environment[envName] = value;
       }
-      const constructId = name.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+      const constructId = constructIdFor(name);
       const sizing = SIZING[name];
       const logGroup = new logs.LogGroup(this, `${constructId}Logs`, {
         retention: logs.RetentionDays.ONE_MONTH,

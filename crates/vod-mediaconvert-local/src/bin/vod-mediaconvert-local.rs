@@ -1,0 +1,72 @@
+//! Runs the MediaConvert twin standalone.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use vod_mediaconvert_local::{MediaConvertTwin, TwinConfig};
+
+/// A local MediaConvert: REST API on --listen, ffmpeg transcodes, events to EventBridge.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "VOD_MEDIACONVERT_LISTEN",
+        default_value = "127.0.0.1:4569"
+    )]
+    listen: String,
+    /// State directory (jobs and request bodies go to <dir>/mediaconvert/).
+    #[arg(long, env = "VOD_STATE_DIR", default_value = ".vod")]
+    state_dir: PathBuf,
+    /// Jobs transcoding at once.
+    #[arg(long, env = "VOD_MEDIACONVERT_CONCURRENCY", default_value_t = 1)]
+    concurrency: usize,
+    /// x264 preset.
+    #[arg(long, env = "VOD_MEDIACONVERT_X264_PRESET", default_value = "veryfast")]
+    x264_preset: String,
+    /// Seconds between STATUS_UPDATE events.
+    #[arg(long, env = "VOD_MEDIACONVERT_STATUS_INTERVAL", default_value_t = 3)]
+    status_interval: u64,
+    /// Region for ARNs and events.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    region: String,
+    /// Account id for ARNs and events.
+    #[arg(long, env = "VOD_ACCOUNT_ID", default_value = "000000000000")]
+    account_id: String,
+    /// Event bus for job events.
+    #[arg(long, env = "VOD_MEDIACONVERT_EVENT_BUS", default_value = "default")]
+    event_bus: String,
+    /// Do not send job events.
+    #[arg(long)]
+    no_events: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let args = Args::parse();
+    let config = TwinConfig {
+        state_dir: args.state_dir,
+        region: args.region,
+        account_id: args.account_id,
+        max_concurrent_jobs: args.concurrency,
+        x264_preset: args.x264_preset,
+        status_update_interval: Duration::from_secs(args.status_interval.max(1)),
+        send_events: !args.no_events,
+        event_bus_name: args.event_bus,
+        ..TwinConfig::default()
+    };
+    let (router, twin) = MediaConvertTwin::new(config).await?;
+    let listener = tokio::net::TcpListener::bind(&args.listen).await?;
+    tracing::info!(listen = %args.listen, ffmpeg = %twin.ffmpeg().display(), "MediaConvert twin ready");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    twin.shutdown().await;
+    Ok(())
+}

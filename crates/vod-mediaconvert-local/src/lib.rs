@@ -1,0 +1,73 @@
+//! A local twin of AWS Elemental MediaConvert: the same REST API, real HLS + DASH output made
+//! with ffmpeg, and the same "MediaConvert Job State Change" events on EventBridge.
+//!
+//! Point `aws-sdk-mediaconvert` at it (`AWS_ENDPOINT_URL_MEDIACONVERT` or `endpoint_url`) and
+//! submit the CreateJob you would send to AWS. The twin downloads the input from S3 (moto
+//! locally), runs **one** ffmpeg process per job that decodes once and splits to every rung,
+//! writes MediaConvert-named outputs back to S3, and reports PROGRESSING, STATUS_UPDATE,
+//! COMPLETE / ERROR / CANCELED with `PutEvents`. Which settings are honoured, ignored or
+//! rejected is listed in [`plan`]; event shapes in [`events`]; output names in [`package`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use vod_mediaconvert_local::{MediaConvertTwin, TwinConfig};
+//!
+//! let (router, twin) = MediaConvertTwin::new(TwinConfig::default()).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:4569").await?;
+//! let server = tokio::spawn(async move { axum::serve(listener, router).await });
+//! // ... submit jobs with aws-sdk-mediaconvert at http://127.0.0.1:4569 ...
+//! twin.shutdown().await; // kills running ffmpeg children
+//! server.abort();
+//! # Ok(()) }
+//! ```
+//!
+//! State lives in `<state_dir>/mediaconvert/`: `requests/<jobId>.json` (every accepted
+//! CreateJob body, byte for byte), `jobs/<jobId>.json` (job records, so a restart still answers
+//! GetJob; jobs in flight at restart become ERROR 1999) and `work/` (temporary, per job).
+
+mod api;
+pub mod error;
+pub mod events;
+mod ffmpeg;
+pub mod job;
+pub mod package;
+pub mod plan;
+mod twin;
+
+use std::sync::Arc;
+
+pub use error::{ApiError, BadRequest, JobFailure, TwinError};
+pub use ffmpeg::{FFMPEG_ENV, find_ffmpeg, parse_probe, probe};
+pub use plan::{
+    CreateJobRequest, EncoderOptions, FfmpegPlan, JobPlan, PlanError, SourceInfo, ffmpeg_plan,
+    qvbr_to_crf,
+};
+pub use twin::TwinConfig;
+
+/// The twin: owns the job queue and workers. [`MediaConvertTwin::new`] also returns the
+/// router that serves the API.
+#[derive(Debug, Clone)]
+pub struct MediaConvertTwin {
+    shared: Arc<twin::Shared>,
+}
+
+impl MediaConvertTwin {
+    /// Loads stored jobs, finds ffmpeg and builds the SDK clients. Mount the returned
+    /// [`axum::Router`] at the root of a listener (its routes start with `/2017-08-29/`), or
+    /// `merge` it into a bigger router.
+    pub async fn new(config: TwinConfig) -> Result<(axum::Router, Self), TwinError> {
+        let shared = twin::Shared::start(config).await?;
+        Ok((api::router(Arc::clone(&shared)), Self { shared }))
+    }
+
+    /// Stops the workers and kills running ffmpeg children. Jobs still in flight stay
+    /// SUBMITTED/PROGRESSING on disk and become ERROR at the next start.
+    pub async fn shutdown(&self) {
+        self.shared.shutdown().await;
+    }
+
+    /// The ffmpeg binary in use.
+    pub fn ffmpeg(&self) -> &std::path::Path {
+        &self.shared.ffmpeg
+    }
+}

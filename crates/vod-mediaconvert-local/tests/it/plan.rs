@@ -1,0 +1,250 @@
+//! CreateJob wire bodies → validation and the ffmpeg command (no moto, no ffmpeg run).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use vod_mediaconvert_local::plan::VideoStreamInfo;
+use vod_mediaconvert_local::{CreateJobRequest, EncoderOptions, SourceInfo, ffmpeg_plan};
+
+/// The CreateJob body our job builder emits (wire form), with a 1080/720 ladder, stereo audio,
+/// thumbnails, poster and an MP4 download.
+fn builder_job() -> Value {
+    let rung = |m: &str, w: u32, h: u32, max: u32, level: u32| {
+        json!({ "nameModifier": m, "containerSettings": {"container": "CMFC"},
+            "videoDescription": { "width": w, "height": h, "scalingBehavior": "DEFAULT", "codecSettings": { "codec": "H_264",
+              "h264Settings": { "rateControlMode": "QVBR", "qvbrSettings": {"qvbrQualityLevel": level}, "maxBitrate": max,
+                "gopSize": 2, "gopSizeUnits": "SECONDS", "gopClosedCadence": 1, "sceneChangeDetect": "TRANSITION_DETECTION",
+                "codecProfile": "HIGH", "codecLevel": "AUTO", "numberBFramesBetweenReferenceFrames": 2,
+                "framerateControl": "INITIALIZE_FROM_SOURCE", "qualityTuningLevel": "SINGLE_PASS_HQ" } } } })
+    };
+    let capture = |name: &str, dest: &str, w: u32, h: u32, max: u32| {
+        json!({ "name": name, "outputGroupSettings": {"type": "FILE_GROUP_SETTINGS", "fileGroupSettings": {"destination": dest}},
+          "outputs": [{ "nameModifier": "", "extension": "jpg", "containerSettings": {"container": "RAW"},
+            "videoDescription": {"width": w, "height": h, "codecSettings": {"codec": "FRAME_CAPTURE",
+              "frameCaptureSettings": {"framerateNumerator": 1, "framerateDenominator": 10, "maxCaptures": max, "quality": 80}}}}] })
+    };
+    json!({ "role": "arn:aws:iam::123456789012:role/MediaConvert", "accelerationSettings": {"mode": "DISABLED"},
+      "statusUpdateInterval": "SECONDS_10",
+      "userMetadata": {"vodAssetId": "0123456789abcdef0123456789abcdef", "vodPipeline": "p"},
+      "settings": { "timecodeConfig": {"source": "ZEROBASED"},
+        "inputs": [{ "fileInput": "s3://src-bucket/any key with spaces+plus%.mp4", "timecodeSource": "ZEROBASED",
+                     "audioSelectors": {"Audio Selector 1": {"defaultSelection": "DEFAULT"}}, "videoSelector": {"rotate": "AUTO"} }],
+        "outputGroups": [
+          { "name": "CMAF", "outputGroupSettings": { "type": "CMAF_GROUP_SETTINGS", "cmafGroupSettings": {
+              "destination": "s3://out-bucket/assets/a/stream", "segmentLength": 6, "fragmentLength": 2,
+              "segmentControl": "SEGMENTED_FILES", "writeHlsManifest": "ENABLED", "writeDashManifest": "ENABLED",
+              "codecSpecification": "RFC_6381", "streamInfResolution": "INCLUDE", "manifestDurationFormat": "FLOATING_POINT",
+              "mpdProfile": "MAIN_PROFILE", "imageBasedTrickPlay": "THUMBNAIL" } },
+            "outputs": [ rung("_1080p", 1920, 1080, 6_000_000, 8), rung("_720p", 1280, 720, 3_000_000, 7),
+              { "nameModifier": "_audio", "containerSettings": {"container": "CMFC"},
+                "audioDescriptions": [{ "audioSourceName": "Audio Selector 1", "codecSettings": { "codec": "AAC",
+                  "aacSettings": {"bitrate": 128000, "codingMode": "CODING_MODE_2_0", "sampleRate": 48000, "codecProfile": "LC"} } }] } ] },
+          capture("Thumbnails", "s3://out-bucket/assets/a/thumbs/thumb", 320, 180, 3),
+          capture("Poster", "s3://out-bucket/assets/a/poster/poster", 1280, 720, 2),
+          { "name": "MP4", "outputGroupSettings": {"type": "FILE_GROUP_SETTINGS", "fileGroupSettings": {"destination": "s3://out-bucket/assets/a/download/download"}},
+            "outputs": [{ "nameModifier": "", "containerSettings": {"container": "MP4"},
+              "videoDescription": rung("", 1920, 1080, 6_000_000, 8)["videoDescription"].clone(),
+              "audioDescriptions": [{ "audioSourceName": "Audio Selector 1", "codecSettings": { "codec": "AAC",
+                  "aacSettings": {"bitrate": 128000, "codingMode": "CODING_MODE_2_0", "sampleRate": 48000}}}] }] } ] } })
+}
+
+fn source() -> SourceInfo {
+    SourceInfo {
+        duration_secs: Some(10.0),
+        video: Some(VideoStreamInfo {
+            width: 1920,
+            height: 1080,
+            fps: Some(30.0),
+        }),
+        audio_streams: 1,
+    }
+}
+
+fn plan_args(body: &Value) -> Vec<String> {
+    let req = CreateJobRequest::from_wire(body).expect("valid request");
+    ffmpeg_plan(
+        &req,
+        &source(),
+        Path::new("/in/src.mp4"),
+        Path::new("/out"),
+        &EncoderOptions::default(),
+    )
+    .expect("plan")
+    .args
+}
+
+fn reject(body: &Value) -> String {
+    let req = match CreateJobRequest::from_wire(body) {
+        Ok(r) => r,
+        Err(e) => return e.to_string(),
+    };
+    vod_mediaconvert_local::JobPlan::from_request(&req)
+        .expect_err("rejected")
+        .to_string()
+}
+
+#[test]
+fn one_ffmpeg_decodes_once_and_splits_to_every_rung() {
+    let args = plan_args(&builder_job());
+    assert_eq!(args.iter().filter(|a| *a == "-i").count(), 1, "{args:?}");
+    let graph = args
+        .iter()
+        .skip_while(|a| *a != "-filter_complex")
+        .nth(1)
+        .expect("filter graph");
+    // 2 CMAF rungs + thumbnails + poster + MP4 video.
+    assert!(graph.starts_with("[0:v]split=5"), "{graph}");
+    assert!(graph.contains("scale=1920:1080"), "{graph}");
+    assert!(graph.contains("scale=1280:720"), "{graph}");
+    assert!(graph.contains("fps=1/10,scale=320:180"), "{graph}");
+    let joined = args.join(" ");
+    // QVBR 8 → CRF 27, QVBR 7 → CRF 30, with the cap from maxBitrate.
+    assert!(
+        joined.contains("-crf:v:0 27 -maxrate:v:0 6000000 -bufsize:v:0 12000000"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("-crf:v:1 30 -maxrate:v:1 3000000"),
+        "{joined}"
+    );
+    // 2 s closed GOPs aligned across rungs.
+    assert!(joined.contains("-g:v:0 60 -keyint_min:v:0 60 -sc_threshold:v:0 0 -force_key_frames:v:0 expr:gte(t,n_forced*2)"), "{joined}");
+    assert!(joined.contains("-profile:v:1 high"), "{joined}");
+    assert!(
+        joined.contains("-c:a:0 aac -b:a:0 128000 -ac:a:0 2 -ar:a:0 48000"),
+        "{joined}"
+    );
+    assert!(joined.contains("-f dash"), "{joined}");
+    assert!(
+        joined.contains("-seg_duration 6 -frag_duration 2"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("-adaptation_sets id=0,streams=v id=1,streams=a"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("-frames:v 3 -start_number 0 -f image2"),
+        "{joined}"
+    );
+    assert!(joined.contains("-f mp4"), "{joined}");
+}
+
+#[test]
+fn trick_play_is_accepted_with_a_warning() {
+    let req = CreateJobRequest::from_wire(&builder_job()).expect("valid");
+    let plan = vod_mediaconvert_local::JobPlan::from_request(&req).expect("plan");
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("trick play not produced by the twin")),
+        "{:?}",
+        plan.warnings
+    );
+}
+
+#[test]
+fn rejections_name_the_setting() {
+    let mut body = builder_job();
+    body["settings"]["outputGroups"][0]["outputs"][1]["videoDescription"]["codecSettings"]["codec"] =
+        json!("AV1");
+    assert!(
+        reject(&body)
+            .starts_with("/outputGroups/0/outputs/1/videoDescription/codecSettings/codec: AV1"),
+        "{}",
+        reject(&body)
+    );
+
+    let mut body = builder_job();
+    body.as_object_mut().map(|o| o.remove("role"));
+    assert!(reject(&body).starts_with("/role:"), "{}", reject(&body));
+
+    let mut body = builder_job();
+    body["settings"]["inputs"] = json!([]);
+    assert!(reject(&body).starts_with("/inputs:"), "{}", reject(&body));
+
+    let mut body = builder_job();
+    body["settings"]["inputs"][0]["fileInput"] = json!("/local/file.mp4");
+    assert!(
+        reject(&body).starts_with("/inputs/0/fileInput:"),
+        "{}",
+        reject(&body)
+    );
+
+    let mut body = builder_job();
+    body["settings"]["outputGroups"][0]["outputGroupSettings"]["type"] =
+        json!("HLS_GROUP_SETTINGS");
+    assert!(
+        reject(&body).starts_with("/outputGroups/0/outputGroupSettings/type:"),
+        "{}",
+        reject(&body)
+    );
+
+    let mut body = builder_job();
+    body["settings"]["outputGroups"][0]["outputs"][2]["audioDescriptions"][0]["codecSettings"]["aacSettings"]
+        ["codecProfile"] = json!("HEV2");
+    assert!(
+        reject(&body).starts_with(
+            "/outputGroups/0/outputs/2/audioDescriptions/0/codecSettings/aacSettings/codecProfile:"
+        ),
+        "{}",
+        reject(&body)
+    );
+
+    let mut body = builder_job();
+    body["settings"]["outputGroups"][0]["outputGroupSettings"]["cmafGroupSettings"]["segmentControl"] =
+        json!("SINGLE_FILE");
+    assert!(
+        reject(&body).contains("segmentControl"),
+        "{}",
+        reject(&body)
+    );
+}
+
+#[test]
+fn audio_only_jobs_have_no_filter_graph() {
+    let mut body = builder_job();
+    let groups = body["settings"]["outputGroups"]
+        .as_array_mut()
+        .expect("groups");
+    groups.truncate(1);
+    let outputs = groups[0]["outputs"].as_array_mut().expect("outputs");
+    outputs.drain(0..2);
+    let req = CreateJobRequest::from_wire(&body).expect("valid");
+    let audio_only = SourceInfo {
+        duration_secs: Some(60.0),
+        video: None,
+        audio_streams: 1,
+    };
+    let plan = ffmpeg_plan(
+        &req,
+        &audio_only,
+        Path::new("/in.mp3"),
+        Path::new("/out"),
+        &EncoderOptions::default(),
+    )
+    .expect("plan");
+    assert!(
+        !plan.args.iter().any(|a| a == "-filter_complex"),
+        "{:?}",
+        plan.args
+    );
+    assert!(
+        plan.args
+            .join(" ")
+            .contains("-adaptation_sets id=0,streams=a")
+    );
+
+    // The full ladder against an audio-only source is a source error, not a panic.
+    let req = CreateJobRequest::from_wire(&builder_job()).expect("valid");
+    assert!(
+        ffmpeg_plan(
+            &req,
+            &audio_only,
+            Path::new("/in.mp3"),
+            Path::new("/out"),
+            &EncoderOptions::default()
+        )
+        .is_err()
+    );
+}

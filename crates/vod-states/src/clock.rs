@@ -45,6 +45,9 @@ struct FakeState {
     now: DateTime<Utc>,
     sleepers: usize,
     slept: Vec<Duration>,
+    /// Instant mode: pending sleeps by (deadline, id); only the earliest may complete.
+    queue: std::collections::BTreeSet<(DateTime<Utc>, u64)>,
+    next_id: u64,
 }
 
 /// A virtual clock for tests.
@@ -81,6 +84,8 @@ impl FakeClock {
                 now: start,
                 sleepers: 0,
                 slept: Vec::new(),
+                queue: std::collections::BTreeSet::new(),
+                next_id: 0,
             }),
             notify: Notify::new(),
         }
@@ -120,14 +125,34 @@ impl Clock for FakeClock {
         let deadline = self.now() + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
         match self.mode {
             FakeMode::Instant => {
-                for _ in 0..8 {
-                    tokio::task::yield_now().await;
+                struct Queued<'a>(&'a FakeClock, (DateTime<Utc>, u64));
+                impl Drop for Queued<'_> {
+                    fn drop(&mut self) {
+                        self.0.lock().queue.remove(&self.1);
+                    }
                 }
-                let mut st = self.lock();
-                if st.now < deadline {
-                    st.now = deadline;
+                let key = {
+                    let mut st = self.lock();
+                    st.next_id += 1;
+                    let key = (deadline, st.next_id);
+                    st.queue.insert(key);
+                    key
+                };
+                let _queued = Queued(self, key);
+                loop {
+                    // let ready work (e.g. an already-answered task) win races against this timer
+                    for _ in 0..8 {
+                        tokio::task::yield_now().await;
+                    }
+                    let mut st = self.lock();
+                    if st.queue.first() == Some(&key) {
+                        if st.now < deadline {
+                            st.now = deadline;
+                        }
+                        st.slept.push(duration);
+                        break;
+                    }
                 }
-                st.slept.push(duration);
             }
             FakeMode::Manual => {
                 struct Guard<'a>(&'a FakeClock);

@@ -223,7 +223,22 @@ impl Engine {
             rec: record,
             machine,
         };
-        tokio::spawn(async move { run.execute(input).await });
+        let rec = run.rec.clone();
+        let inner = self.inner.clone();
+        let handle = tokio::spawn(async move { run.execute(input).await });
+        tokio::spawn(async move {
+            // An invoker that panics must not leave the execution RUNNING forever.
+            if handle.await.is_err() && *rec.done.borrow() == false {
+                {
+                    let mut st = lock(&rec.state);
+                    st.status = ExecutionStatus::Failed;
+                    st.error = Some(names::RUNTIME.into());
+                    st.cause = Some("Internal error: the execution task panicked".into());
+                    st.stop_date = Some(inner.clock.now());
+                }
+                rec.done.send_replace(true);
+            }
+        });
         Ok(arn)
     }
 

@@ -87,3 +87,30 @@ pub fn pattern(resource: &str) -> Pattern {
         Pattern::RequestResponse
     }
 }
+
+/// Boxed closure type used by [`FnInvoker`].
+pub type InvokeFn = dyn Fn(&str, Value, &TaskContext) -> Result<Value, TaskError> + Send + Sync;
+
+/// A [`TaskInvoker`] backed by a synchronous closure — handy for tests and local twins.
+#[derive(Clone)]
+pub struct FnInvoker(std::sync::Arc<InvokeFn>);
+
+impl std::fmt::Debug for FnInvoker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FnInvoker")
+    }
+}
+
+impl FnInvoker {
+    /// Wraps a closure `(resource, parameters, context) -> result`.
+    pub fn new(f: impl Fn(&str, Value, &TaskContext) -> Result<Value, TaskError> + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(f))
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskInvoker for FnInvoker {
+    async fn invoke(&self, resource: &str, parameters: Value, ctx: TaskContext) -> Result<Value, TaskError> {
+        (self.0)(resource, parameters, &ctx)
+    }
+}

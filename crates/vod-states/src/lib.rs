@@ -50,4 +50,4 @@ pub use definition::StateMachine;
 pub use engine::{Engine, EngineConfig, ExecutionDescription, ExecutionStatus};
 pub use error::{DefinitionError, EngineError, Failure, TaskError};
 pub use history::HistoryEvent;
-pub use invoker::{TaskContext, TaskInvoker};
+pub use invoker::{FnInvoker, TaskContext, TaskInvoker};

@@ -518,9 +518,19 @@ fn output_group(
                     cmaf.path
                 ));
             }
-            let mut list = Vec::new();
+            let mut list: Vec<CmafOutput> = Vec::new();
             for output in &outputs {
-                list.push(cmaf_output(output, selectors)?);
+                let parsed = cmaf_output(output, selectors)?;
+                if list.iter().any(|o| o.name_modifier == parsed.name_modifier) {
+                    return Err(output.err(
+                        "nameModifier",
+                        format!(
+                            "{:?} is used by another output of this group: every output needs its own name modifier",
+                            parsed.name_modifier
+                        ),
+                    ));
+                }
+                list.push(parsed);
             }
             Ok(OutputGroup::Cmaf(CmafGroup {
                 destination,
@@ -534,9 +544,22 @@ fn output_group(
         "FILE_GROUP_SETTINGS" => {
             let file = ogs.child_obj("fileGroupSettings")?;
             let destination = destination(&file, input)?;
-            let mut list = Vec::new();
+            let mut list: Vec<FileOutput> = Vec::new();
+            let mut names: Vec<(String, String)> = Vec::new();
             for output in &outputs {
-                list.push(file_output(output, selectors)?);
+                let parsed = file_output(output, selectors)?;
+                let name = match &parsed {
+                    FileOutput::FrameCapture(f) => (f.name_modifier.clone(), f.extension.clone()),
+                    FileOutput::Mp4(m) => (m.name_modifier.clone(), m.extension.clone()),
+                };
+                if names.contains(&name) {
+                    return Err(output.err(
+                        "nameModifier",
+                        "another output of this group writes the same file name: give each output its own name modifier",
+                    ));
+                }
+                names.push(name);
+                list.push(parsed);
             }
             Ok(OutputGroup::File(FileGroup {
                 destination,

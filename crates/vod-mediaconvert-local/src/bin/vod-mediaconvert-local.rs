@@ -9,6 +9,8 @@ use vod_mediaconvert_local::{MediaConvertTwin, TwinConfig};
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Cmd>,
     /// Address to listen on.
     #[arg(
         long,
@@ -42,12 +44,46 @@ struct Args {
     no_events: bool,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Cmd {
+    /// Print the exact ffmpeg command the twin runs for a CreateJob body (REST wire JSON) and
+    /// a local input file, as JSON `{"ffmpeg": ..., "args": [...]}` (for `make bench`).
+    Plan {
+        /// CreateJob request body (wire form, camelCase).
+        #[arg(long)]
+        job: PathBuf,
+        /// Local input file.
+        #[arg(long)]
+        input: PathBuf,
+        /// Directory the outputs would be written to.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(Cmd::Plan { job, input, out }) = &args.command {
+        let body: serde_json::Value = serde_json::from_slice(&std::fs::read(job)?)?;
+        let request = vod_mediaconvert_local::CreateJobRequest::from_wire(&body)?;
+        let ffmpeg = vod_mediaconvert_local::find_ffmpeg()?;
+        let source = vod_mediaconvert_local::probe(&ffmpeg, input).await?;
+        let options = vod_mediaconvert_local::EncoderOptions {
+            x264_preset: args.x264_preset.clone(),
+        };
+        let plan = vod_mediaconvert_local::ffmpeg_plan(&request, &source, input, out, &options)?;
+        let dirs: Vec<String> = plan.dirs.iter().map(|d| d.display().to_string()).collect();
+        println!(
+            "{}",
+            serde_json::json!({ "ffmpeg": ffmpeg.display().to_string(), "args": plan.args, "dirs": dirs })
+        );
+        return Ok(());
+    }
     let config = TwinConfig {
         state_dir: args.state_dir,
         region: args.region,

@@ -819,6 +819,21 @@ async fn unsupported_settings_are_rejected_naming_the_setting() {
         "{service:?}"
     );
 
+    // DescribeEndpoints answers with the twin's own address.
+    let endpoints = env
+        .mc
+        .describe_endpoints()
+        .send()
+        .await
+        .expect("DescribeEndpoints");
+    assert!(
+        endpoints
+            .endpoints()
+            .first()
+            .and_then(|e| e.url())
+            .is_some_and(|u| u.starts_with("http://127.0.0.1:"))
+    );
+
     // Unknown job.
     let err = env
         .mc
@@ -980,5 +995,68 @@ async fn a_restart_reports_old_jobs_and_fails_jobs_that_were_in_flight() {
         "{job:?}"
     );
     env.wait_for_event(&inflight, "ERROR", &mut seen).await;
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audio_only_source_gets_an_audio_only_cmaf_group() {
+    let _heavy = HEAVY.lock().await;
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let audio = dir.path().join("tone.m4a");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=8",
+            "-c:a",
+            "aac",
+        ])
+        .arg(&audio)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    env.put_source("podcast/tone.m4a", std::fs::read(&audio).expect("audio"))
+        .await;
+    let job = settings(
+        "podcast/tone.m4a",
+        vec![cmaf_group(
+            &format!("s3://{OUT}/assets/tone/stream"),
+            vec![audio_output("_audio")],
+        )],
+    );
+    let id = submit(&env, job, "tone").await;
+    let mut seen = Vec::new();
+    let done = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
+    let group = &done["detail"]["outputGroupDetails"][0];
+    assert_eq!(group["outputDetails"][0]["durationInMs"], 8_000, "{group}");
+    assert!(
+        group["outputDetails"][0].get("videoDetails").is_none(),
+        "{group}"
+    );
+    let master = String::from_utf8(env.get(OUT, "assets/tone/stream.m3u8").await).expect("utf8");
+    assert!(
+        master.contains("CODECS=\"mp4a.40.2\"\nstream_audio.m3u8"),
+        "{master}"
+    );
+    let mpd = env.get(OUT, "assets/tone/stream.mpd").await;
+    let path = dir.path().join("tone.mpd");
+    std::fs::write(&path, mpd).expect("write");
+    if have("xmllint") {
+        let out = Command::new("/work/shared/tools/dash-xsd/validate_mpd.sh")
+            .arg(&path)
+            .output()
+            .expect("validator");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     env.stop().await;
 }

@@ -192,6 +192,14 @@ fn rejections_name_the_setting() {
     );
 
     let mut body = builder_job();
+    body["settings"]["outputGroups"][0]["outputs"][1]["nameModifier"] = json!("_1080p");
+    assert!(
+        reject(&body).starts_with("/outputGroups/0/outputs/1/nameModifier:"),
+        "{}",
+        reject(&body)
+    );
+
+    let mut body = builder_job();
     body["settings"]["outputGroups"][0]["outputGroupSettings"]["cmafGroupSettings"]["segmentControl"] =
         json!("SINGLE_FILE");
     assert!(
@@ -247,4 +255,19 @@ fn audio_only_jobs_have_no_filter_graph() {
         )
         .is_err()
     );
+}
+
+/// The bench fixture (`make bench` runs `vod-mediaconvert-local plan` on it) is a job the
+/// twin accepts and botocore's model calls valid.
+#[test]
+fn bench_fixture_is_a_valid_job() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ladder-1080p.json");
+    let body: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("fixture")).expect("json");
+    let args = plan_args(&body);
+    assert!(
+        args.iter().any(|a| a.starts_with("[0:v]split=5")),
+        "{args:?}"
+    );
+    super::validate_wire(&path);
 }

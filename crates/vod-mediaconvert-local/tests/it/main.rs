@@ -819,7 +819,9 @@ async fn unsupported_settings_are_rejected_naming_the_setting() {
         "{service:?}"
     );
 
-    // DescribeEndpoints answers with the twin's own address.
+    // DescribeEndpoints answers with the twin's own address (deprecated in the SDK, but older
+    // clients and tools still call it first).
+    #[allow(deprecated)]
     let endpoints = env
         .mc
         .describe_endpoints()

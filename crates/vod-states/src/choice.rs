@@ -137,7 +137,9 @@ pub fn parse_top(v: &Value, loc: &str) -> Result<ChoiceRule, DefinitionError> {
     let next = obj
         .get("Next")
         .and_then(Value::as_str)
-        .ok_or_else(|| DefinitionError::schema(loc, "a top-level Choice rule must have a string 'Next'"))?
+        .ok_or_else(|| {
+            DefinitionError::schema(loc, "a top-level Choice rule must have a string 'Next'")
+        })?
         .to_string();
     let rule = parse_rule(v, loc, true)?;
     Ok(ChoiceRule {
@@ -152,34 +154,49 @@ fn parse_rule(v: &Value, loc: &str, top: bool) -> Result<Rule, DefinitionError> 
         .as_object()
         .ok_or_else(|| DefinitionError::schema(loc, "a Choice rule must be an object"))?;
     if !top && obj.contains_key("Next") {
-        return Err(DefinitionError::schema(loc, "nested Choice rules must not have 'Next'"));
+        return Err(DefinitionError::schema(
+            loc,
+            "nested Choice rules must not have 'Next'",
+        ));
     }
     for key in obj.keys() {
         let known = matches!(
             key.as_str(),
             "Variable" | "Next" | "Comment" | "And" | "Or" | "Not" | "Assign"
-        ) || OPS.iter().any(|(n, _)| key == n || key.strip_suffix("Path") == Some(n));
+        ) || OPS
+            .iter()
+            .any(|(n, _)| key == n || key.strip_suffix("Path") == Some(n));
         if !known {
-            return Err(DefinitionError::schema(loc, format!("unknown field '{key}' in Choice rule")));
+            return Err(DefinitionError::schema(
+                loc,
+                format!("unknown field '{key}' in Choice rule"),
+            ));
         }
     }
     let mut found: Vec<Rule> = Vec::new();
     for (kw, is_and) in [("And", true), ("Or", false)] {
         if let Some(list) = obj.get(kw) {
-            let arr = list
-                .as_array()
-                .filter(|a| !a.is_empty())
-                .ok_or_else(|| DefinitionError::schema(loc, format!("'{kw}' must be a non-empty array")))?;
+            let arr = list.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
+                DefinitionError::schema(loc, format!("'{kw}' must be a non-empty array"))
+            })?;
             let rules = arr
                 .iter()
                 .enumerate()
                 .map(|(i, r)| parse_rule(r, &format!("{loc}/{kw}[{i}]"), false))
                 .collect::<Result<Vec<_>, _>>()?;
-            found.push(if is_and { Rule::And(rules) } else { Rule::Or(rules) });
+            found.push(if is_and {
+                Rule::And(rules)
+            } else {
+                Rule::Or(rules)
+            });
         }
     }
     if let Some(inner) = obj.get("Not") {
-        found.push(Rule::Not(Box::new(parse_rule(inner, &format!("{loc}/Not"), false)?)));
+        found.push(Rule::Not(Box::new(parse_rule(
+            inner,
+            &format!("{loc}/Not"),
+            false,
+        )?)));
     }
     let mut compares = Vec::new();
     for (name, op) in OPS {
@@ -188,22 +205,26 @@ fn parse_rule(v: &Value, loc: &str, top: bool) -> Result<Rule, DefinitionError> 
         }
         let pname = format!("{name}Path");
         if let Some(val) = obj.get(&pname) {
-            let p = val
-                .as_str()
-                .filter(|s| path::is_path(s))
-                .ok_or_else(|| DefinitionError::schema(loc, format!("'{pname}' must be a path string")))?;
+            let p = val.as_str().filter(|s| path::is_path(s)).ok_or_else(|| {
+                DefinitionError::schema(loc, format!("'{pname}' must be a path string"))
+            })?;
             compares.push((*op, Operand::Path(p.to_string()), *name));
         }
     }
     if compares.len() > 1 || (compares.len() == 1 && !found.is_empty()) || found.len() > 1 {
-        return Err(DefinitionError::schema(loc, "a Choice rule must have exactly one comparison operator"));
+        return Err(DefinitionError::schema(
+            loc,
+            "a Choice rule must have exactly one comparison operator",
+        ));
     }
     if let Some((op, operand, name)) = compares.pop() {
         let variable = obj
             .get("Variable")
             .and_then(Value::as_str)
             .filter(|s| path::is_path(s))
-            .ok_or_else(|| DefinitionError::schema(loc, "a comparison must have a 'Variable' path"))?
+            .ok_or_else(|| {
+                DefinitionError::schema(loc, "a comparison must have a 'Variable' path")
+            })?
             .to_string();
         if let Operand::Literal(lit) = &operand {
             let ok = match op {
@@ -226,17 +247,30 @@ fn parse_rule(v: &Value, loc: &str, top: bool) -> Result<Rule, DefinitionError> 
                 _ => lit.is_boolean(),
             };
             if !ok {
-                return Err(DefinitionError::schema(loc, format!("invalid operand type for '{name}': {lit}")));
+                return Err(DefinitionError::schema(
+                    loc,
+                    format!("invalid operand type for '{name}': {lit}"),
+                ));
             }
         }
-        return Ok(Rule::Compare { variable, op, operand });
+        return Ok(Rule::Compare {
+            variable,
+            op,
+            operand,
+        });
     }
     if obj.contains_key("Variable") {
-        return Err(DefinitionError::schema(loc, "a Choice rule with 'Variable' needs a comparison operator"));
+        return Err(DefinitionError::schema(
+            loc,
+            "a Choice rule with 'Variable' needs a comparison operator",
+        ));
     }
-    found
-        .pop()
-        .ok_or_else(|| DefinitionError::schema(loc, "a Choice rule needs a comparison operator or And/Or/Not"))
+    found.pop().ok_or_else(|| {
+        DefinitionError::schema(
+            loc,
+            "a Choice rule needs a comparison operator or And/Or/Not",
+        )
+    })
 }
 
 /// Parses an ASL timestamp (RFC 3339 with a `T` separator and a time zone).
@@ -334,7 +368,10 @@ fn compare(op: Op, var: Option<&Value>, rhs: &Value) -> bool {
             };
             let ord = match (a.as_i64(), b.as_i64()) {
                 (Some(x), Some(y)) => Some(x.cmp(&y)),
-                _ => a.as_f64().zip(b.as_f64()).and_then(|(x, y)| x.partial_cmp(&y)),
+                _ => a
+                    .as_f64()
+                    .zip(b.as_f64())
+                    .and_then(|(x, y)| x.partial_cmp(&y)),
             };
             let Some(ord) = ord else { return false };
             match op {
@@ -388,10 +425,18 @@ pub fn evaluate(rule: &Rule, env: &Env<'_>) -> Result<bool, Failure> {
             Ok(false)
         }
         Rule::Not(r) => Ok(!evaluate(r, env)?),
-        Rule::Compare { variable, op, operand } => {
+        Rule::Compare {
+            variable,
+            op,
+            operand,
+        } => {
             let var = match path::eval_path(variable, env) {
                 Ok(v) => Some(v),
-                Err(PathError::NotFound | PathError::UndefinedVariable(_)) if *op == Op::IsPresent => None,
+                Err(PathError::NotFound | PathError::UndefinedVariable(_))
+                    if *op == Op::IsPresent =>
+                {
+                    None
+                }
                 Err(e) => {
                     return Err(match e {
                         PathError::NotFound => Failure::runtime(format!(
@@ -428,31 +473,102 @@ mod tests {
         let parsed = parse_top(&r, "t").map_err(|e| Failure::runtime(e.to_string()))?;
         let ctx = json!({});
         let vars = crate::path::Vars::new();
-        evaluate(&parsed.rule, &Env { input: &input, context: &ctx, vars: &vars })
+        evaluate(
+            &parsed.rule,
+            &Env {
+                input: &input,
+                context: &ctx,
+                vars: &vars,
+            },
+        )
     }
 
     #[test]
     fn operators() {
-        let i = json!({"s": "abc", "n": 5, "b": true, "t": "2024-01-01T00:00:00Z", "z": null, "o": 6});
-        assert_eq!(eval(json!({"Variable": "$.s", "StringEquals": "abc"}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.s", "StringLessThan": "abd"}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.s", "StringMatches": "a*c"}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.s", "StringMatches": "a\\*c"}), i.clone()), Ok(false));
-        assert_eq!(eval(json!({"Variable": "$.n", "NumericEquals": 5.0}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.n", "NumericLessThanPath": "$.o"}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.n", "NumericGreaterThanEquals": 5}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.b", "BooleanEquals": true}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.t", "TimestampLessThan": "2025-01-01T00:00:00Z"}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.t", "IsTimestamp": true}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.z", "IsNull": true}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.nope", "IsPresent": false}), i.clone()), Ok(true));
-        assert_eq!(eval(json!({"Variable": "$.s", "NumericEquals": 1}), i.clone()), Ok(false));
+        let i =
+            json!({"s": "abc", "n": 5, "b": true, "t": "2024-01-01T00:00:00Z", "z": null, "o": 6});
         assert_eq!(
-            eval(json!({"And": [{"Variable": "$.n", "IsNumeric": true}, {"Not": {"Variable": "$.s", "IsString": false}}]}), i.clone()),
+            eval(json!({"Variable": "$.s", "StringEquals": "abc"}), i.clone()),
             Ok(true)
         );
         assert_eq!(
-            eval(json!({"Or": [{"Variable": "$.n", "IsBoolean": true}, {"Variable": "$.s", "StringGreaterThanEquals": "abc"}]}), i.clone()),
+            eval(
+                json!({"Variable": "$.s", "StringLessThan": "abd"}),
+                i.clone()
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                json!({"Variable": "$.s", "StringMatches": "a*c"}),
+                i.clone()
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                json!({"Variable": "$.s", "StringMatches": "a\\*c"}),
+                i.clone()
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            eval(json!({"Variable": "$.n", "NumericEquals": 5.0}), i.clone()),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                json!({"Variable": "$.n", "NumericLessThanPath": "$.o"}),
+                i.clone()
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                json!({"Variable": "$.n", "NumericGreaterThanEquals": 5}),
+                i.clone()
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(json!({"Variable": "$.b", "BooleanEquals": true}), i.clone()),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                json!({"Variable": "$.t", "TimestampLessThan": "2025-01-01T00:00:00Z"}),
+                i.clone()
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(json!({"Variable": "$.t", "IsTimestamp": true}), i.clone()),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(json!({"Variable": "$.z", "IsNull": true}), i.clone()),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(json!({"Variable": "$.nope", "IsPresent": false}), i.clone()),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(json!({"Variable": "$.s", "NumericEquals": 1}), i.clone()),
+            Ok(false)
+        );
+        assert_eq!(
+            eval(
+                json!({"And": [{"Variable": "$.n", "IsNumeric": true}, {"Not": {"Variable": "$.s", "IsString": false}}]}),
+                i.clone()
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                json!({"Or": [{"Variable": "$.n", "IsBoolean": true}, {"Variable": "$.s", "StringGreaterThanEquals": "abc"}]}),
+                i.clone()
+            ),
             Ok(true)
         );
         assert!(eval(json!({"Variable": "$.nope", "StringEquals": "x"}), i).is_err());
@@ -461,7 +577,13 @@ mod tests {
     #[test]
     fn rejects_bad_rules() {
         assert!(parse_top(&json!({"Variable": "$.a", "Next": "X"}), "t").is_err());
-        assert!(parse_top(&json!({"Variable": "$.a", "StringEquals": 1, "Next": "X"}), "t").is_err());
+        assert!(
+            parse_top(
+                &json!({"Variable": "$.a", "StringEquals": 1, "Next": "X"}),
+                "t"
+            )
+            .is_err()
+        );
         assert!(parse_top(&json!({"Condition": "{% true %}", "Next": "X"}), "t").is_err());
     }
 }

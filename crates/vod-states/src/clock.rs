@@ -92,7 +92,9 @@ impl FakeClock {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FakeState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Moves time forward and wakes sleepers whose deadline passed.
@@ -122,7 +124,8 @@ impl Clock for FakeClock {
     }
 
     async fn sleep(&self, duration: Duration) {
-        let deadline = self.now() + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+        let deadline =
+            self.now() + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
         match self.mode {
             FakeMode::Instant => {
                 struct Queued<'a>(&'a FakeClock, (DateTime<Utc>, u64));

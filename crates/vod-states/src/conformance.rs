@@ -8,11 +8,11 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use crate::clock::FakeClock;
+use crate::definition::StateMachine;
 use crate::engine::{Engine, EngineConfig, ExecutionStatus};
 use crate::error::TaskError;
 use crate::intrinsics::json_eq;
 use crate::invoker::{TaskContext, TaskInvoker};
-use crate::definition::StateMachine;
 
 /// Outcome of one case or row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,8 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 ];
 
 fn is_placeholder(s: &str) -> bool {
-    PLACEHOLDER_WORDS.contains(&s) || (s.starts_with('<') && s.ends_with('>') && !s[1..].contains('<'))
+    PLACEHOLDER_WORDS.contains(&s)
+        || (s.starts_with('<') && s.ends_with('>') && !s[1..].contains('<'))
 }
 
 /// Glob match where `<...>` tokens in `pattern` match any text.
@@ -82,19 +83,25 @@ pub fn wild_eq(expected: &Value, actual: &Value) -> bool {
             e == a
                 || placeholder_glob(e, a)
                 || (e.starts_with('{') && a.starts_with('{') && {
-                    match (serde_json::from_str::<Value>(e), serde_json::from_str::<Value>(a)) {
+                    match (
+                        serde_json::from_str::<Value>(e),
+                        serde_json::from_str::<Value>(a),
+                    ) {
                         (Ok(pe), Ok(pa)) => wild_eq(&pe, &pa),
                         _ => false,
                     }
                 })
         }
-        (Value::Object(_) | Value::Array(_), Value::String(a)) => {
-            serde_json::from_str::<Value>(a).is_ok_and(|parsed| !parsed.is_string() && wild_eq(expected, &parsed))
-        }
+        (Value::Object(_) | Value::Array(_), Value::String(a)) => serde_json::from_str::<Value>(a)
+            .is_ok_and(|parsed| !parsed.is_string() && wild_eq(expected, &parsed)),
         (Value::Object(e), Value::Object(a)) => {
-            e.len() == a.len() && e.iter().all(|(k, v)| a.get(k).is_some_and(|av| wild_eq(v, av)))
+            e.len() == a.len()
+                && e.iter()
+                    .all(|(k, v)| a.get(k).is_some_and(|av| wild_eq(v, av)))
         }
-        (Value::Array(e), Value::Array(a)) => e.len() == a.len() && e.iter().zip(a).all(|(x, y)| wild_eq(x, y)),
+        (Value::Array(e), Value::Array(a)) => {
+            e.len() == a.len() && e.iter().zip(a).all(|(x, y)| wild_eq(x, y))
+        }
         _ => json_eq(expected, actual),
     }
 }
@@ -109,7 +116,10 @@ pub fn python_dumps(v: &Value) -> String {
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
-        Value::Array(a) => format!("[{}]", a.iter().map(python_dumps).collect::<Vec<_>>().join(", ")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_dumps).collect::<Vec<_>>().join(", ")
+        ),
         other => other.to_string(),
     }
 }
@@ -131,7 +141,12 @@ impl MockInvoker {
     /// Builds an invoker over the recorded mock list.
     pub fn new(mocks: Vec<Value>) -> Self {
         Self {
-            mocks: Mutex::new(mocks.into_iter().map(|mock| MockEntry { used: false, mock }).collect()),
+            mocks: Mutex::new(
+                mocks
+                    .into_iter()
+                    .map(|mock| MockEntry { used: false, mock })
+                    .collect(),
+            ),
             engine: OnceLock::new(),
         }
     }
@@ -142,7 +157,10 @@ impl MockInvoker {
     }
 
     fn take(&self, state: &str, params: Option<&Value>) -> Option<Value> {
-        let mut mocks = self.mocks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut mocks = self
+            .mocks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let candidates: Vec<usize> = mocks
             .iter()
             .enumerate()
@@ -173,33 +191,56 @@ fn cause_text(v: Option<&Value>) -> Option<String> {
 
 #[async_trait::async_trait]
 impl TaskInvoker for MockInvoker {
-    async fn invoke(&self, _resource: &str, parameters: Value, ctx: TaskContext) -> Result<Value, TaskError> {
+    async fn invoke(
+        &self,
+        _resource: &str,
+        parameters: Value,
+        ctx: TaskContext,
+    ) -> Result<Value, TaskError> {
         let Some(mock) = self.take(&ctx.state_name, Some(&parameters)) else {
-            return Err(TaskError::new("Harness.NoMock", format!("no recorded task outcome for state '{}'", ctx.state_name)));
+            return Err(TaskError::new(
+                "Harness.NoMock",
+                format!("no recorded task outcome for state '{}'", ctx.state_name),
+            ));
         };
         let result = mock.get("result").and_then(Value::as_str).unwrap_or("");
         match result {
             "success" => Ok(mock.get("output").cloned().unwrap_or(Value::Null)),
             "failure" => Err(TaskError {
-                error: mock.get("error").and_then(Value::as_str).unwrap_or("").to_string(),
+                error: mock
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 cause: cause_text(mock.get("cause")),
             }),
             "submitted" if ctx.task_token.is_none() => {
                 // `.sync`: the submitted response is followed by the job's final outcome.
                 match self.take(&ctx.state_name, None) {
-                    Some(done) if done.get("result").and_then(Value::as_str) == Some("failure") => Err(TaskError {
-                        error: done.get("error").and_then(Value::as_str).unwrap_or("").to_string(),
-                        cause: cause_text(done.get("cause")),
-                    }),
+                    Some(done) if done.get("result").and_then(Value::as_str) == Some("failure") => {
+                        Err(TaskError {
+                            error: done
+                                .get("error")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string(),
+                            cause: cause_text(done.get("cause")),
+                        })
+                    }
                     Some(done) => Ok(done.get("output").cloned().unwrap_or(Value::Null)),
                     None => Ok(mock.get("output").cloned().unwrap_or(Value::Null)),
                 }
             }
             "submitted" => {
                 let callback = self.take(&ctx.state_name, None);
-                if let (Some(cb), Some(engine), Some(token)) = (callback, self.engine.get(), ctx.task_token.as_deref()) {
+                if let (Some(cb), Some(engine), Some(token)) =
+                    (callback, self.engine.get(), ctx.task_token.as_deref())
+                {
                     let outcome = match cb.get("result").and_then(Value::as_str) {
-                        Some("success") => engine.send_task_success(token, cb.get("output").cloned().unwrap_or(Value::Null)),
+                        Some("success") => engine.send_task_success(
+                            token,
+                            cb.get("output").cloned().unwrap_or(Value::Null),
+                        ),
                         Some("failure") => engine.send_task_failure(
                             token,
                             cb.get("error").and_then(Value::as_str).map(str::to_string),
@@ -220,7 +261,8 @@ impl TaskInvoker for MockInvoker {
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("invalid JSON in {}: {e}", path.display()))
 }
 
@@ -238,8 +280,13 @@ pub struct Outcome {
 }
 
 /// Runs one definition with mocks on an instant fake clock, with a real-time guard.
-pub async fn run_definition(definition: &str, input: Value, mocks: Vec<Value>) -> Result<Outcome, String> {
-    let machine = StateMachine::from_json(definition).map_err(|e| format!("definition rejected: {e}"))?;
+pub async fn run_definition(
+    definition: &str,
+    input: Value,
+    mocks: Vec<Value>,
+) -> Result<Outcome, String> {
+    let machine =
+        StateMachine::from_json(definition).map_err(|e| format!("definition rejected: {e}"))?;
     let invoker = Arc::new(MockInvoker::new(mocks));
     let clock = Arc::new(FakeClock::instant(chrono::Utc::now()));
     let config = EngineConfig {
@@ -316,12 +363,20 @@ pub fn compare(expected: &Value, got: &Outcome) -> Option<String> {
                 .and_then(|s| serde_json::from_str::<Value>(s).ok())
                 .is_some_and(|parsed| wild_eq(&parsed, &actual));
         if !ok {
-            return Some(format!("output {} != expected {}", short(&actual), short(&exp_out)));
+            return Some(format!(
+                "output {} != expected {}",
+                short(&actual),
+                short(&exp_out)
+            ));
         }
         return None;
     }
     if !opt_text_matches(expected.get("error"), got.error.as_ref()) {
-        return Some(format!("error {:?} != expected {}", got.error, short(&expected["error"])));
+        return Some(format!(
+            "error {:?} != expected {}",
+            got.error,
+            short(&expected["error"])
+        ));
     }
     if !opt_text_matches(expected.get("cause"), got.cause.as_ref()) {
         return Some(format!(
@@ -337,8 +392,14 @@ pub fn compare(expected: &Value, got: &Outcome) -> Option<String> {
 /// (a `date` becomes a fixed RFC 3339 timestamp), so the expected data's wildcards still apply.
 pub fn substitute_input_placeholders(v: Value) -> Value {
     match v {
-        Value::String(s) if s == "date" || s == "timestamp" => Value::String("2016-03-14T01:59:00Z".into()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, substitute_input_placeholders(v))).collect()),
+        Value::String(s) if s == "date" || s == "timestamp" => {
+            Value::String("2016-03-14T01:59:00Z".into())
+        }
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, substitute_input_placeholders(v)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.into_iter().map(substitute_input_placeholders).collect()),
         other => other,
     }
@@ -347,7 +408,8 @@ pub fn substitute_input_placeholders(v: Value) -> Value {
 /// Runs one case directory and renders what happened (for debugging a failing case).
 pub async fn show_case(dir: &Path) -> String {
     let definition = std::fs::read_to_string(dir.join("definition.asl.json")).unwrap_or_default();
-    let input = substitute_input_placeholders(read_json(&dir.join("input.json")).unwrap_or(json!({})));
+    let input =
+        substitute_input_placeholders(read_json(&dir.join("input.json")).unwrap_or(json!({})));
     let mocks = read_json(&dir.join("task_mocks.json"))
         .ok()
         .and_then(|v| v.as_array().cloned())
@@ -366,14 +428,22 @@ pub async fn show_case(dir: &Path) -> String {
 
 /// Runs one case directory.
 pub async fn run_case(dir: &Path) -> CaseResult {
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let failure = async {
-        let definition = std::fs::read_to_string(dir.join("definition.asl.json")).map_err(|e| format!("cannot read definition: {e}"))?;
-        let input = substitute_input_placeholders(read_json(&dir.join("input.json")).unwrap_or(json!({})));
+        let definition = std::fs::read_to_string(dir.join("definition.asl.json"))
+            .map_err(|e| format!("cannot read definition: {e}"))?;
+        let input =
+            substitute_input_placeholders(read_json(&dir.join("input.json")).unwrap_or(json!({})));
         let expected = read_json(&dir.join("expected.json"))?;
         let mocks_path = dir.join("task_mocks.json");
         let mocks = if mocks_path.exists() {
-            read_json(&mocks_path)?.as_array().cloned().unwrap_or_default()
+            read_json(&mocks_path)?
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -424,7 +494,11 @@ pub async fn run_cases(dir: &Path) -> Result<Vec<CaseResult>, String> {
 fn replace_value(v: &Value, needle: &str, with: &Value) -> Value {
     match v {
         Value::String(s) if s == needle => with.clone(),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), replace_value(v, needle, with))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), replace_value(v, needle, with)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(|x| replace_value(x, needle, with)).collect()),
         other => other.clone(),
     }
@@ -435,7 +509,16 @@ fn replace_key(v: &Value, key: &str, with: &str) -> Value {
         Value::Object(m) => {
             let out: Map<String, Value> = m
                 .iter()
-                .map(|(k, v)| (if k == key { with.to_string() } else { k.clone() }, replace_key(v, key, with)))
+                .map(|(k, v)| {
+                    (
+                        if k == key {
+                            with.to_string()
+                        } else {
+                            k.clone()
+                        },
+                        replace_key(v, key, with),
+                    )
+                })
                 .collect();
             Value::Object(out)
         }
@@ -448,7 +531,11 @@ fn replace_key(v: &Value, key: &str, with: &str) -> Value {
 pub async fn run_choice_operators(file: &Path) -> Result<Vec<CaseResult>, String> {
     let doc = read_json(file)?;
     let template = doc.get("template").cloned().ok_or("missing template")?;
-    let rows = doc.get("cases").and_then(Value::as_array).cloned().ok_or("missing cases")?;
+    let rows = doc
+        .get("cases")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or("missing cases")?;
     let mut out = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let op = row.get("operator").and_then(Value::as_str).unwrap_or("");
@@ -475,7 +562,10 @@ mod tests {
     #[test]
     fn wildcards() {
         assert!(wild_eq(&json!("<uuid:1>"), &json!("abc")));
-        assert!(wild_eq(&json!("arn:<partition>:lambda:<region>:1:function:x"), &json!("arn:aws:lambda:us-east-1:1:function:x")));
+        assert!(wild_eq(
+            &json!("arn:<partition>:lambda:<region>:1:function:x"),
+            &json!("arn:aws:lambda:us-east-1:1:function:x")
+        ));
         assert!(!wild_eq(&json!("arn:<partition>:x"), &json!("arn:aws:y")));
         assert!(wild_eq(&json!({"a": 1}), &json!("{\"a\": 1.0}")));
         assert!(wild_eq(&json!("date"), &json!(5)));

@@ -202,7 +202,8 @@ pub struct State {
 impl StateMachine {
     /// Parses and validates a JSON definition.
     pub fn from_json(text: &str) -> Result<Self, DefinitionError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| DefinitionError::InvalidJson(e.to_string()))?;
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| DefinitionError::InvalidJson(e.to_string()))?;
         Self::from_value(v)
     }
 
@@ -217,16 +218,17 @@ impl StateMachine {
                 key.as_str(),
                 "StartAt" | "States" | "Comment" | "Version" | "TimeoutSeconds" | "QueryLanguage"
             ) {
-                return Err(DefinitionError::schema("/", format!("field '{key}' is not supported at the top level")));
+                return Err(DefinitionError::schema(
+                    "/",
+                    format!("field '{key}' is not supported at the top level"),
+                ));
             }
         }
         let timeout_seconds = match obj.get("TimeoutSeconds") {
             None => None,
-            Some(t) => Some(
-                t.as_u64()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| DefinitionError::schema("/TimeoutSeconds", "must be a positive integer"))?,
-            ),
+            Some(t) => Some(t.as_u64().filter(|n| *n > 0).ok_or_else(|| {
+                DefinitionError::schema("/TimeoutSeconds", "must be a positive integer")
+            })?),
         };
         let graph = parse_graph(obj, "")?;
         Ok(Self {
@@ -253,7 +255,10 @@ fn check_query_language(obj: &Map<String, Value>, loc: &str) -> Result<(), Defin
             location: loc.to_string(),
             feature: "QueryLanguage JSONata".into(),
         }),
-        Some(other) => Err(DefinitionError::schema(loc, format!("invalid QueryLanguage {other}"))),
+        Some(other) => Err(DefinitionError::schema(
+            loc,
+            format!("invalid QueryLanguage {other}"),
+        )),
     }
 }
 
@@ -261,19 +266,29 @@ fn parse_graph(obj: &Map<String, Value>, loc: &str) -> Result<Graph, DefinitionE
     let start_at = obj
         .get("StartAt")
         .and_then(Value::as_str)
-        .ok_or_else(|| DefinitionError::schema(&format!("{loc}/StartAt"), "missing or not a string"))?
+        .ok_or_else(|| {
+            DefinitionError::schema(&format!("{loc}/StartAt"), "missing or not a string")
+        })?
         .to_string();
     let states_obj = obj
         .get("States")
         .and_then(Value::as_object)
-        .ok_or_else(|| DefinitionError::schema(&format!("{loc}/States"), "missing or not an object"))?;
+        .ok_or_else(|| {
+            DefinitionError::schema(&format!("{loc}/States"), "missing or not an object")
+        })?;
     if states_obj.is_empty() {
-        return Err(DefinitionError::schema(&format!("{loc}/States"), "must not be empty"));
+        return Err(DefinitionError::schema(
+            &format!("{loc}/States"),
+            "must not be empty",
+        ));
     }
     let mut states = HashMap::new();
     for (name, sv) in states_obj {
         if name.is_empty() || name.chars().count() > 80 {
-            return Err(DefinitionError::schema(&format!("{loc}/States"), format!("invalid state name '{name}'")));
+            return Err(DefinitionError::schema(
+                &format!("{loc}/States"),
+                format!("invalid state name '{name}'"),
+            ));
         }
         let st = parse_state(name, sv, &format!("{loc}/States/{name}"))?;
         states.insert(name.clone(), st);
@@ -315,7 +330,10 @@ fn parse_graph(obj: &Map<String, Value>, loc: &str) -> Result<Graph, DefinitionE
             }
         }
     }
-    let mut unreachable: Vec<&String> = states.keys().filter(|k| !seen.contains(k.as_str())).collect();
+    let mut unreachable: Vec<&String> = states
+        .keys()
+        .filter(|k| !seen.contains(k.as_str()))
+        .collect();
     unreachable.sort();
     if let Some(u) = unreachable.first() {
         return Err(DefinitionError::Unreachable {
@@ -330,25 +348,86 @@ const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
 
 fn allowed_fields(t: &str) -> Option<&'static [&'static str]> {
     Some(match t {
-        "Pass" => &["InputPath", "OutputPath", "ResultPath", "Parameters", "Result", "Next", "End", "Assign"],
+        "Pass" => &[
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "Result",
+            "Next",
+            "End",
+            "Assign",
+        ],
         "Task" => &[
-            "Resource", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch",
-            "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Next", "End",
-            "Assign", "Credentials",
+            "Resource",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "TimeoutSeconds",
+            "TimeoutSecondsPath",
+            "HeartbeatSeconds",
+            "HeartbeatSecondsPath",
+            "Next",
+            "End",
+            "Assign",
+            "Credentials",
         ],
         "Choice" => &["InputPath", "OutputPath", "Choices", "Default", "Assign"],
-        "Wait" => &["InputPath", "OutputPath", "Seconds", "Timestamp", "SecondsPath", "TimestampPath", "Next", "End", "Assign"],
+        "Wait" => &[
+            "InputPath",
+            "OutputPath",
+            "Seconds",
+            "Timestamp",
+            "SecondsPath",
+            "TimestampPath",
+            "Next",
+            "End",
+            "Assign",
+        ],
         "Succeed" => &["InputPath", "OutputPath"],
         "Fail" => &["Error", "ErrorPath", "Cause", "CausePath"],
         "Parallel" => &[
-            "Branches", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch",
-            "Next", "End", "Assign",
+            "Branches",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "Next",
+            "End",
+            "Assign",
         ],
         "Map" => &[
-            "ItemProcessor", "Iterator", "ItemsPath", "ItemSelector", "Parameters", "ItemReader", "ItemBatcher",
-            "ResultWriter", "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailureCount",
-            "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "Label",
-            "InputPath", "OutputPath", "ResultPath", "ResultSelector", "Retry", "Catch", "Next", "End", "Assign",
+            "ItemProcessor",
+            "Iterator",
+            "ItemsPath",
+            "ItemSelector",
+            "Parameters",
+            "ItemReader",
+            "ItemBatcher",
+            "ResultWriter",
+            "MaxConcurrency",
+            "MaxConcurrencyPath",
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+            "Label",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "Next",
+            "End",
+            "Assign",
         ],
         _ => return None,
     })
@@ -359,7 +438,10 @@ fn opt_path(obj: &Map<String, Value>, key: &str, loc: &str) -> Result<IoPath, De
         None => Ok(Some("$".to_string())),
         Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.starts_with('$') => Ok(Some(s.clone())),
-        Some(other) => Err(DefinitionError::schema(&format!("{loc}/{key}"), format!("invalid path {other}"))),
+        Some(other) => Err(DefinitionError::schema(
+            &format!("{loc}/{key}"),
+            format!("invalid path {other}"),
+        )),
     }
 }
 
@@ -371,16 +453,27 @@ fn num_or_path(
 ) -> Result<Option<NumOrPath>, DefinitionError> {
     let pkey = format!("{key}Path");
     match (obj.get(key), obj.get(&pkey)) {
-        (Some(_), Some(_)) => Err(DefinitionError::schema(loc, format!("'{key}' and '{pkey}' are mutually exclusive"))),
+        (Some(_), Some(_)) => Err(DefinitionError::schema(
+            loc,
+            format!("'{key}' and '{pkey}' are mutually exclusive"),
+        )),
         (Some(v), None) => {
             if check(v) {
                 Ok(Some(NumOrPath::Value(v.clone())))
             } else {
-                Err(DefinitionError::schema(&format!("{loc}/{key}"), format!("invalid value {v}")))
+                Err(DefinitionError::schema(
+                    &format!("{loc}/{key}"),
+                    format!("invalid value {v}"),
+                ))
             }
         }
-        (None, Some(Value::String(p))) if p.starts_with('$') => Ok(Some(NumOrPath::Path(p.clone()))),
-        (None, Some(other)) => Err(DefinitionError::schema(&format!("{loc}/{pkey}"), format!("invalid path {other}"))),
+        (None, Some(Value::String(p))) if p.starts_with('$') => {
+            Ok(Some(NumOrPath::Path(p.clone())))
+        }
+        (None, Some(other)) => Err(DefinitionError::schema(
+            &format!("{loc}/{pkey}"),
+            format!("invalid path {other}"),
+        )),
         (None, None) => Ok(None),
     }
 }
@@ -395,7 +488,10 @@ fn error_list(v: Option<&Value>, loc: &str) -> Result<Vec<String>, DefinitionErr
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| DefinitionError::schema(loc, "ErrorEquals must contain strings"))?;
     if list.iter().any(|e| e == names::ALL) && list.len() > 1 {
-        return Err(DefinitionError::schema(loc, "States.ALL must appear alone in ErrorEquals"));
+        return Err(DefinitionError::schema(
+            loc,
+            "States.ALL must appear alone in ErrorEquals",
+        ));
     }
     Ok(list)
 }
@@ -403,7 +499,10 @@ fn error_list(v: Option<&Value>, loc: &str) -> Result<Vec<String>, DefinitionErr
 fn check_all_last(lists: &[&Vec<String>], loc: &str) -> Result<(), DefinitionError> {
     for (i, l) in lists.iter().enumerate() {
         if l.iter().any(|e| e == names::ALL) && i + 1 != lists.len() {
-            return Err(DefinitionError::schema(loc, "States.ALL must be the last entry"));
+            return Err(DefinitionError::schema(
+                loc,
+                "States.ALL must be the last entry",
+            ));
         }
     }
     Ok(())
@@ -411,17 +510,30 @@ fn check_all_last(lists: &[&Vec<String>], loc: &str) -> Result<(), DefinitionErr
 
 fn parse_retry(v: Option<&Value>, loc: &str) -> Result<Vec<Retrier>, DefinitionError> {
     let Some(v) = v else { return Ok(Vec::new()) };
-    let arr = v.as_array().ok_or_else(|| DefinitionError::schema(loc, "Retry must be an array"))?;
+    let arr = v
+        .as_array()
+        .ok_or_else(|| DefinitionError::schema(loc, "Retry must be an array"))?;
     let mut out = Vec::new();
     for (i, r) in arr.iter().enumerate() {
         let l = format!("{loc}[{i}]");
-        let o = r.as_object().ok_or_else(|| DefinitionError::schema(&l, "must be an object"))?;
+        let o = r
+            .as_object()
+            .ok_or_else(|| DefinitionError::schema(&l, "must be an object"))?;
         for k in o.keys() {
             if !matches!(
                 k.as_str(),
-                "ErrorEquals" | "IntervalSeconds" | "MaxAttempts" | "BackoffRate" | "MaxDelaySeconds" | "JitterStrategy" | "Comment"
+                "ErrorEquals"
+                    | "IntervalSeconds"
+                    | "MaxAttempts"
+                    | "BackoffRate"
+                    | "MaxDelaySeconds"
+                    | "JitterStrategy"
+                    | "Comment"
             ) {
-                return Err(DefinitionError::schema(&l, format!("unknown field '{k}' in Retry")));
+                return Err(DefinitionError::schema(
+                    &l,
+                    format!("unknown field '{k}' in Retry"),
+                ));
             }
         }
         let interval_seconds = match o.get("IntervalSeconds") {
@@ -430,18 +542,21 @@ fn parse_retry(v: Option<&Value>, loc: &str) -> Result<Vec<Retrier>, DefinitionE
                 .as_u64()
                 .filter(|n| *n >= 1)
                 .map(|n| n as f64)
-                .ok_or_else(|| DefinitionError::schema(&l, "IntervalSeconds must be a positive integer"))?,
+                .ok_or_else(|| {
+                    DefinitionError::schema(&l, "IntervalSeconds must be a positive integer")
+                })?,
         };
         let max_attempts = match o.get("MaxAttempts") {
             None => 3,
-            Some(x) => x.as_u64().ok_or_else(|| DefinitionError::schema(&l, "MaxAttempts must be a non-negative integer"))?,
+            Some(x) => x.as_u64().ok_or_else(|| {
+                DefinitionError::schema(&l, "MaxAttempts must be a non-negative integer")
+            })?,
         };
         let backoff_rate = match o.get("BackoffRate") {
             None => 2.0,
-            Some(x) => x
-                .as_f64()
-                .filter(|f| *f >= 1.0)
-                .ok_or_else(|| DefinitionError::schema(&l, "BackoffRate must be a number >= 1.0"))?,
+            Some(x) => x.as_f64().filter(|f| *f >= 1.0).ok_or_else(|| {
+                DefinitionError::schema(&l, "BackoffRate must be a number >= 1.0")
+            })?,
         };
         let max_delay_seconds = match o.get("MaxDelaySeconds") {
             None => None,
@@ -449,13 +564,20 @@ fn parse_retry(v: Option<&Value>, loc: &str) -> Result<Vec<Retrier>, DefinitionE
                 x.as_u64()
                     .filter(|n| *n >= 1)
                     .map(|n| n as f64)
-                    .ok_or_else(|| DefinitionError::schema(&l, "MaxDelaySeconds must be a positive integer"))?,
+                    .ok_or_else(|| {
+                        DefinitionError::schema(&l, "MaxDelaySeconds must be a positive integer")
+                    })?,
             ),
         };
         let jitter_full = match o.get("JitterStrategy").map(|j| j.as_str()) {
             None | Some(Some("NONE")) => false,
             Some(Some("FULL")) => true,
-            _ => return Err(DefinitionError::schema(&l, "JitterStrategy must be FULL or NONE")),
+            _ => {
+                return Err(DefinitionError::schema(
+                    &l,
+                    "JitterStrategy must be FULL or NONE",
+                ));
+            }
         };
         out.push(Retrier {
             error_equals: error_list(o.get("ErrorEquals"), &l)?,
@@ -466,26 +588,39 @@ fn parse_retry(v: Option<&Value>, loc: &str) -> Result<Vec<Retrier>, DefinitionE
             jitter_full,
         });
     }
-    check_all_last(&out.iter().map(|r| &r.error_equals).collect::<Vec<_>>(), loc)?;
+    check_all_last(
+        &out.iter().map(|r| &r.error_equals).collect::<Vec<_>>(),
+        loc,
+    )?;
     Ok(out)
 }
 
 fn parse_catch(v: Option<&Value>, loc: &str) -> Result<Vec<Catcher>, DefinitionError> {
     let Some(v) = v else { return Ok(Vec::new()) };
-    let arr = v.as_array().ok_or_else(|| DefinitionError::schema(loc, "Catch must be an array"))?;
+    let arr = v
+        .as_array()
+        .ok_or_else(|| DefinitionError::schema(loc, "Catch must be an array"))?;
     let mut out = Vec::new();
     for (i, c) in arr.iter().enumerate() {
         let l = format!("{loc}[{i}]");
-        let o = c.as_object().ok_or_else(|| DefinitionError::schema(&l, "must be an object"))?;
+        let o = c
+            .as_object()
+            .ok_or_else(|| DefinitionError::schema(&l, "must be an object"))?;
         for k in o.keys() {
-            if !matches!(k.as_str(), "ErrorEquals" | "Next" | "ResultPath" | "Assign" | "Comment") {
+            if !matches!(
+                k.as_str(),
+                "ErrorEquals" | "Next" | "ResultPath" | "Assign" | "Comment"
+            ) {
                 if k == "Output" {
                     return Err(DefinitionError::Unsupported {
                         location: l.clone(),
                         feature: "JSONata 'Output' in Catch".into(),
                     });
                 }
-                return Err(DefinitionError::schema(&l, format!("unknown field '{k}' in Catch")));
+                return Err(DefinitionError::schema(
+                    &l,
+                    format!("unknown field '{k}' in Catch"),
+                ));
             }
         }
         out.push(Catcher {
@@ -499,18 +634,36 @@ fn parse_catch(v: Option<&Value>, loc: &str) -> Result<Vec<Catcher>, DefinitionE
             assign: o.get("Assign").cloned(),
         });
     }
-    check_all_last(&out.iter().map(|r| &r.error_equals).collect::<Vec<_>>(), loc)?;
+    check_all_last(
+        &out.iter().map(|r| &r.error_equals).collect::<Vec<_>>(),
+        loc,
+    )?;
     Ok(out)
 }
 
-fn str_or_path(obj: &Map<String, Value>, key: &str, loc: &str) -> Result<Option<StrOrPath>, DefinitionError> {
+fn str_or_path(
+    obj: &Map<String, Value>,
+    key: &str,
+    loc: &str,
+) -> Result<Option<StrOrPath>, DefinitionError> {
     let pkey = format!("{key}Path");
     match (obj.get(key), obj.get(&pkey)) {
-        (Some(_), Some(_)) => Err(DefinitionError::schema(loc, format!("'{key}' and '{pkey}' are mutually exclusive"))),
+        (Some(_), Some(_)) => Err(DefinitionError::schema(
+            loc,
+            format!("'{key}' and '{pkey}' are mutually exclusive"),
+        )),
         (Some(Value::String(s)), None) => Ok(Some(StrOrPath::Literal(s.clone()))),
-        (Some(other), None) => Err(DefinitionError::schema(&format!("{loc}/{key}"), format!("must be a string, got {other}"))),
-        (None, Some(Value::String(p))) if p.starts_with('$') || p.starts_with("States.") => Ok(Some(StrOrPath::Path(p.clone()))),
-        (None, Some(other)) => Err(DefinitionError::schema(&format!("{loc}/{pkey}"), format!("invalid path {other}"))),
+        (Some(other), None) => Err(DefinitionError::schema(
+            &format!("{loc}/{key}"),
+            format!("must be a string, got {other}"),
+        )),
+        (None, Some(Value::String(p))) if p.starts_with('$') || p.starts_with("States.") => {
+            Ok(Some(StrOrPath::Path(p.clone())))
+        }
+        (None, Some(other)) => Err(DefinitionError::schema(
+            &format!("{loc}/{pkey}"),
+            format!("invalid path {other}"),
+        )),
         (None, None) => Ok(None),
     }
 }
@@ -521,16 +674,20 @@ fn is_json_object(v: &Value) -> bool {
 
 fn check_jsonata_strings(v: &Value, loc: &str) -> Result<(), DefinitionError> {
     match v {
-        Value::String(s) if s.trim_start().starts_with("{%") && s.trim_end().ends_with("%}") => Err(DefinitionError::Unsupported {
-            location: loc.to_string(),
-            feature: "JSONata expression".into(),
-        }),
+        Value::String(s) if s.trim_start().starts_with("{%") && s.trim_end().ends_with("%}") => {
+            Err(DefinitionError::Unsupported {
+                location: loc.to_string(),
+                feature: "JSONata expression".into(),
+            })
+        }
         _ => Ok(()),
     }
 }
 
 fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionError> {
-    let obj = v.as_object().ok_or_else(|| DefinitionError::schema(loc, "a state must be an object"))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| DefinitionError::schema(loc, "a state must be an object"))?;
     check_query_language(obj, loc)?;
     let type_name = obj
         .get("Type")
@@ -549,15 +706,24 @@ fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionErro
                 feature: format!("JSONata field '{key}'"),
             });
         }
-        return Err(DefinitionError::schema(loc, format!("field '{key}' is not supported by state type {type_name}")));
+        return Err(DefinitionError::schema(
+            loc,
+            format!("field '{key}' is not supported by state type {type_name}"),
+        ));
     }
     for key in ["Parameters", "ResultSelector", "ItemSelector", "Assign"] {
         if let Some(p) = obj.get(key) {
             if key != "Assign" && !is_json_object(p) {
-                return Err(DefinitionError::schema(&format!("{loc}/{key}"), "must be a JSON object"));
+                return Err(DefinitionError::schema(
+                    &format!("{loc}/{key}"),
+                    "must be a JSON object",
+                ));
             }
             if key == "Assign" && !p.is_object() {
-                return Err(DefinitionError::schema(&format!("{loc}/{key}"), "must be a JSON object"));
+                return Err(DefinitionError::schema(
+                    &format!("{loc}/{key}"),
+                    "must be a JSON object",
+                ));
             }
         }
     }
@@ -566,34 +732,58 @@ fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionErro
     let terminal_kind = matches!(type_name.as_str(), "Choice" | "Succeed" | "Fail");
     let transition = if terminal_kind {
         if has_next.is_some() || end.is_some() {
-            return Err(DefinitionError::schema(loc, format!("{type_name} states must not have 'Next' or 'End'")));
+            return Err(DefinitionError::schema(
+                loc,
+                format!("{type_name} states must not have 'Next' or 'End'"),
+            ));
         }
-        if type_name == "Choice" { Transition::Choice } else { Transition::End }
+        if type_name == "Choice" {
+            Transition::Choice
+        } else {
+            Transition::End
+        }
     } else {
         match (has_next, end) {
             (Some(Value::String(n)), None) => Transition::Next(n.clone()),
             (None, Some(Value::Bool(true))) => Transition::End,
-            (Some(_), Some(_)) => return Err(DefinitionError::schema(loc, "'Next' and 'End' are mutually exclusive")),
+            (Some(_), Some(_)) => {
+                return Err(DefinitionError::schema(
+                    loc,
+                    "'Next' and 'End' are mutually exclusive",
+                ));
+            }
             (None, None) | (None, Some(Value::Bool(false))) => {
-                return Err(DefinitionError::schema(loc, "missing 'Next' or 'End: true'"));
+                return Err(DefinitionError::schema(
+                    loc,
+                    "missing 'Next' or 'End: true'",
+                ));
             }
             _ => return Err(DefinitionError::schema(loc, "invalid 'Next'/'End'")),
         }
     };
     let kind = match type_name.as_str() {
-        "Pass" => StateKind::Pass { result: obj.get("Result").cloned() },
+        "Pass" => StateKind::Pass {
+            result: obj.get("Result").cloned(),
+        },
         "Task" => {
             let resource = obj
                 .get("Resource")
                 .and_then(Value::as_str)
                 .ok_or_else(|| DefinitionError::schema(loc, "Task needs a string 'Resource'"))?
                 .to_string();
-            let timeout = num_or_path(obj, "TimeoutSeconds", loc, |v| v.as_u64().is_some_and(|n| n > 0))?;
-            let heartbeat = num_or_path(obj, "HeartbeatSeconds", loc, |v| v.as_u64().is_some_and(|n| n > 0))?;
+            let timeout = num_or_path(obj, "TimeoutSeconds", loc, |v| {
+                v.as_u64().is_some_and(|n| n > 0)
+            })?;
+            let heartbeat = num_or_path(obj, "HeartbeatSeconds", loc, |v| {
+                v.as_u64().is_some_and(|n| n > 0)
+            })?;
             if let (Some(NumOrPath::Value(t)), Some(NumOrPath::Value(h))) = (&timeout, &heartbeat)
                 && h.as_u64() >= t.as_u64()
             {
-                return Err(DefinitionError::schema(loc, "HeartbeatSeconds must be smaller than TimeoutSeconds"));
+                return Err(DefinitionError::schema(
+                    loc,
+                    "HeartbeatSeconds must be smaller than TimeoutSeconds",
+                ));
             }
             StateKind::Task {
                 resource,
@@ -607,7 +797,9 @@ fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionErro
                 .get("Choices")
                 .and_then(Value::as_array)
                 .filter(|a| !a.is_empty())
-                .ok_or_else(|| DefinitionError::schema(loc, "Choice needs a non-empty 'Choices' array"))?;
+                .ok_or_else(|| {
+                    DefinitionError::schema(loc, "Choice needs a non-empty 'Choices' array")
+                })?;
             let choices = arr
                 .iter()
                 .enumerate()
@@ -623,8 +815,11 @@ fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionErro
         "Wait" => {
             let mut specs = Vec::new();
             if let Some(s) = obj.get("Seconds") {
-                if !s.as_u64().is_some() {
-                    return Err(DefinitionError::schema(loc, "'Seconds' must be a non-negative integer"));
+                if s.as_u64().is_none() {
+                    return Err(DefinitionError::schema(
+                        loc,
+                        "'Seconds' must be a non-negative integer",
+                    ));
                 }
                 specs.push(WaitSpec::Seconds(s.clone()));
             }
@@ -632,18 +827,22 @@ fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionErro
                 let t = s
                     .as_str()
                     .filter(|t| choice::parse_timestamp(t).is_some())
-                    .ok_or_else(|| DefinitionError::schema(loc, "'Timestamp' must be an RFC 3339 timestamp"))?;
+                    .ok_or_else(|| {
+                        DefinitionError::schema(loc, "'Timestamp' must be an RFC 3339 timestamp")
+                    })?;
                 specs.push(WaitSpec::Timestamp(t.to_string()));
             }
             for (key, mk) in [
-                ("SecondsPath", WaitSpec::SecondsPath as fn(String) -> WaitSpec),
+                (
+                    "SecondsPath",
+                    WaitSpec::SecondsPath as fn(String) -> WaitSpec,
+                ),
                 ("TimestampPath", WaitSpec::TimestampPath),
             ] {
                 if let Some(s) = obj.get(key) {
-                    let p = s
-                        .as_str()
-                        .filter(|p| p.starts_with('$'))
-                        .ok_or_else(|| DefinitionError::schema(loc, format!("'{key}' must be a path")))?;
+                    let p = s.as_str().filter(|p| p.starts_with('$')).ok_or_else(|| {
+                        DefinitionError::schema(loc, format!("'{key}' must be a path"))
+                    })?;
                     specs.push(mk(p.to_string()));
                 }
             }
@@ -670,11 +869,15 @@ fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionErro
                 .get("Branches")
                 .and_then(Value::as_array)
                 .filter(|a| !a.is_empty())
-                .ok_or_else(|| DefinitionError::schema(loc, "Parallel needs a non-empty 'Branches' array"))?;
+                .ok_or_else(|| {
+                    DefinitionError::schema(loc, "Parallel needs a non-empty 'Branches' array")
+                })?;
             let mut branches = Vec::new();
             for (i, b) in arr.iter().enumerate() {
                 let bl = format!("{loc}/Branches[{i}]");
-                let bo = b.as_object().ok_or_else(|| DefinitionError::schema(&bl, "a branch must be an object"))?;
+                let bo = b
+                    .as_object()
+                    .ok_or_else(|| DefinitionError::schema(&bl, "a branch must be an object"))?;
                 check_query_language(bo, &bl)?;
                 branches.push(Arc::new(parse_graph(bo, &bl)?));
             }
@@ -683,41 +886,62 @@ fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionErro
         "Map" => {
             let (proc_key, proc) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
                 (Some(_), Some(_)) => {
-                    return Err(DefinitionError::schema(loc, "'ItemProcessor' and 'Iterator' are mutually exclusive"));
+                    return Err(DefinitionError::schema(
+                        loc,
+                        "'ItemProcessor' and 'Iterator' are mutually exclusive",
+                    ));
                 }
                 (Some(p), None) => ("ItemProcessor", p),
                 (None, Some(p)) => ("Iterator", p),
-                (None, None) => return Err(DefinitionError::schema(loc, "Map needs 'ItemProcessor'")),
+                (None, None) => {
+                    return Err(DefinitionError::schema(loc, "Map needs 'ItemProcessor'"));
+                }
             };
             let pl = format!("{loc}/{proc_key}");
-            let po = proc.as_object().ok_or_else(|| DefinitionError::schema(&pl, "must be an object"))?;
+            let po = proc
+                .as_object()
+                .ok_or_else(|| DefinitionError::schema(&pl, "must be an object"))?;
             check_query_language(po, &pl)?;
-            if let Some(cfg) = po.get("ProcessorConfig") {
-                if cfg.get("Mode").and_then(Value::as_str) == Some("DISTRIBUTED") && obj.get("ItemReader").is_none() {
-                    // Distributed mode without a reader behaves like inline for our purposes.
-                }
-            }
+            // A DISTRIBUTED processor without ItemReader runs like INLINE here.
             if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
-                return Err(DefinitionError::schema(loc, "'ItemSelector' and 'Parameters' are mutually exclusive"));
+                return Err(DefinitionError::schema(
+                    loc,
+                    "'ItemSelector' and 'Parameters' are mutually exclusive",
+                ));
             }
             let items_path = match obj.get("ItemsPath") {
                 None => "$".to_string(),
                 Some(Value::String(s)) if s.starts_with('$') => s.clone(),
-                Some(other) => return Err(DefinitionError::schema(loc, format!("invalid ItemsPath {other}"))),
+                Some(other) => {
+                    return Err(DefinitionError::schema(
+                        loc,
+                        format!("invalid ItemsPath {other}"),
+                    ));
+                }
             };
             StateKind::Map(MapSpec {
                 processor: Arc::new(parse_graph(po, &pl)?),
                 items_path,
-                item_selector: obj.get("ItemSelector").or_else(|| obj.get("Parameters")).cloned(),
+                item_selector: obj
+                    .get("ItemSelector")
+                    .or_else(|| obj.get("Parameters"))
+                    .cloned(),
                 max_concurrency: num_or_path(obj, "MaxConcurrency", loc, |v| v.as_u64().is_some())?,
-                tolerated_count: num_or_path(obj, "ToleratedFailureCount", loc, |v| v.as_u64().is_some())?,
+                tolerated_count: num_or_path(obj, "ToleratedFailureCount", loc, |v| {
+                    v.as_u64().is_some()
+                })?,
                 tolerated_percentage: num_or_path(obj, "ToleratedFailurePercentage", loc, |v| {
                     v.as_f64().is_some_and(|f| (0.0..=100.0).contains(&f))
                 })?,
                 item_reader: obj.get("ItemReader").cloned(),
             })
         }
-        other => return Err(DefinitionError::schema(loc, format!("unknown state Type '{other}'"))),
+        other => {
+            return Err(DefinitionError::schema(
+                loc,
+                format!("unknown state Type '{other}'"),
+            ));
+        }
     };
     let is_map = matches!(kind, StateKind::Map(_));
     Ok(State {
@@ -726,7 +950,11 @@ fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionErro
         input_path: opt_path(obj, "InputPath", loc)?,
         output_path: opt_path(obj, "OutputPath", loc)?,
         result_path: opt_path(obj, "ResultPath", loc)?,
-        parameters: if is_map { None } else { obj.get("Parameters").cloned() },
+        parameters: if is_map {
+            None
+        } else {
+            obj.get("Parameters").cloned()
+        },
         result_selector: obj.get("ResultSelector").cloned(),
         assign: obj.get("Assign").cloned(),
         transition,
@@ -749,27 +977,44 @@ mod tests {
 
     #[test]
     fn validates() {
-        assert!(StateMachine::from_json(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#).is_ok());
-        assert!(matches!(err(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}"#), DefinitionError::UnknownTarget { .. }));
+        assert!(
+            StateMachine::from_json(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#)
+                .is_ok()
+        );
         assert!(matches!(
-            err(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"B":{"Type":"Pass","End":true}}}"#),
+            err(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}"#),
+            DefinitionError::UnknownTarget { .. }
+        ));
+        assert!(matches!(
+            err(
+                r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"B":{"Type":"Pass","End":true}}}"#
+            ),
             DefinitionError::Unreachable { .. }
         ));
-        assert!(matches!(err(r#"{"StartAt":"A","States":{"A":{"Type":"Pass"}}}"#), DefinitionError::Schema { .. }));
+        assert!(matches!(
+            err(r#"{"StartAt":"A","States":{"A":{"Type":"Pass"}}}"#),
+            DefinitionError::Schema { .. }
+        ));
         assert!(matches!(
             err(r#"{"StartAt":"A","States":{"A":{"Type":"Succeed","Next":"A"}}}"#),
             DefinitionError::Schema { .. }
         ));
         assert!(matches!(
-            err(r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"x","TimeoutSeconds":1,"TimeoutSecondsPath":"$.t","End":true}}}"#),
+            err(
+                r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"x","TimeoutSeconds":1,"TimeoutSecondsPath":"$.t","End":true}}}"#
+            ),
             DefinitionError::Schema { .. }
         ));
         assert!(matches!(
-            err(r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#),
+            err(
+                r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#
+            ),
             DefinitionError::Unsupported { .. }
         ));
         assert!(matches!(
-            err(r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"x","End":true,"Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}]}}}"#),
+            err(
+                r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"x","End":true,"Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}]}}}"#
+            ),
             DefinitionError::Schema { .. }
         ));
         assert!(matches!(err("{"), DefinitionError::InvalidJson(_)));

@@ -13,7 +13,9 @@ use tokio::sync::{mpsc, watch};
 
 use crate::choice;
 use crate::clock::Clock;
-use crate::definition::{Graph, MapSpec, NumOrPath, State, StateKind, StateMachine, StrOrPath, Transition, WaitSpec};
+use crate::definition::{
+    Graph, MapSpec, NumOrPath, State, StateKind, StateMachine, StrOrPath, Transition, WaitSpec,
+};
 use crate::error::{EngineError, Failure, names};
 use crate::history::{HistoryEvent, details_key};
 use crate::invoker::{self, Pattern, TaskContext, TaskInvoker};
@@ -135,7 +137,10 @@ struct Inner {
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("clock", &self.clock).field("config", &self.config).finish()
+        f.debug_struct("Engine")
+            .field("clock", &self.clock)
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -156,7 +161,11 @@ impl Engine {
     }
 
     /// Creates an engine with explicit ARN settings.
-    pub fn with_config(invoker: Arc<dyn TaskInvoker>, clock: Arc<dyn Clock>, config: EngineConfig) -> Self {
+    pub fn with_config(
+        invoker: Arc<dyn TaskInvoker>,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 invoker,
@@ -228,7 +237,7 @@ impl Engine {
         let handle = tokio::spawn(async move { run.execute(input).await });
         tokio::spawn(async move {
             // An invoker that panics must not leave the execution RUNNING forever.
-            if handle.await.is_err() && *rec.done.borrow() == false {
+            if handle.await.is_err() && !*rec.done.borrow() {
                 {
                     let mut st = lock(&rec.state);
                     st.status = ExecutionStatus::Failed;
@@ -268,7 +277,11 @@ impl Engine {
     }
 
     /// Starts an execution and waits for it to finish.
-    pub async fn run(&self, machine: Arc<StateMachine>, input: Value) -> Result<ExecutionDescription, EngineError> {
+    pub async fn run(
+        &self,
+        machine: Arc<StateMachine>,
+        input: Value,
+    ) -> Result<ExecutionDescription, EngineError> {
         let arn = self.start_execution(machine, None, input)?;
         self.wait(&arn).await
     }
@@ -282,11 +295,20 @@ impl Engine {
     pub fn list_executions(&self) -> Vec<ExecutionDescription> {
         let order = lock(&self.inner.order).clone();
         let execs = lock(&self.inner.executions);
-        order.iter().filter_map(|a| execs.get(a)).map(|r| describe_record(r)).collect()
+        order
+            .iter()
+            .filter_map(|a| execs.get(a))
+            .map(|r| describe_record(r))
+            .collect()
     }
 
     /// Stops a running execution (status `ABORTED`). Stopping a finished execution is a no-op.
-    pub fn stop_execution(&self, arn: &str, error: Option<String>, cause: Option<String>) -> Result<(), EngineError> {
+    pub fn stop_execution(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<(), EngineError> {
         let rec = self.record(arn)?;
         rec.stop.send_replace(Some((error, cause)));
         Ok(())
@@ -301,7 +323,9 @@ impl Engine {
         }
         match lock(&self.inner.ended_tokens).get(token) {
             Some(TokenEnd::TimedOut) => Err(EngineError::TaskTimedOut("Task Timed Out".into())),
-            Some(TokenEnd::Completed) => Err(EngineError::TaskDoesNotExist("Task is already completed".into())),
+            Some(TokenEnd::Completed) => Err(EngineError::TaskDoesNotExist(
+                "Task is already completed".into(),
+            )),
             None => Err(EngineError::InvalidToken("Invalid token".into())),
         }
     }
@@ -310,7 +334,9 @@ impl Engine {
         let tx = self.token_slot(token)?;
         let is_final = !matches!(msg, Callback::Heartbeat);
         if tx.send(msg).is_err() {
-            return Err(EngineError::TaskDoesNotExist("Task does not exist anymore".into()));
+            return Err(EngineError::TaskDoesNotExist(
+                "Task does not exist anymore".into(),
+            ));
         }
         if is_final {
             lock(&self.inner.tokens).remove(token);
@@ -325,7 +351,12 @@ impl Engine {
     }
 
     /// `SendTaskFailure`: fails a `.waitForTaskToken` task.
-    pub fn send_task_failure(&self, token: &str, error: Option<String>, cause: Option<String>) -> Result<(), EngineError> {
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<(), EngineError> {
         self.complete_token(token, Callback::Failure(error.unwrap_or_default(), cause))
     }
 
@@ -467,7 +498,14 @@ impl Run {
         id
     }
 
-    fn context(&self, state: &str, entered: DateTime<Utc>, retry: Option<u64>, token: Option<&str>, item: Option<&Value>) -> Value {
+    fn context(
+        &self,
+        state: &str,
+        entered: DateTime<Utc>,
+        retry: Option<u64>,
+        token: Option<&str>,
+        item: Option<&Value>,
+    ) -> Value {
         let mut ctx = json!({
             "Execution": {
                 "Id": self.rec.arn,
@@ -481,10 +519,10 @@ impl Run {
             "StateMachine": {"Id": self.rec.state_machine_arn, "Name": self.machine.name},
         });
         if let Value::Object(m) = &mut ctx {
-            if let Some(retry) = retry {
-                if let Some(Value::Object(state)) = m.get_mut("State") {
-                    state.insert("RetryCount".into(), json!(retry));
-                }
+            if let Some(retry) = retry
+                && let Some(Value::Object(state)) = m.get_mut("State")
+            {
+                state.insert("RetryCount".into(), json!(retry));
             }
             if let Some(t) = token {
                 m.insert("Task".into(), json!({"Token": t}));
@@ -550,7 +588,9 @@ impl Run {
                 self.event(
                     frame,
                     "ExecutionSucceeded",
-                    Some(json!({"output": str_details(&out), "outputDetails": {"truncated": false}})),
+                    Some(
+                        json!({"output": str_details(&out), "outputDetails": {"truncated": false}}),
+                    ),
                 );
                 (ExecutionStatus::Succeeded, Some(out), None, None)
             }
@@ -616,7 +656,12 @@ impl Run {
         self.rec.done.send_replace(true);
     }
 
-    fn run_graph<'a>(&'a self, graph: &'a Graph, input: Value, frame: &'a mut Frame) -> BoxFuture<'a, Result<Value, Failure>> {
+    fn run_graph<'a>(
+        &'a self,
+        graph: &'a Graph,
+        input: Value,
+        frame: &'a mut Frame,
+    ) -> BoxFuture<'a, Result<Value, Failure>> {
         async move {
             let mut name = graph.start_at.clone();
             let mut input = input;
@@ -647,7 +692,8 @@ fn resolve_positive_int(
         None => Ok(None),
         Some(NumOrPath::Value(v)) => Ok(v.as_u64()),
         Some(NumOrPath::Path(p)) => {
-            let v = path::eval_path(p, env).map_err(|e| path::path_failure(p, &format!("{field}Path"), env, &e))?;
+            let v = path::eval_path(p, env)
+                .map_err(|e| path::path_failure(p, &format!("{field}Path"), env, &e))?;
             match v.as_u64() {
                 Some(n) if n > 0 => Ok(Some(n)),
                 _ => Err(Failure::runtime(format!(
@@ -668,19 +714,36 @@ fn display_plain(v: &Value) -> String {
 
 fn error_output(f: &Failure) -> Value {
     let mut m = Map::new();
-    let error = if f.error.is_empty() { Value::Null } else { json!(f.error) };
+    let error = if f.error.is_empty() {
+        Value::Null
+    } else {
+        json!(f.error)
+    };
     m.insert("Error".into(), error);
-    m.insert("Cause".into(), f.cause.clone().map_or(Value::Null, Value::String));
+    m.insert(
+        "Cause".into(),
+        f.cause.clone().map_or(Value::Null, Value::String),
+    );
     Value::Object(m)
 }
 
 impl Run {
-    fn input_or_output_path(&self, p: Option<&String>, value: &Value, ctx: &Value, vars: &Vars) -> Result<Value, Failure> {
+    fn input_or_output_path(
+        &self,
+        p: Option<&String>,
+        value: &Value,
+        ctx: &Value,
+        vars: &Vars,
+    ) -> Result<Value, Failure> {
         match p {
             None => Ok(json!({})),
             Some(p) if p == "$" => Ok(value.clone()),
             Some(p) => {
-                let env = Env { input: value, context: ctx, vars };
+                let env = Env {
+                    input: value,
+                    context: ctx,
+                    vars,
+                };
                 path::eval_path(p, &env).map_err(|e| match e {
                     PathError::NotFound => Failure::runtime(missing_property_message(p, value)),
                     other => path::path_failure(p, "InputPath/OutputPath", &env, &other),
@@ -717,7 +780,11 @@ impl Run {
         } else {
             self.input_or_output_path(st.input_path.as_ref(), &raw, &ctx, &vars)?
         };
-        let env = Env { input: &eff, context: &ctx, vars: &vars };
+        let env = Env {
+            input: &eff,
+            context: &ctx,
+            vars: &vars,
+        };
         match &st.kind {
             StateKind::Pass { result } => {
                 let params = match &st.parameters {
@@ -733,16 +800,17 @@ impl Run {
                 Ok(Step::End(out))
             }
             StateKind::Fail { error, cause } => {
-                let resolve = |sp: &Option<StrOrPath>, field: &str| -> Result<Option<String>, Failure> {
-                    match sp {
-                        None => Ok(None),
-                        Some(StrOrPath::Literal(s)) => Ok(Some(s.clone())),
-                        Some(StrOrPath::Path(p)) => {
-                            let v = path::eval_expression(p, field, &env)?;
-                            Ok(Some(display_plain(&v)))
+                let resolve =
+                    |sp: &Option<StrOrPath>, field: &str| -> Result<Option<String>, Failure> {
+                        match sp {
+                            None => Ok(None),
+                            Some(StrOrPath::Literal(s)) => Ok(Some(s.clone())),
+                            Some(StrOrPath::Path(p)) => {
+                                let v = path::eval_expression(p, field, &env)?;
+                                Ok(Some(display_plain(&v)))
+                            }
                         }
-                    }
-                };
+                    };
                 let error = resolve(error, "ErrorPath")?;
                 let cause = resolve(cause, "CausePath")?;
                 Err(Failure {
@@ -764,10 +832,7 @@ impl Run {
                     None => match default {
                         Some(d) => (d, None),
                         None => {
-                            return Err(Failure::new(
-                                names::NO_CHOICE_MATCHED,
-                                "No Matches!",
-                            ));
+                            return Err(Failure::new(names::NO_CHOICE_MATCHED, "No Matches!"));
                         }
                     },
                 };
@@ -788,9 +853,12 @@ impl Run {
                     WaitSpec::Seconds(v) => Duration::from_secs(v.as_u64().unwrap_or(0)),
                     WaitSpec::Timestamp(t) => until(t, now).unwrap_or_default(),
                     WaitSpec::SecondsPath(p) => {
-                        let v = path::eval_path(p, &env).map_err(|e| path::path_failure(p, "SecondsPath", &env, &e))?;
+                        let v = path::eval_path(p, &env)
+                            .map_err(|e| path::path_failure(p, "SecondsPath", &env, &e))?;
                         match &v {
-                            Value::Number(n) if n.as_u64().is_some() => Duration::from_secs(n.as_u64().unwrap_or(0)),
+                            Value::Number(n) if n.as_u64().is_some() => {
+                                Duration::from_secs(n.as_u64().unwrap_or(0))
+                            }
                             Value::Number(n) if n.as_i64().is_some() => {
                                 return Err(Failure::runtime(format!(
                                     "The SecondsPath parameter references a negative value: {p} == {v}"
@@ -804,7 +872,8 @@ impl Run {
                         }
                     }
                     WaitSpec::TimestampPath(p) => {
-                        let v = path::eval_path(p, &env).map_err(|e| path::path_failure(p, "TimestampPath", &env, &e))?;
+                        let v = path::eval_path(p, &env)
+                            .map_err(|e| path::path_failure(p, "TimestampPath", &env, &e))?;
                         let ts = v.as_str().and_then(|s| until(s, now));
                         match ts {
                             Some(d) => d,
@@ -832,7 +901,8 @@ impl Run {
                 Ok(self.transition(st, out))
             }
             StateKind::Task { .. } | StateKind::Parallel { .. } | StateKind::Map(_) => {
-                self.run_recoverable(st, raw.clone(), eff, frame, entered_time).await
+                self.run_recoverable(st, raw.clone(), eff, frame, entered_time)
+                    .await
             }
         }
     }
@@ -854,12 +924,24 @@ impl Run {
         }
     }
 
-    fn exit(&self, st: &State, frame: &mut Frame, out: &Value, assigned: Option<&Map<String, Value>>) {
+    fn exit(
+        &self,
+        st: &State,
+        frame: &mut Frame,
+        out: &Value,
+        assigned: Option<&Map<String, Value>>,
+    ) {
         let mut d = json!({"name": st.name, "output": str_details(out), "outputDetails": {"truncated": false}});
         if let (Some(a), Value::Object(m)) = (assigned.filter(|a| !a.is_empty()), &mut d) {
-            let vars: Map<String, Value> = a.iter().map(|(k, v)| (k.clone(), Value::String(v.to_string()))).collect();
+            let vars: Map<String, Value> = a
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
+                .collect();
             m.insert("assignedVariables".into(), Value::Object(vars));
-            m.insert("assignedVariablesDetails".into(), json!({"truncated": false}));
+            m.insert(
+                "assignedVariablesDetails".into(),
+                json!({"truncated": false}),
+            );
         }
         self.event(frame, &format!("{}StateExited", st.type_name), Some(d));
     }
@@ -876,11 +958,25 @@ impl Run {
     ) -> Result<Step, Failure> {
         let vars = frame.vars.clone();
         let selected = match &st.result_selector {
-            Some(sel) => path::eval_template(sel, &Env { input: &result, context: ctx, vars: &vars })?,
+            Some(sel) => path::eval_template(
+                sel,
+                &Env {
+                    input: &result,
+                    context: ctx,
+                    vars: &vars,
+                },
+            )?,
             None => result,
         };
         let assigned = match assign_override.or(st.assign.as_ref().map(|a| (a, &selected))) {
-            Some((a, input)) => match path::eval_template(a, &Env { input, context: ctx, vars: &vars })? {
+            Some((a, input)) => match path::eval_template(
+                a,
+                &Env {
+                    input,
+                    context: ctx,
+                    vars: &vars,
+                },
+            )? {
                 Value::Object(m) => m,
                 _ => Map::new(),
             },
@@ -906,14 +1002,21 @@ impl Run {
         let mut retry_count = 0u64;
         loop {
             let attempt = match &st.kind {
-                StateKind::Task { .. } => self.task_attempt(st, &eff, frame, entered_time, retry_count).await,
-                StateKind::Parallel { branches } => self.parallel_attempt(st, branches, &eff, frame, entered_time).await,
+                StateKind::Task { .. } => {
+                    self.task_attempt(st, &eff, frame, entered_time, retry_count)
+                        .await
+                }
+                StateKind::Parallel { branches } => {
+                    self.parallel_attempt(st, branches, &eff, frame, entered_time)
+                        .await
+                }
                 StateKind::Map(spec) => self.map_attempt(st, spec, &eff, frame, entered_time).await,
                 _ => Err(Failure::runtime("internal: not a recoverable state")),
             };
             let f = match attempt {
                 Ok(result) => {
-                    let ctx = self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
+                    let ctx =
+                        self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
                     return self.complete(st, &raw, result, &ctx, frame, None);
                 }
                 Err(f) => f,
@@ -921,7 +1024,11 @@ impl Run {
             if f.is_runtime() {
                 return Err(f);
             }
-            if let Some(i) = st.retry.iter().position(|r| error_matches(&r.error_equals, &f)) {
+            if let Some(i) = st
+                .retry
+                .iter()
+                .position(|r| error_matches(&r.error_equals, &f))
+            {
                 let r = &st.retry[i];
                 if counts[i] < r.max_attempts {
                     let delay = retry_delay(r, counts[i]);
@@ -938,7 +1045,14 @@ impl Run {
                 let err_out = error_output(&f);
                 let vars = frame.vars.clone();
                 let assigned = match &c.assign {
-                    Some(a) => match path::eval_template(a, &Env { input: &err_out, context: &ctx, vars: &vars })? {
+                    Some(a) => match path::eval_template(
+                        a,
+                        &Env {
+                            input: &err_out,
+                            context: &ctx,
+                            vars: &vars,
+                        },
+                    )? {
                         Value::Object(m) => m,
                         _ => Map::new(),
                     },
@@ -972,14 +1086,30 @@ impl Run {
         entered_time: DateTime<Utc>,
         retry_count: u64,
     ) -> Result<Value, Failure> {
-        let StateKind::Task { resource, timeout, heartbeat, credentials } = &st.kind else {
+        let StateKind::Task {
+            resource,
+            timeout,
+            heartbeat,
+            credentials,
+        } = &st.kind
+        else {
             return Err(Failure::runtime("internal: not a task"));
         };
         let pattern = invoker::pattern(resource);
         let token = (pattern == Pattern::WaitForTaskToken).then(|| self.new_token());
-        let ctx = self.context(&st.name, entered_time, Some(retry_count), token.as_deref(), frame.map_item.as_ref());
+        let ctx = self.context(
+            &st.name,
+            entered_time,
+            Some(retry_count),
+            token.as_deref(),
+            frame.map_item.as_ref(),
+        );
         let vars = frame.vars.clone();
-        let env = Env { input: eff, context: &ctx, vars: &vars };
+        let env = Env {
+            input: eff,
+            context: &ctx,
+            vars: &vars,
+        };
         let params = match &st.parameters {
             Some(p) => path::eval_template(p, &env)?,
             None => eff.clone(),
@@ -1000,7 +1130,10 @@ impl Run {
             if !legacy {
                 m.insert("resourceType".into(), json!(rtype));
             }
-            m.insert("resource".into(), json!(if legacy { resource } else { &rname }));
+            m.insert(
+                "resource".into(),
+                json!(if legacy { resource } else { &rname }),
+            );
             if let Value::Object(e) = extra {
                 m.extend(e);
             }
@@ -1020,7 +1153,11 @@ impl Run {
             }
         }
         self.event(frame, &ev("Scheduled"), Some(base(sched)));
-        self.event(frame, &ev("Started"), if legacy { None } else { Some(base(json!({}))) });
+        self.event(
+            frame,
+            &ev("Started"),
+            if legacy { None } else { Some(base(json!({}))) },
+        );
         let started = self.inner.clock.now();
         let mut rx = None;
         if let Some(t) = &token {
@@ -1065,7 +1202,11 @@ impl Run {
             }
         };
         let timed_out = |this: &Self, frame: &mut Frame, heartbeat_hit: bool| -> Failure {
-            this.event(frame, &ev("TimedOut"), Some(base(json!({"error": names::TIMEOUT, "cause": ""}))));
+            this.event(
+                frame,
+                &ev("TimedOut"),
+                Some(base(json!({"error": names::TIMEOUT, "cause": ""}))),
+            );
             Failure {
                 error: names::TIMEOUT.into(),
                 cause: Some(String::new()),
@@ -1100,9 +1241,13 @@ impl Run {
         self.event(
             frame,
             "TaskSubmitted",
-            Some(base(json!({"output": str_details(&value), "outputDetails": {"truncated": false}}))),
+            Some(base(
+                json!({"output": str_details(&value), "outputDetails": {"truncated": false}}),
+            )),
         );
-        let deadline = timeout.map(|t| started + chrono::Duration::seconds(i64::try_from(t).unwrap_or(i64::MAX / 1000)));
+        let deadline = timeout.map(|t| {
+            started + chrono::Duration::seconds(i64::try_from(t).unwrap_or(i64::MAX / 1000))
+        });
         loop {
             let now = clock.now();
             let remaining = deadline.map(|d| (d - now).to_std().unwrap_or_default());
@@ -1133,7 +1278,8 @@ impl Run {
                 Ok(Some(Callback::Heartbeat)) => continue,
                 Ok(Some(Callback::Success(out))) => {
                     end_token(TokenEnd::Completed);
-                    let d = json!({"output": str_details(&out), "outputDetails": {"truncated": false}});
+                    let d =
+                        json!({"output": str_details(&out), "outputDetails": {"truncated": false}});
                     self.event(frame, "TaskSucceeded", Some(base(d)));
                     return Ok(out);
                 }
@@ -1144,11 +1290,18 @@ impl Run {
                         m.insert("cause".into(), json!(c));
                     }
                     self.event(frame, "TaskFailed", Some(base(d)));
-                    return Err(Failure { error, cause, heartbeat: false });
+                    return Err(Failure {
+                        error,
+                        cause,
+                        heartbeat: false,
+                    });
                 }
                 Ok(None) => {
                     end_token(TokenEnd::Completed);
-                    return Err(Failure::new(names::TASK_FAILED, "The task token channel closed"));
+                    return Err(Failure::new(
+                        names::TASK_FAILED,
+                        "The task token channel closed",
+                    ));
                 }
                 Err(hb_hit) => {
                     end_token(TokenEnd::TimedOut);
@@ -1169,7 +1322,14 @@ impl Run {
         let ctx = self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
         let vars = frame.vars.clone();
         let input = match &st.parameters {
-            Some(p) => path::eval_template(p, &Env { input: eff, context: &ctx, vars: &vars })?,
+            Some(p) => path::eval_template(
+                p,
+                &Env {
+                    input: eff,
+                    context: &ctx,
+                    vars: &vars,
+                },
+            )?,
             None => eff.clone(),
         };
         let started = self.event(frame, "ParallelStateStarted", None);
@@ -1177,7 +1337,11 @@ impl Run {
             let input = input.clone();
             let vars = vars.clone();
             async move {
-                let mut f = Frame { vars, prev: started, map_item: None };
+                let mut f = Frame {
+                    vars,
+                    prev: started,
+                    map_item: None,
+                };
                 let r = self.run_graph(b, input, &mut f).await;
                 r.map(|v| (v, f.prev))
             }
@@ -1212,19 +1376,36 @@ impl Run {
     ) -> Result<Value, Failure> {
         let ctx = self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
         let vars = frame.vars.clone();
-        let env = Env { input: eff, context: &ctx, vars: &vars };
+        let env = Env {
+            input: eff,
+            context: &ctx,
+            vars: &vars,
+        };
         if let Some(reader) = &spec.item_reader {
             let cfg = reader.get("ReaderConfig");
-            let max_items = match (cfg.and_then(|c| c.get("MaxItems")), cfg.and_then(|c| c.get("MaxItemsPath")).and_then(Value::as_str)) {
+            let max_items = match (
+                cfg.and_then(|c| c.get("MaxItems")),
+                cfg.and_then(|c| c.get("MaxItemsPath"))
+                    .and_then(Value::as_str),
+            ) {
                 (Some(v), _) => Some(v.clone()),
-                (None, Some(p)) => Some(path::eval_path(p, &env).map_err(|e| path::path_failure(p, "MaxItemsPath", &env, &e))?),
+                (None, Some(p)) => Some(
+                    path::eval_path(p, &env)
+                        .map_err(|e| path::path_failure(p, "MaxItemsPath", &env, &e))?,
+                ),
                 (None, None) => None,
             };
             if let Some(v) = max_items {
-                let p = cfg.and_then(|c| c.get("MaxItemsPath")).and_then(Value::as_str).unwrap_or("MaxItems");
+                let p = cfg
+                    .and_then(|c| c.get("MaxItemsPath"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("MaxItems");
                 match v.as_i64() {
                     Some(n) if n < 0 => {
-                        return Err(Failure::new(names::ITEM_READER_FAILED, "field MaxItems must be positive"));
+                        return Err(Failure::new(
+                            names::ITEM_READER_FAILED,
+                            "field MaxItems must be positive",
+                        ));
                     }
                     Some(_) => {}
                     None => {
@@ -1235,9 +1416,12 @@ impl Run {
                     }
                 }
             }
-            return Err(Failure::runtime("ItemReader (distributed Map) is not supported by this executor"));
+            return Err(Failure::runtime(
+                "ItemReader (distributed Map) is not supported by this executor",
+            ));
         }
-        let items = path::eval_path(&spec.items_path, &env).map_err(|e| path::path_failure(&spec.items_path, "ItemsPath", &env, &e))?;
+        let items = path::eval_path(&spec.items_path, &env)
+            .map_err(|e| path::path_failure(&spec.items_path, "ItemsPath", &env, &e))?;
         let Value::Array(items) = items else {
             return Err(Failure::runtime(format!(
                 "Invalid path '{}': The ItemsPath field must reference a JSON array, but got {}",
@@ -1248,7 +1432,8 @@ impl Run {
             None => 0,
             Some(NumOrPath::Value(v)) => v.as_u64().unwrap_or(0),
             Some(NumOrPath::Path(p)) => {
-                let v = path::eval_path(p, &env).map_err(|e| path::path_failure(p, "MaxConcurrencyPath", &env, &e))?;
+                let v = path::eval_path(p, &env)
+                    .map_err(|e| path::path_failure(p, "MaxConcurrencyPath", &env, &e))?;
                 match v.as_u64() {
                     Some(n) => n,
                     None if v.as_i64().is_some() => {
@@ -1267,11 +1452,14 @@ impl Run {
             None => None,
             Some(NumOrPath::Value(v)) => v.as_u64(),
             Some(NumOrPath::Path(p)) => {
-                let v = path::eval_path(p, &env).map_err(|e| path::path_failure(p, "ToleratedFailureCountPath", &env, &e))?;
+                let v = path::eval_path(p, &env)
+                    .map_err(|e| path::path_failure(p, "ToleratedFailureCountPath", &env, &e))?;
                 match v.as_u64() {
                     Some(n) => Some(n),
                     None if v.as_i64().is_some() => {
-                        return Err(Failure::runtime("ToleratedFailureCount cannot be negative."));
+                        return Err(Failure::runtime(
+                            "ToleratedFailureCount cannot be negative.",
+                        ));
                     }
                     None => {
                         return Err(Failure::runtime(format!(
@@ -1286,11 +1474,15 @@ impl Run {
             None => None,
             Some(NumOrPath::Value(v)) => v.as_f64(),
             Some(NumOrPath::Path(p)) => {
-                let v = path::eval_path(p, &env).map_err(|e| path::path_failure(p, "ToleratedFailurePercentagePath", &env, &e))?;
+                let v = path::eval_path(p, &env).map_err(|e| {
+                    path::path_failure(p, "ToleratedFailurePercentagePath", &env, &e)
+                })?;
                 match v.as_f64() {
                     Some(f) if (0.0..=100.0).contains(&f) => Some(f),
                     Some(_) => {
-                        return Err(Failure::runtime("ToleratedFailurePercentage must be between 0 and 100."));
+                        return Err(Failure::runtime(
+                            "ToleratedFailurePercentage must be between 0 and 100.",
+                        ));
                     }
                     None => {
                         return Err(Failure::runtime(format!(
@@ -1307,8 +1499,16 @@ impl Run {
             let item_ctx_value = json!({"Index": i, "Value": item});
             let input = match &spec.item_selector {
                 Some(sel) => {
-                    let ictx = self.context(&st.name, entered_time, None, None, Some(&item_ctx_value));
-                    path::eval_template(sel, &Env { input: eff, context: &ictx, vars: &vars })?
+                    let ictx =
+                        self.context(&st.name, entered_time, None, None, Some(&item_ctx_value));
+                    path::eval_template(
+                        sel,
+                        &Env {
+                            input: eff,
+                            context: &ictx,
+                            vars: &vars,
+                        },
+                    )?
                 }
                 None => item.clone(),
             };
@@ -1316,7 +1516,11 @@ impl Run {
         }
         let total = inputs.len();
         let started = self.event(frame, "MapStateStarted", Some(json!({"length": total})));
-        let limit = if max_conc == 0 { total.max(1) } else { usize::try_from(max_conc).unwrap_or(usize::MAX) };
+        let limit = if max_conc == 0 {
+            total.max(1)
+        } else {
+            usize::try_from(max_conc).unwrap_or(usize::MAX)
+        };
         let processor = spec.processor.clone();
         let hist_frame = Arc::new(Mutex::new(started));
         let stream = futures::stream::iter(inputs.into_iter().map(|(i, input, item)| {
@@ -1324,15 +1528,31 @@ impl Run {
             let processor = processor.clone();
             let hist_frame = hist_frame.clone();
             async move {
-                let mut f = Frame { vars, prev: *lock(&hist_frame), map_item: Some(item) };
-                self.event(&mut f, "MapIterationStarted", Some(json!({"name": st.name, "index": i})));
+                let mut f = Frame {
+                    vars,
+                    prev: *lock(&hist_frame),
+                    map_item: Some(item),
+                };
+                self.event(
+                    &mut f,
+                    "MapIterationStarted",
+                    Some(json!({"name": st.name, "index": i})),
+                );
                 let r = self.run_graph(&processor, input, &mut f).await;
                 match &r {
                     Ok(_) => {
-                        self.event(&mut f, "MapIterationSucceeded", Some(json!({"name": st.name, "index": i})));
+                        self.event(
+                            &mut f,
+                            "MapIterationSucceeded",
+                            Some(json!({"name": st.name, "index": i})),
+                        );
                     }
                     Err(e) if !e.is_runtime() => {
-                        self.event(&mut f, "MapIterationFailed", Some(json!({"name": st.name, "index": i})));
+                        self.event(
+                            &mut f,
+                            "MapIterationFailed",
+                            Some(json!({"name": st.name, "index": i})),
+                        );
                     }
                     Err(_) => {}
                 }
@@ -1355,9 +1575,15 @@ impl Run {
                     let exceeded = if has_tolerance {
                         let by_count = tol_count.is_some_and(|c| failures as u64 > c);
                         #[allow(clippy::cast_precision_loss)]
-                        let by_pct = tol_pct.is_some_and(|p| (failures as f64) * 100.0 / (total.max(1) as f64) > p);
-                        let both_zero = tol_count.unwrap_or(0) == 0 && tol_pct.unwrap_or(0.0) == 0.0;
-                        if tol_count.is_some() && tol_pct.is_some() { by_count || by_pct || both_zero } else { by_count || by_pct }
+                        let by_pct = tol_pct
+                            .is_some_and(|p| (failures as f64) * 100.0 / (total.max(1) as f64) > p);
+                        let both_zero =
+                            tol_count.unwrap_or(0) == 0 && tol_pct.unwrap_or(0.0) == 0.0;
+                        if tol_count.is_some() && tol_pct.is_some() {
+                            by_count || by_pct || both_zero
+                        } else {
+                            by_count || by_pct
+                        }
                     } else {
                         true
                     };

@@ -40,7 +40,11 @@ pub fn details_key(event_type: &str) -> Option<String> {
     }
     let mut chars = event_type.chars();
     let first = chars.next()?;
-    Some(format!("{}{}EventDetails", first.to_ascii_lowercase(), chars.as_str()))
+    Some(format!(
+        "{}{}EventDetails",
+        first.to_ascii_lowercase(),
+        chars.as_str()
+    ))
 }
 
 mod epoch_seconds {
@@ -70,7 +74,10 @@ mod tests {
     #[test]
     fn serializes_like_sfn() {
         let mut details = Map::new();
-        details.insert("stateEnteredEventDetails".into(), serde_json::json!({"name": "A", "input": "{}"}));
+        details.insert(
+            "stateEnteredEventDetails".into(),
+            serde_json::json!({"name": "A", "input": "{}"}),
+        );
         let e = HistoryEvent {
             timestamp: Utc::now(),
             event_type: "PassStateEntered".into(),
@@ -83,7 +90,13 @@ mod tests {
         assert_eq!(v["previousEventId"], 1);
         assert_eq!(v["stateEnteredEventDetails"]["name"], "A");
         assert!(v["timestamp"].is_f64());
-        assert_eq!(details_key("TaskScheduled").as_deref(), Some("taskScheduledEventDetails"));
-        assert_eq!(details_key("MapStateStarted").as_deref(), Some("mapStateStartedEventDetails"));
+        assert_eq!(
+            details_key("TaskScheduled").as_deref(),
+            Some("taskScheduledEventDetails")
+        );
+        assert_eq!(
+            details_key("MapStateStarted").as_deref(),
+            Some("mapStateStartedEventDetails")
+        );
     }
 }

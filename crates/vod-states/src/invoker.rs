@@ -33,17 +33,22 @@ pub struct TaskContext {
 #[async_trait::async_trait]
 pub trait TaskInvoker: Send + Sync {
     /// Invokes `resource` with the effective `parameters`.
-    async fn invoke(&self, resource: &str, parameters: Value, ctx: TaskContext) -> Result<Value, TaskError>;
+    async fn invoke(
+        &self,
+        resource: &str,
+        parameters: Value,
+        ctx: TaskContext,
+    ) -> Result<Value, TaskError>;
 }
 
 /// Splits a resource ARN into the history `resourceType` and `resource`
 /// (`arn:aws:states:::lambda:invoke` → `("lambda", "invoke")`).
 pub fn resource_parts(resource: &str) -> (String, String) {
     if let Some(rest) = resource.strip_prefix("arn:aws:states:::") {
-        if let Some(sdk) = rest.strip_prefix("aws-sdk:") {
-            if let Some((svc, action)) = sdk.split_once(':') {
-                return (format!("aws-sdk:{svc}"), action.to_string());
-            }
+        if let Some(sdk) = rest.strip_prefix("aws-sdk:")
+            && let Some((svc, action)) = sdk.split_once(':')
+        {
+            return (format!("aws-sdk:{svc}"), action.to_string());
         }
         if let Some((svc, action)) = rest.split_once(':') {
             return (svc.to_string(), action.to_string());
@@ -103,14 +108,21 @@ impl std::fmt::Debug for FnInvoker {
 
 impl FnInvoker {
     /// Wraps a closure `(resource, parameters, context) -> result`.
-    pub fn new(f: impl Fn(&str, Value, &TaskContext) -> Result<Value, TaskError> + Send + Sync + 'static) -> Self {
+    pub fn new(
+        f: impl Fn(&str, Value, &TaskContext) -> Result<Value, TaskError> + Send + Sync + 'static,
+    ) -> Self {
         Self(std::sync::Arc::new(f))
     }
 }
 
 #[async_trait::async_trait]
 impl TaskInvoker for FnInvoker {
-    async fn invoke(&self, resource: &str, parameters: Value, ctx: TaskContext) -> Result<Value, TaskError> {
+    async fn invoke(
+        &self,
+        resource: &str,
+        parameters: Value,
+        ctx: TaskContext,
+    ) -> Result<Value, TaskError> {
         (self.0)(resource, parameters, &ctx)
     }
 }

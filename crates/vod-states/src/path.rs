@@ -163,7 +163,8 @@ pub fn query(path: &str, value: &Value) -> Result<Value, PathError> {
         return Ok(value.clone());
     }
     let norm = normalize(path);
-    let jp = serde_json_path::JsonPath::parse(&norm).map_err(|e| PathError::Invalid(e.to_string()))?;
+    let jp =
+        serde_json_path::JsonPath::parse(&norm).map_err(|e| PathError::Invalid(e.to_string()))?;
     let nodes = jp.query(value);
     if is_definite(path) {
         match nodes.exactly_one() {
@@ -181,15 +182,15 @@ pub fn eval_path(path: &str, env: &Env<'_>) -> Result<Value, PathError> {
         return query(&format!("${rest}"), env.context);
     }
     let Some(rest) = path.strip_prefix('$') else {
-        return Err(PathError::Invalid(format!("path must start with '$': {path}")));
+        return Err(PathError::Invalid(format!(
+            "path must start with '$': {path}"
+        )));
     };
     if rest.is_empty() || rest.starts_with('.') || rest.starts_with('[') {
         return query(path, env.input);
     }
     // variable reference
-    let end = rest
-        .find(|c: char| c == '.' || c == '[')
-        .unwrap_or(rest.len());
+    let end = rest.find(['.', '[']).unwrap_or(rest.len());
     let (name, tail) = rest.split_at(end);
     let Some(value) = env.vars.get(name) else {
         return Err(PathError::UndefinedVariable(name.to_string()));
@@ -284,7 +285,9 @@ pub fn set_result_path(input: &Value, path: Option<&str>, result: Value) -> Resu
                         map.insert(k.clone(), result);
                         return Ok(root);
                     }
-                    let entry = map.entry(k.clone()).or_insert_with(|| Value::Object(Map::new()));
+                    let entry = map
+                        .entry(k.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
                     if !entry.is_object() && !entry.is_array() {
                         *entry = Value::Object(Map::new());
                     }
@@ -400,7 +403,10 @@ mod tests {
     #[test]
     fn result_path() {
         let v = json!({"a": 1});
-        assert_eq!(set_result_path(&v, Some("$.b.c"), json!(2)), Ok(json!({"a": 1, "b": {"c": 2}})));
+        assert_eq!(
+            set_result_path(&v, Some("$.b.c"), json!(2)),
+            Ok(json!({"a": 1, "b": {"c": 2}}))
+        );
         assert_eq!(set_result_path(&v, Some("$"), json!(2)), Ok(json!(2)));
         assert_eq!(set_result_path(&v, None, json!(2)), Ok(json!({"a": 1})));
     }
@@ -411,9 +417,16 @@ mod tests {
         vars.insert("x".into(), json!({"y": 5}));
         let input = json!({});
         let ctx = json!({"Execution": {"Id": "arn"}});
-        let env = Env { input: &input, context: &ctx, vars: &vars };
+        let env = Env {
+            input: &input,
+            context: &ctx,
+            vars: &vars,
+        };
         assert_eq!(eval_path("$x.y", &env), Ok(json!(5)));
         assert_eq!(eval_path("$$.Execution.Id", &env), Ok(json!("arn")));
-        assert_eq!(eval_path("$nope", &env), Err(PathError::UndefinedVariable("nope".into())));
+        assert_eq!(
+            eval_path("$nope", &env),
+            Err(PathError::UndefinedVariable("nope".into()))
+        );
     }
 }

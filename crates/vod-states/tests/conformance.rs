@@ -21,11 +21,17 @@ fn known() -> HashMap<String, String> {
 fn check(label: &str, results: &[CaseResult], known: &HashMap<String, String>) -> Vec<String> {
     let mut new_failures = Vec::new();
     let failed = results.iter().filter(|r| r.failure.is_some()).count();
-    println!("{label}: {} passed, {failed} failed", results.len() - failed);
+    println!(
+        "{label}: {} passed, {failed} failed",
+        results.len() - failed
+    );
     for r in results {
         match (&r.failure, known.contains_key(&r.name)) {
             (Some(reason), false) => new_failures.push(format!("{}  # {reason}", r.name)),
-            (None, true) => println!("now passing, remove from the known-failure list: {}", r.name),
+            (None, true) => println!(
+                "now passing, remove from the known-failure list: {}",
+                r.name
+            ),
             _ => {}
         }
     }
@@ -59,5 +65,9 @@ async fn recorded_executions_conform() {
     } else {
         println!("skipped choice operators: {} not found", choice.display());
     }
-    assert!(new_failures.is_empty(), "new conformance failures:\n{}", new_failures.join("\n"));
+    assert!(
+        new_failures.is_empty(),
+        "new conformance failures:\n{}",
+        new_failures.join("\n")
+    );
 }

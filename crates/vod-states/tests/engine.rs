@@ -7,11 +7,14 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use vod_states::{
-    Engine, EngineError, ExecutionDescription, ExecutionStatus, FakeClock, FnInvoker, StateMachine, TaskError,
+    Engine, EngineError, ExecutionDescription, ExecutionStatus, FakeClock, FnInvoker, StateMachine,
+    TaskError,
 };
 
 fn t0() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn machine(def: Value) -> Arc<StateMachine> {
@@ -35,7 +38,13 @@ async fn run(engine: &Engine, def: Value, input: Value) -> ExecutionDescription 
 }
 
 fn ok_output(d: &ExecutionDescription) -> Value {
-    assert_eq!(d.status, ExecutionStatus::Succeeded, "execution failed: {:?} {:?}", d.error, d.cause);
+    assert_eq!(
+        d.status,
+        ExecutionStatus::Succeeded,
+        "execution failed: {:?} {:?}",
+        d.error,
+        d.cause
+    );
     d.output.clone().unwrap_or(Value::Null)
 }
 
@@ -61,10 +70,12 @@ async fn pass_state_paths_and_templates() {
         .filter_map(|e| e.details.get("stateExitedEventDetails"))
         .collect();
     assert_eq!(exited.len(), 3);
-    let first: Value = serde_json::from_str(exited[0]["output"].as_str().unwrap_or("null")).unwrap_or_default();
+    let first: Value =
+        serde_json::from_str(exited[0]["output"].as_str().unwrap_or("null")).unwrap_or_default();
     assert_eq!(first["greeting"], "hi bob");
     assert_eq!(first["lit"], json!([1]));
-    let second: Value = serde_json::from_str(exited[1]["output"].as_str().unwrap_or("null")).unwrap_or_default();
+    let second: Value =
+        serde_json::from_str(exited[1]["output"].as_str().unwrap_or("null")).unwrap_or_default();
     assert_eq!(second["r"], json!({"fixed": true}));
 }
 
@@ -73,7 +84,10 @@ async fn task_state_result_selector_and_context() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let seen2 = seen.clone();
     let inv = FnInvoker::new(move |r, p, c| {
-        seen2.lock().map(|mut v| v.push((r.to_string(), p.clone(), c.state_name.clone()))).ok();
+        seen2
+            .lock()
+            .map(|mut v| v.push((r.to_string(), p.clone(), c.state_name.clone())))
+            .ok();
         Ok(json!({"Payload": {"v": p["x"]}, "StatusCode": 200}))
     });
     let engine = Engine::new(Arc::new(inv), Arc::new(FakeClock::instant(t0())));
@@ -86,7 +100,14 @@ async fn task_state_result_selector_and_context() {
     .await;
     assert_eq!(ok_output(&d), json!({"a": 7, "res": {"value": 7}}));
     let calls = seen.lock().map(|v| v.clone()).unwrap_or_default();
-    assert_eq!(calls, vec![("arn:aws:states:::lambda:invoke".to_string(), json!({"x": 7}), "T".to_string())]);
+    assert_eq!(
+        calls,
+        vec![(
+            "arn:aws:states:::lambda:invoke".to_string(),
+            json!({"x": 7}),
+            "T".to_string()
+        )]
+    );
     let types: Vec<String> = engine
         .history(&d.execution_arn)
         .unwrap_or_default()
@@ -95,7 +116,15 @@ async fn task_state_result_selector_and_context() {
         .collect();
     assert_eq!(
         types,
-        ["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
     );
 }
 
@@ -117,9 +146,18 @@ async fn choice_default_and_no_match() {
         }
         d
     };
-    assert_eq!(ok_output(&run(&engine, def(true), json!({"n": 11})).await), json!("big"));
-    assert_eq!(ok_output(&run(&engine, def(true), json!({"n": 1, "s": "small"})).await), json!("small"));
-    assert_eq!(ok_output(&run(&engine, def(true), json!({"n": 1, "s": "x"})).await), json!("other"));
+    assert_eq!(
+        ok_output(&run(&engine, def(true), json!({"n": 11})).await),
+        json!("big")
+    );
+    assert_eq!(
+        ok_output(&run(&engine, def(true), json!({"n": 1, "s": "small"})).await),
+        json!("small")
+    );
+    assert_eq!(
+        ok_output(&run(&engine, def(true), json!({"n": 1, "s": "x"})).await),
+        json!("other")
+    );
     // without Default, "Other" is unreachable: validation rejects it
     assert!(StateMachine::from_value(def(false)).is_err());
     let no_default = json!({"StartAt": "C", "States": {
@@ -143,8 +181,16 @@ async fn wait_state_uses_the_clock() {
     )
     .await;
     assert_eq!(ok_output(&d), json!({"s": 15}));
-    assert_eq!(clock.completed_sleeps()[..2], [Duration::from_secs(30), Duration::from_secs(15)]);
-    assert_eq!(vod_states::Clock::now(&*clock), Utc.with_ymd_and_hms(2024, 1, 1, 1, 0, 0).single().unwrap_or_default());
+    assert_eq!(
+        clock.completed_sleeps()[..2],
+        [Duration::from_secs(30), Duration::from_secs(15)]
+    );
+    assert_eq!(
+        vod_states::Clock::now(&*clock),
+        Utc.with_ymd_and_hms(2024, 1, 1, 1, 0, 0)
+            .single()
+            .unwrap_or_default()
+    );
     let bad = run(
         &engine,
         json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}}),
@@ -157,7 +203,12 @@ async fn wait_state_uses_the_clock() {
 #[tokio::test]
 async fn succeed_and_fail_states() {
     let (engine, _) = echo_engine();
-    let d = run(&engine, json!({"StartAt": "S", "States": {"S": {"Type": "Succeed", "OutputPath": "$.a"}}}), json!({"a": 1})).await;
+    let d = run(
+        &engine,
+        json!({"StartAt": "S", "States": {"S": {"Type": "Succeed", "OutputPath": "$.a"}}}),
+        json!({"a": 1}),
+    )
+    .await;
     assert_eq!(ok_output(&d), json!(1));
     let d = run(
         &engine,
@@ -166,7 +217,10 @@ async fn succeed_and_fail_states() {
     )
     .await;
     assert_eq!(d.status, ExecutionStatus::Failed);
-    assert_eq!((d.error.as_deref(), d.cause.as_deref()), (Some("Boom"), Some("because x")));
+    assert_eq!(
+        (d.error.as_deref(), d.cause.as_deref()),
+        (Some("Boom"), Some("because x"))
+    );
 }
 
 #[tokio::test]
@@ -192,7 +246,10 @@ async fn parallel_state_collects_and_propagates_errors() {
         json!({}),
     )
     .await;
-    assert_eq!(ok_output(&d), json!({"err": {"Error": "BranchBoom", "Cause": "c"}}));
+    assert_eq!(
+        ok_output(&d),
+        json!({"err": {"Error": "BranchBoom", "Cause": "c"}})
+    );
 }
 
 #[tokio::test]
@@ -221,9 +278,15 @@ async fn map_state_items_selector_concurrency_and_tolerance() {
             "End": true}}})
     };
     let d = run(&engine, failing(1), json!([1, 2, 3])).await;
-    assert_eq!(ok_output(&d), json!([1, {"Error": "Two", "Cause": null}, 3]));
+    assert_eq!(
+        ok_output(&d),
+        json!([1, {"Error": "Two", "Cause": null}, 3])
+    );
     let d = run(&engine, failing(0), json!([1, 2, 3])).await;
-    assert_eq!(d.error.as_deref(), Some("States.ExceedToleratedFailureThreshold"));
+    assert_eq!(
+        d.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
 }
 
 #[tokio::test]
@@ -236,7 +299,11 @@ async fn retry_delays_follow_backoff_and_max_delay() {
         if n < 5 {
             assert_eq!(c.retry_count, n as u64);
         }
-        if n < 4 { Err(TaskError::new("Lambda.ServiceException", "flaky")) } else { Ok(json!("ok")) }
+        if n < 4 {
+            Err(TaskError::new("Lambda.ServiceException", "flaky"))
+        } else {
+            Ok(json!("ok"))
+        }
     });
     let engine = Engine::new(Arc::new(inv), clock.clone());
     let d = run(
@@ -270,7 +337,11 @@ async fn jitter_full_never_exceeds_the_computed_delay() {
     let calls = Arc::new(AtomicUsize::new(0));
     let calls2 = calls.clone();
     let inv = FnInvoker::new(move |_r, _p, _c| {
-        if calls2.fetch_add(1, Ordering::SeqCst) < 3 { Err(TaskError::new("E", "")) } else { Ok(json!(1)) }
+        if calls2.fetch_add(1, Ordering::SeqCst) < 3 {
+            Err(TaskError::new("E", ""))
+        } else {
+            Ok(json!(1))
+        }
     });
     let engine = Engine::new(Arc::new(inv), clock.clone());
     let d = run(
@@ -307,13 +378,48 @@ async fn catch_precedence() {
         {"ErrorEquals": ["States.ALL"], "Next": "C"}
     ]);
     // first matching catcher wins, in order
-    assert_eq!(ok_output(&run(&failing_engine("Specific"), catch_def(catchers.clone()), json!({})).await), json!("A"));
-    assert_eq!(ok_output(&run(&failing_engine("Other"), catch_def(catchers.clone()), json!({})).await), json!("B"));
+    assert_eq!(
+        ok_output(
+            &run(
+                &failing_engine("Specific"),
+                catch_def(catchers.clone()),
+                json!({})
+            )
+            .await
+        ),
+        json!("A")
+    );
+    assert_eq!(
+        ok_output(
+            &run(
+                &failing_engine("Other"),
+                catch_def(catchers.clone()),
+                json!({})
+            )
+            .await
+        ),
+        json!("B")
+    );
     // States.TaskFailed does not match States.Timeout, States.ALL does
-    assert_eq!(ok_output(&run(&failing_engine("States.Timeout"), catch_def(catchers), json!({})).await), json!("C"));
+    assert_eq!(
+        ok_output(
+            &run(
+                &failing_engine("States.Timeout"),
+                catch_def(catchers),
+                json!({})
+            )
+            .await
+        ),
+        json!("C")
+    );
     // States.ALL must be alone and last
     assert!(StateMachine::from_value(catch_def(json!([{"ErrorEquals": ["States.ALL"], "Next": "A"}, {"ErrorEquals": ["X"], "Next": "B"}]))).is_err());
-    assert!(StateMachine::from_value(catch_def(json!([{"ErrorEquals": ["States.ALL", "X"], "Next": "A"}]))).is_err());
+    assert!(
+        StateMachine::from_value(catch_def(
+            json!([{"ErrorEquals": ["States.ALL", "X"], "Next": "A"}])
+        ))
+        .is_err()
+    );
     // the error output lands at ResultPath
     let def = json!({"StartAt": "T", "States": {
         "T": {"Type": "Task", "Resource": "x", "End": true, "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "A"}]},
@@ -337,7 +443,11 @@ async fn runtime_errors_are_not_caught() {
     )
     .await;
     assert_eq!(d.error.as_deref(), Some("States.Runtime"));
-    assert!(d.cause.unwrap_or_default().contains("(entered at the event id #2)"));
+    assert!(
+        d.cause
+            .unwrap_or_default()
+            .contains("(entered at the event id #2)")
+    );
 }
 
 #[tokio::test]
@@ -382,7 +492,9 @@ fn callback_engine(clock: Arc<FakeClock>) -> (Engine, Arc<Mutex<Vec<String>>>) {
     let t2 = tokens.clone();
     let inv = FnInvoker::new(move |_r, p, c| {
         assert_eq!(p["token"].as_str(), c.task_token.as_deref());
-        t2.lock().map(|mut v| v.push(c.task_token.clone().unwrap_or_default())).ok();
+        t2.lock()
+            .map(|mut v| v.push(c.task_token.clone().unwrap_or_default()))
+            .ok();
         Ok(json!({"StatusCode": 202}))
     });
     (Engine::new(Arc::new(inv), clock), tokens)
@@ -392,18 +504,45 @@ fn callback_engine(clock: Arc<FakeClock>) -> (Engine, Arc<Mutex<Vec<String>>>) {
 async fn callback_success_and_token_reuse() {
     let clock = Arc::new(FakeClock::manual(t0()));
     let (engine, _) = callback_engine(clock);
-    let arn = engine.start_execution(machine(serde_json::from_str(CALLBACK).unwrap_or_default()), None, json!({})).unwrap_or_default();
+    let arn = engine
+        .start_execution(
+            machine(serde_json::from_str(CALLBACK).unwrap_or_default()),
+            None,
+            json!({}),
+        )
+        .unwrap_or_default();
     let token = paused_token(&engine).await;
     settle().await;
-    assert_eq!(engine.describe(&arn).map(|d| d.status).ok(), Some(ExecutionStatus::Running));
+    assert_eq!(
+        engine.describe(&arn).map(|d| d.status).ok(),
+        Some(ExecutionStatus::Running)
+    );
     assert!(engine.send_task_heartbeat(&token).is_ok());
-    assert!(engine.send_task_success(&token, json!({"done": true})).is_ok());
+    assert!(
+        engine
+            .send_task_success(&token, json!({"done": true}))
+            .is_ok()
+    );
     let d = engine.wait(&arn).await.ok();
     assert_eq!(d.and_then(|d| d.output), Some(json!({"done": true})));
-    assert!(matches!(engine.send_task_success(&token, json!(1)), Err(EngineError::TaskDoesNotExist(_))));
-    assert!(matches!(engine.send_task_success("nope", json!(1)), Err(EngineError::InvalidToken(_))));
-    assert!(matches!(engine.send_task_success("", json!(1)), Err(EngineError::InvalidToken(_))));
-    let types: Vec<String> = engine.history(&arn).unwrap_or_default().into_iter().map(|e| e.event_type).collect();
+    assert!(matches!(
+        engine.send_task_success(&token, json!(1)),
+        Err(EngineError::TaskDoesNotExist(_))
+    ));
+    assert!(matches!(
+        engine.send_task_success("nope", json!(1)),
+        Err(EngineError::InvalidToken(_))
+    ));
+    assert!(matches!(
+        engine.send_task_success("", json!(1)),
+        Err(EngineError::InvalidToken(_))
+    ));
+    let types: Vec<String> = engine
+        .history(&arn)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
     assert!(types.contains(&"TaskSubmitted".to_string()));
 }
 
@@ -411,11 +550,24 @@ async fn callback_success_and_token_reuse() {
 async fn callback_failure() {
     let clock = Arc::new(FakeClock::manual(t0()));
     let (engine, _) = callback_engine(clock);
-    let arn = engine.start_execution(machine(serde_json::from_str(CALLBACK).unwrap_or_default()), None, json!({})).unwrap_or_default();
+    let arn = engine
+        .start_execution(
+            machine(serde_json::from_str(CALLBACK).unwrap_or_default()),
+            None,
+            json!({}),
+        )
+        .unwrap_or_default();
     let token = paused_token(&engine).await;
-    assert!(engine.send_task_failure(&token, Some("Rejected".into()), Some("bad input".into())).is_ok());
+    assert!(
+        engine
+            .send_task_failure(&token, Some("Rejected".into()), Some("bad input".into()))
+            .is_ok()
+    );
     let d = engine.wait(&arn).await.ok();
-    assert_eq!(d.as_ref().and_then(|d| d.error.clone()).as_deref(), Some("Rejected"));
+    assert_eq!(
+        d.as_ref().and_then(|d| d.error.clone()).as_deref(),
+        Some("Rejected")
+    );
     assert_eq!(d.and_then(|d| d.cause).as_deref(), Some("bad input"));
 }
 
@@ -423,7 +575,13 @@ async fn callback_failure() {
 async fn callback_heartbeat_timeout() {
     let clock = Arc::new(FakeClock::manual(t0()));
     let (engine, _) = callback_engine(clock.clone());
-    let arn = engine.start_execution(machine(serde_json::from_str(CALLBACK).unwrap_or_default()), None, json!({})).unwrap_or_default();
+    let arn = engine
+        .start_execution(
+            machine(serde_json::from_str(CALLBACK).unwrap_or_default()),
+            None,
+            json!({}),
+        )
+        .unwrap_or_default();
     let token = paused_token(&engine).await;
     settle().await;
     clock.advance(Duration::from_secs(3));
@@ -432,14 +590,20 @@ async fn callback_heartbeat_timeout() {
     settle().await;
     clock.advance(Duration::from_secs(4)); // 7s total, 4s since the heartbeat
     settle().await;
-    assert_eq!(engine.describe(&arn).map(|d| d.status).ok(), Some(ExecutionStatus::Running));
+    assert_eq!(
+        engine.describe(&arn).map(|d| d.status).ok(),
+        Some(ExecutionStatus::Running)
+    );
     clock.advance(Duration::from_secs(2)); // 6s since the heartbeat
     let d = engine.wait(&arn).await.ok();
     assert_eq!(
         d.and_then(|d| d.output),
         Some(json!({"hb": {"Error": "States.Timeout", "Cause": ""}}))
     );
-    assert!(matches!(engine.send_task_success(&token, json!(1)), Err(EngineError::TaskTimedOut(_))));
+    assert!(matches!(
+        engine.send_task_success(&token, json!(1)),
+        Err(EngineError::TaskTimedOut(_))
+    ));
 }
 
 #[tokio::test]
@@ -447,7 +611,12 @@ async fn task_timeout_fires_when_the_task_hangs() {
     struct Hang;
     #[async_trait::async_trait]
     impl vod_states::TaskInvoker for Hang {
-        async fn invoke(&self, _r: &str, _p: Value, _c: vod_states::TaskContext) -> Result<Value, TaskError> {
+        async fn invoke(
+            &self,
+            _r: &str,
+            _p: Value,
+            _c: vod_states::TaskContext,
+        ) -> Result<Value, TaskError> {
             futures::future::pending().await
         }
     }
@@ -465,13 +634,27 @@ async fn task_timeout_fires_when_the_task_hangs() {
 async fn stop_and_machine_timeout() {
     let clock = Arc::new(FakeClock::manual(t0()));
     let (engine, _) = callback_engine(clock.clone());
-    let arn = engine.start_execution(machine(serde_json::from_str(CALLBACK).unwrap_or_default()), Some("n1".into()), json!({})).unwrap_or_default();
+    let arn = engine
+        .start_execution(
+            machine(serde_json::from_str(CALLBACK).unwrap_or_default()),
+            Some("n1".into()),
+            json!({}),
+        )
+        .unwrap_or_default();
     paused_token(&engine).await;
-    assert!(engine.stop_execution(&arn, Some("Stopped".into()), None).is_ok());
+    assert!(
+        engine
+            .stop_execution(&arn, Some("Stopped".into()), None)
+            .is_ok()
+    );
     let d = engine.wait(&arn).await.ok();
     assert_eq!(d.map(|d| d.status), Some(ExecutionStatus::Aborted));
     assert!(matches!(
-        engine.start_execution(machine(serde_json::from_str(CALLBACK).unwrap_or_default()), Some("n1".into()), json!({})),
+        engine.start_execution(
+            machine(serde_json::from_str(CALLBACK).unwrap_or_default()),
+            Some("n1".into()),
+            json!({})
+        ),
         Err(EngineError::ExecutionAlreadyExists(_))
     ));
     let (engine, _) = echo_engine();
@@ -498,7 +681,10 @@ async fn variables_are_scoped() {
         json!({"in": "v", "items": [1, 2]}),
     )
     .await;
-    assert_eq!(ok_output(&d), json!({"x": 1, "y": "v", "m": [{"x": 1, "item": 1}, {"x": 1, "item": 2}]}));
+    assert_eq!(
+        ok_output(&d),
+        json!({"x": 1, "y": "v", "m": [{"x": 1, "item": 1}, {"x": 1, "item": 2}]})
+    );
     // a variable assigned inside the Map is not visible outside
     let d = run(
         &engine,
@@ -514,13 +700,22 @@ async fn variables_are_scoped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_executions_run_independently() {
     let (engine, _) = echo_engine();
-    let m = machine(json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "x", "ResultPath": "$.r", "End": true}}}));
+    let m = machine(
+        json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "x", "ResultPath": "$.r", "End": true}}}),
+    );
     let arns: Vec<String> = (0..200)
-        .filter_map(|i| engine.start_execution(m.clone(), Some(format!("e{i}")), json!({"i": i})).ok())
+        .filter_map(|i| {
+            engine
+                .start_execution(m.clone(), Some(format!("e{i}")), json!({"i": i}))
+                .ok()
+        })
         .collect();
     for (i, arn) in arns.iter().enumerate() {
         let d = engine.wait(arn).await.ok();
-        assert_eq!(d.and_then(|d| d.output), Some(json!({"i": i, "r": {"i": i}})));
+        assert_eq!(
+            d.and_then(|d| d.output),
+            Some(json!({"i": i, "r": {"i": i}}))
+        );
     }
     assert_eq!(engine.list_executions().len(), 200);
 }
@@ -528,7 +723,12 @@ async fn many_executions_run_independently() {
 #[tokio::test]
 async fn history_serializes_like_get_execution_history() {
     let (engine, _) = echo_engine();
-    let d = run(&engine, json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}), json!({"a": 1})).await;
+    let d = run(
+        &engine,
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}),
+        json!({"a": 1}),
+    )
+    .await;
     let h = engine.history(&d.execution_arn).unwrap_or_default();
     let v = serde_json::to_value(&h).unwrap_or_default();
     assert_eq!(v[0]["type"], "ExecutionStarted");

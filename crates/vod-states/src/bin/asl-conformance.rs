@@ -19,7 +19,10 @@ fn report(results: &[CaseResult]) -> usize {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start runtime: {e}");
@@ -29,7 +32,10 @@ fn main() -> ExitCode {
     if let [flag, dir] = args.as_slice()
         && flag == "--show"
     {
-        println!("{}", rt.block_on(vod_states::conformance::show_case(&PathBuf::from(dir))));
+        println!(
+            "{}",
+            rt.block_on(vod_states::conformance::show_case(&PathBuf::from(dir)))
+        );
         return ExitCode::SUCCESS;
     }
     let (choice, target) = match args.as_slice() {

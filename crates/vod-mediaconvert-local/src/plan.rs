@@ -23,7 +23,7 @@
 //! # Knowingly ignored (no effect on the files the twin writes)
 //! `accelerationSettings`, `queue` (only echoed back), `priority`, `statusUpdateInterval`
 //! (the twin's own interval is used), `billingTagsSource`, `simulateReservedQueue`,
-//! `hopDestinations`, `clientRequestToken` (used for idempotency only), `jobTemplate`,
+//! `hopDestinations`, `clientRequestToken` (used for idempotency only), `tags`,
 //! `timecodeConfig`, `inputs[].timecodeSource`, `adAvailOffset`, H.264 tuning knobs
 //! (`qualityTuningLevel`, `sceneChangeDetect`, `adaptiveQuantization`, `gopClosedCadence`,
 //! `numberReferenceFrames`, `slices`, `entropyEncoding`, …), CMAF manifest cosmetics
@@ -39,7 +39,9 @@
 //! # Rejected at CreateJob, naming the setting
 //! Anything else that would change the output and that the twin cannot honour: other group
 //! types (HLS, DASH ISO, MS Smooth), other codecs and containers, SINGLE_FILE CMAF, encryption,
-//! captions, image inserters, clipping, preprocessors, more than one input, …
+//! captions, image inserters, clipping, preprocessors, more than one input, `jobTemplate`,
+//! output `preset`, `automatedEncodingSettings` (automated ABR), rotations other than AUTO, …
+//! Fields the twin does not know at all are ignored: the twin reads only what it honours.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -79,6 +81,12 @@ impl CreateJobRequest {
                     .ok_or_else(|| meta.err(k, "userMetadata values must be strings"))?;
                 user_metadata.insert(k.clone(), text.to_owned());
             }
+        }
+        if root.opt_str("jobTemplate")?.is_some_and(|t| !t.is_empty()) {
+            return Err(root.err(
+                "jobTemplate",
+                "job templates are not supported by the local twin: send the full settings",
+            ));
         }
         let settings = body
             .get("settings")
@@ -379,6 +387,15 @@ impl JobPlan {
                 "input filters are not supported by the twin",
             ));
         }
+        if let Some(video) = input.opt_obj("videoSelector")?
+            && let Some(rotate) = video.opt_str("rotate")?
+            && !matches!(rotate, "AUTO" | "DEGREE_0")
+        {
+            return Err(video.err(
+                "rotate",
+                format!("{rotate} is not supported by the twin (AUTO follows the source's rotation metadata)"),
+            ));
+        }
         let selectors = audio_selectors(input)?;
 
         let mut warnings = Vec::new();
@@ -472,6 +489,12 @@ fn output_group(
     let kind = ogs
         .opt_str("type")?
         .ok_or_else(|| ogs.err("type", "required"))?;
+    reject_present(group, "automatedEncodingSettings").map_err(|_| {
+        group.err(
+            "automatedEncodingSettings",
+            "automated ABR is not supported by the local twin: list the video renditions explicitly",
+        )
+    })?;
     let outputs = group.arr("outputs")?;
     if outputs.is_empty() {
         return Err(group.err("outputs", "at least one output is required"));
@@ -592,7 +615,14 @@ fn name_modifier(output: &At<'_>) -> Result<String, BadRequest> {
 }
 
 fn reject_output_extras(output: &At<'_>) -> Result<(), BadRequest> {
-    reject_present(output, "captionDescriptions")
+    reject_present(output, "captionDescriptions")?;
+    if output.opt_str("preset")?.is_some_and(|p| !p.is_empty()) {
+        return Err(output.err(
+            "preset",
+            "output presets are not supported by the local twin: send the full output settings",
+        ));
+    }
+    Ok(())
 }
 
 fn cmaf_output(

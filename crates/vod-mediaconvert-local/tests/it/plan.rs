@@ -192,6 +192,15 @@ fn rejections_name_the_setting() {
     );
 
     let mut body = builder_job();
+    body["settings"]["outputGroups"][0]["automatedEncodingSettings"] =
+        json!({"abrSettings": {"maxRenditions": 4}});
+    assert!(
+        reject(&body).starts_with("/outputGroups/0/automatedEncodingSettings:"),
+        "{}",
+        reject(&body)
+    );
+
+    let mut body = builder_job();
     body["settings"]["outputGroups"][0]["outputs"][1]["nameModifier"] = json!("_1080p");
     assert!(
         reject(&body).starts_with("/outputGroups/0/outputs/1/nameModifier:"),

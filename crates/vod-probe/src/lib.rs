@@ -79,12 +79,23 @@ pub async fn probe(object: ObjectRange<'_>) -> PortResult<ProbeOutcome> {
             ),
         });
     }
+    probe_family(object, None).await
+}
+
+/// Runs one family's parser whatever the bytes look like: for the fuzz targets, so each one
+/// exercises its parser instead of the sniffer. Not part of the supported API.
+#[doc(hidden)]
+pub async fn probe_as(object: ObjectRange<'_>, family: Family) -> PortResult<ProbeOutcome> {
+    probe_family(object, Some(family)).await
+}
+
+async fn probe_family(object: ObjectRange<'_>, forced: Option<Family>) -> PortResult<ProbeOutcome> {
     let mut source = match Source::open(object).await {
         Ok(source) => source,
         Err(Stop::Port(e)) => return Err(e),
         Err(Stop::Reject(rejection)) => return Ok(ProbeOutcome::Rejected { rejection }),
     };
-    let family = sniff(source.head());
+    let family = forced.unwrap_or_else(|| sniff(source.head()));
     let result = run(&mut source, family).await;
     match result {
         Ok(mut report) => {

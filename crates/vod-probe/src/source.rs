@@ -97,6 +97,10 @@ impl<'a> Source<'a> {
     /// Reads `[offset, offset + len)` in one request and serves later reads inside it from
     /// memory: one round trip for a small `moov` instead of one per box header.
     pub(crate) async fn prefetch(&mut self, offset: u64, len: u64) -> Result<(), Stop> {
+        let len = len.min(self.size().saturating_sub(offset));
+        if slice_of(&self.head, 0, offset, len).is_some() {
+            return Ok(());
+        }
         let bytes = self.fetch(offset, len).await?;
         self.window = Some((offset, bytes));
         Ok(())

@@ -305,7 +305,7 @@ impl MediaReader for FlakyReader {
 
 #[tokio::test]
 async fn transient_reader_errors_propagate_instead_of_rejecting() {
-    let Some(path) = h264_clip("flaky.mp4", "640x360", 30, &[]) else {
+    let Some(path) = h264_clip("flaky.mp4", "1920x1080", 30, &[]) else {
         return;
     };
     let size = std::fs::metadata(&path).expect("meta").len();

@@ -4,6 +4,7 @@
 mod corpus;
 mod edge;
 mod media;
+mod mutate;
 
 use std::path::Path;
 use vod_core::ports::{MediaReader, ObjectRange, PortResult};

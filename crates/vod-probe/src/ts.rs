@@ -190,7 +190,7 @@ pub(crate) async fn probe(
 
     if let (Some(pid), Some(start)) = (pcr_pid, first_pcr) {
         let tail_start = size.saturating_sub(TAIL_LEN).max(prefix.len() as u64);
-        let tail = if tail_start < size {
+        let tail = if tail_start < size && source.remaining_budget() >= size - tail_start {
             source.read(tail_start, size - tail_start).await?
         } else {
             Vec::new()

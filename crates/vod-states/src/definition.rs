@@ -197,6 +197,8 @@ pub struct State {
     pub retry: Vec<Retrier>,
     /// `Catch`.
     pub catch: Vec<Catcher>,
+    /// Whether any field of this state mentions `$$` (the context object is only built then).
+    pub uses_context: bool,
 }
 
 impl StateMachine {
@@ -960,6 +962,7 @@ fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionErro
         transition,
         retry: parse_retry(obj.get("Retry"), &format!("{loc}/Retry"))?,
         catch: parse_catch(obj.get("Catch"), &format!("{loc}/Catch"))?,
+        uses_context: v.to_string().contains("$$"),
         kind,
     })
 }

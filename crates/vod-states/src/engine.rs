@@ -773,7 +773,11 @@ impl Run {
         entered_time: DateTime<Utc>,
     ) -> Result<Step, Failure> {
         let _ = entered;
-        let ctx = self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
+        let ctx = if st.uses_context {
+            self.context(&st.name, entered_time, None, None, frame.map_item.as_ref())
+        } else {
+            Value::Null
+        };
         let vars = frame.vars.clone();
         let eff = if matches!(st.kind, StateKind::Fail { .. }) {
             raw.clone()
@@ -901,8 +905,7 @@ impl Run {
                 Ok(self.transition(st, out))
             }
             StateKind::Task { .. } | StateKind::Parallel { .. } | StateKind::Map(_) => {
-                self.run_recoverable(st, raw.clone(), eff, frame, entered_time)
-                    .await
+                Box::pin(self.run_recoverable(st, raw.clone(), eff, frame, entered_time)).await
             }
         }
     }
@@ -1003,20 +1006,24 @@ impl Run {
         loop {
             let attempt = match &st.kind {
                 StateKind::Task { .. } => {
-                    self.task_attempt(st, &eff, frame, entered_time, retry_count)
-                        .await
+                    // boxed so an execution's future only holds the active state's variant
+                    Box::pin(self.task_attempt(st, &eff, frame, entered_time, retry_count)).await
                 }
                 StateKind::Parallel { branches } => {
-                    self.parallel_attempt(st, branches, &eff, frame, entered_time)
-                        .await
+                    Box::pin(self.parallel_attempt(st, branches, &eff, frame, entered_time)).await
                 }
-                StateKind::Map(spec) => self.map_attempt(st, spec, &eff, frame, entered_time).await,
+                StateKind::Map(spec) => {
+                    Box::pin(self.map_attempt(st, spec, &eff, frame, entered_time)).await
+                }
                 _ => Err(Failure::runtime("internal: not a recoverable state")),
             };
             let f = match attempt {
                 Ok(result) => {
-                    let ctx =
-                        self.context(&st.name, entered_time, None, None, frame.map_item.as_ref());
+                    let ctx = if st.uses_context {
+                        self.context(&st.name, entered_time, None, None, frame.map_item.as_ref())
+                    } else {
+                        Value::Null
+                    };
                     return self.complete(st, &raw, result, &ctx, frame, None);
                 }
                 Err(f) => f,

@@ -326,8 +326,18 @@ impl Engine {
             Some(TokenEnd::Completed) => Err(EngineError::TaskDoesNotExist(
                 "Task is already completed".into(),
             )),
+            None if is_well_formed_token(token) => {
+                Err(EngineError::TaskDoesNotExist("Task does not exist".into()))
+            }
             None => Err(EngineError::InvalidToken("Invalid token".into())),
         }
+    }
+
+    /// `SendTaskSuccess` with the output as JSON text, as the SFN API receives it.
+    pub fn send_task_success_json(&self, token: &str, output: &str) -> Result<(), EngineError> {
+        let value: Value =
+            serde_json::from_str(output).map_err(|e| EngineError::InvalidOutput(e.to_string()))?;
+        self.send_task_success(token, value)
     }
 
     fn complete_token(&self, token: &str, msg: Callback) -> Result<(), EngineError> {
@@ -372,6 +382,14 @@ impl Engine {
             .map(|(t, s)| (t.clone(), s.execution_arn.clone()))
             .collect()
     }
+}
+
+/// Tokens are URL-safe base64 (no padding) of 64 hex digits.
+fn is_well_formed_token(token: &str) -> bool {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.as_bytes())
+        .is_ok_and(|raw| raw.len() == 64 && raw.iter().all(u8::is_ascii_hexdigit))
 }
 
 fn describe_record(rec: &ExecRecord) -> ExecutionDescription {
@@ -1024,7 +1042,11 @@ impl Run {
                     } else {
                         Value::Null
                     };
-                    return self.complete(st, &raw, result, &ctx, frame, None);
+                    match self.complete(st, &raw, result, &ctx, frame, None) {
+                        // a ResultPath that cannot be applied is an ordinary, catchable error
+                        Err(f) if f.error == names::RESULT_PATH_MATCH_FAILURE => f,
+                        other => return other,
+                    }
                 }
                 Err(f) => f,
             };

@@ -533,6 +533,17 @@ async fn callback_success_and_token_reuse() {
         engine.send_task_success("nope", json!(1)),
         Err(EngineError::InvalidToken(_))
     ));
+    // well-formed but never issued
+    let unknown =
+        "MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMA";
+    assert!(matches!(
+        engine.send_task_success(unknown, json!(1)),
+        Err(EngineError::TaskDoesNotExist(_))
+    ));
+    assert!(matches!(
+        engine.send_task_success_json(&token, "{not json"),
+        Err(EngineError::InvalidOutput(_))
+    ));
     assert!(matches!(
         engine.send_task_success("", json!(1)),
         Err(EngineError::InvalidToken(_))

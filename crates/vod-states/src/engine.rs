@@ -1209,8 +1209,10 @@ impl Run {
             state_machine_arn: self.rec.state_machine_arn.clone(),
             retry_count,
             credentials: credentials.clone(),
-            context: ctx.clone(),
+            context: ctx,
         };
+        // nothing below needs the context or variables: free them before the task is awaited
+        drop(vars);
         let clock = self.inner.clock.clone();
         let invoke = self.inner.invoker.invoke(resource, params, tctx);
         let timer = async {

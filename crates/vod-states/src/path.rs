@@ -162,6 +162,15 @@ pub fn query(path: &str, value: &Value) -> Result<Value, PathError> {
     if path == "$" {
         return Ok(value.clone());
     }
+    // Jayway's `.length()` function (AWS accepts it in paths): length of the selected array.
+    if let Some(prefix) = path.strip_suffix(".length()") {
+        return match query(prefix, value)? {
+            Value::Array(a) => Ok(Value::from(a.len())),
+            Value::String(s) => Ok(Value::from(s.chars().count())),
+            Value::Object(m) => Ok(Value::from(m.len())),
+            _ => Err(PathError::NotFound),
+        };
+    }
     let norm = normalize(path);
     let jp =
         serde_json_path::JsonPath::parse(&norm).map_err(|e| PathError::Invalid(e.to_string()))?;
@@ -398,6 +407,7 @@ mod tests {
         assert_eq!(query("$.dest-code", &v), Ok(json!(9)));
         assert_eq!(query("$.a.b[*]", &v), Ok(json!([1, 2, 3])));
         assert_eq!(query("$.nope", &v), Err(PathError::NotFound));
+        assert_eq!(query("$.a.b.length()", &v), Ok(json!(3)));
     }
 
     #[test]

@@ -254,8 +254,19 @@ impl TaskInvoker for MockInvoker {
                 }
                 Ok(mock.get("output").cloned().unwrap_or(Value::Null))
             }
-            // "timeout": never answer; the executor's timers decide.
-            _ => futures::future::pending().await,
+            // "timeout": do not answer, so the executor's (fake, instant) timers decide; if the
+            // state has no timer at all, report the recorded timeout after a short real delay.
+            _ => {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                Err(TaskError {
+                    error: mock
+                        .get("error")
+                        .and_then(Value::as_str)
+                        .unwrap_or("States.Timeout")
+                        .to_string(),
+                    cause: cause_text(mock.get("cause")),
+                })
+            }
         }
     }
 }

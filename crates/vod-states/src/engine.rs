@@ -454,15 +454,19 @@ fn runtime_prefix(state: &str, entered: u64, f: Failure) -> Failure {
 }
 
 fn missing_property_message(p: &str, value: &Value) -> String {
-    // Walk simple dotted paths to name the first missing property like AWS does.
+    // Jayway's wording: a missing intermediate property vs. a missing leaf.
     let mut cur = value;
     let mut shown = String::from("$");
     let body = p.trim_start_matches('$');
-    for part in body.split('.').filter(|s| !s.is_empty()) {
+    let parts: Vec<&str> = body.split('.').filter(|s| !s.is_empty()).collect();
+    for (i, part) in parts.iter().enumerate() {
         let key = part.split('[').next().unwrap_or(part);
         shown.push_str(&format!("['{key}']"));
         match cur.get(key) {
             Some(next) => cur = next,
+            None if i + 1 == parts.len() => {
+                return format!("Invalid path '{p}' : No results for path: {shown}");
+            }
             None => return format!("Invalid path '{p}' : Missing property in path {shown}"),
         }
     }

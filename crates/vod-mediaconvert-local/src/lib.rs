@@ -21,6 +21,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # The exact ffmpeg command
+//! [`ffmpeg_plan`] returns the argument vector the twin runs for a job, so benchmarks run the
+//! very same command: `vod-mediaconvert-local plan --job tests/fixtures/ladder-1080p.json
+//! --input clip.mp4 --out /tmp/out` prints `{"ffmpeg": ..., "args": [...], "dirs": [...]}`
+//! (create `dirs`, then run `ffmpeg args...`).
+//!
 //! State lives in `<state_dir>/mediaconvert/`: `requests/<jobId>.json` (every accepted
 //! CreateJob body, byte for byte), `jobs/<jobId>.json` (job records, so a restart still answers
 //! GetJob; jobs in flight at restart become ERROR 1999) and `work/` (temporary, per job).

@@ -1046,6 +1046,21 @@ async fn audio_only_source_gets_an_audio_only_cmaf_group() {
         master.contains("CODECS=\"mp4a.40.2\"\nstream_audio.m3u8"),
         "{master}"
     );
+    // Video outputs from an audio-only source: ERROR 1040, and the queue moves on.
+    let video = submit(
+        &env,
+        small_job("podcast/tone.m4a", "tone-video"),
+        "tone-video",
+    )
+    .await;
+    let e = env.wait_for_event(&video, "ERROR", &mut seen).await;
+    assert_eq!(e["detail"]["errorCode"], 1040, "{e}");
+    assert!(
+        e["detail"]["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("no video stream")),
+        "{e}"
+    );
     let mpd = env.get(OUT, "assets/tone/stream.mpd").await;
     let path = dir.path().join("tone.mpd");
     std::fs::write(&path, mpd).expect("write");

@@ -1212,7 +1212,10 @@ impl Run {
             execution_name: self.rec.name.clone(),
             state_machine_arn: self.rec.state_machine_arn.clone(),
             retry_count,
-            credentials: credentials.clone(),
+            credentials: match credentials {
+                Some(c) => Some(path::eval_template(c, &env)?),
+                None => None,
+            },
             context: ctx,
         };
         // nothing below needs the context or variables: free them before the task is awaited

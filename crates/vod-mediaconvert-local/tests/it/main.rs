@@ -24,43 +24,83 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The 10 s 1080p test clip (testsrc2 + 440 Hz sine), made once per test run.
+/// Runs `ffmpeg -hide_banner -loglevel error -y <args> <out>`, writing through a temp name so
+/// an interrupted run never leaves a half-made file behind.
+fn make_media(args: &[&str], out: &Path) {
+    let tmp = out.with_extension(format!(
+        "part.{}",
+        out.extension().and_then(|e| e.to_str()).unwrap_or("mp4")
+    ));
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .arg(&tmp)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg {args:?} failed");
+    std::fs::rename(&tmp, out).expect("rename");
+}
+
+/// The 10 s 1080p test clip (testsrc2 + 440 Hz sine), made once and kept in the target's
+/// test tmp dir.
 fn test_clip() -> PathBuf {
     static CLIP: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     CLIP.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("vod-mc-it-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("vod-mediaconvert-local");
+        std::fs::create_dir_all(&dir).expect("tmp dir");
         let path = dir.join("clip 1080p+test%.mp4");
-        let status = Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-            ])
-            .arg("testsrc2=size=1920x1080:rate=30")
-            .args(["-f", "lavfi", "-i", "sine=frequency=440", "-t", "10"])
-            .args([
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-crf",
-                "28",
-                "-pix_fmt",
-                "yuv420p",
-            ])
-            .args(["-c:a", "aac", "-shortest"])
-            .arg(&path)
-            .status()
-            .expect("ffmpeg runs");
-        assert!(status.success(), "making the test clip failed");
+        if !path.exists() {
+            make_media(
+                &[
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc2=size=1920x1080:rate=30",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=frequency=440",
+                    "-t",
+                    "10",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-crf",
+                    "28",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-c:a",
+                    "aac",
+                    "-shortest",
+                ],
+                &path,
+            );
+        }
         path
     })
     .clone()
+}
+
+/// Validates an MPD against the DASH schema when xmllint is installed.
+fn assert_valid_mpd(mpd: &[u8]) {
+    if !have("xmllint") {
+        eprintln!("skipping MPD schema validation: no xmllint");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("manifest.mpd");
+    std::fs::write(&path, mpd).expect("write mpd");
+    let out = Command::new("/work/shared/tools/dash-xsd/validate_mpd.sh")
+        .arg(&path)
+        .output()
+        .expect("validator runs");
+    assert!(
+        out.status.success(),
+        "MPD invalid: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(mpd)
+    );
 }
 
 struct Env {
@@ -682,24 +722,12 @@ async fn ladder_job_writes_hls_dash_and_frame_captures_and_reports_complete() {
 
     // The MPD is schema-valid.
     let mpd = env.get(OUT, &format!("assets/{asset}/stream.mpd")).await;
-    let mpd_path = work.path().join("stream.mpd");
-    std::fs::write(&mpd_path, &mpd).expect("write mpd");
     let mpd_text = String::from_utf8_lossy(&mpd);
     assert!(
         mpd_text.contains("media=\"stream_720p_$Number%05d$.cmfv\""),
         "{mpd_text}"
     );
-    if have("xmllint") {
-        let out = Command::new("/work/shared/tools/dash-xsd/validate_mpd.sh")
-            .arg(&mpd_path)
-            .output()
-            .expect("validator runs");
-        assert!(
-            out.status.success(),
-            "MPD invalid: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    assert_valid_mpd(&mpd);
 
     // GetJob agrees; the request body is kept and valid for botocore's model.
     let got = env.mc.get_job().id(&id).send().await.expect("GetJob");
@@ -1006,23 +1034,17 @@ async fn audio_only_source_gets_an_audio_only_cmaf_group() {
     let env = Env::start().await;
     let dir = tempfile::tempdir().expect("tmp");
     let audio = dir.path().join("tone.m4a");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
+    make_media(
+        &[
             "-f",
             "lavfi",
             "-i",
             "sine=frequency=440:duration=8",
             "-c:a",
             "aac",
-        ])
-        .arg(&audio)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success());
+        ],
+        &audio,
+    );
     env.put_source("podcast/tone.m4a", std::fs::read(&audio).expect("audio"))
         .await;
     let job = settings(
@@ -1062,18 +1084,6 @@ async fn audio_only_source_gets_an_audio_only_cmaf_group() {
         "{e}"
     );
     let mpd = env.get(OUT, "assets/tone/stream.mpd").await;
-    let path = dir.path().join("tone.mpd");
-    std::fs::write(&path, mpd).expect("write");
-    if have("xmllint") {
-        let out = Command::new("/work/shared/tools/dash-xsd/validate_mpd.sh")
-            .arg(&path)
-            .output()
-            .expect("validator");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    assert_valid_mpd(&mpd);
     env.stop().await;
 }

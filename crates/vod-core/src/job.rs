@@ -64,3 +64,62 @@ pub fn asset_prefix(output_prefix: &str, asset_id: &AssetId) -> String {
         format!("{prefix}/{asset_id}/")
     }
 }
+
+/// How long the Transcode state may wait for the completion handler, from the source duration.
+///
+/// `heartbeat_seconds`: the longest silence allowed between job events (MediaConvert sends a
+/// STATUS_UPDATE at least every few minutes while a job runs; a queued job is silent, so this
+/// also bounds queue time). `timeout_seconds`: the whole transcode, generous for long 4K
+/// sources (20× realtime plus an hour), capped at two days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallbackTimeouts {
+    pub heartbeat_seconds: u64,
+    pub timeout_seconds: u64,
+}
+
+impl CallbackTimeouts {
+    pub const HEARTBEAT_SECONDS: u64 = 1800;
+    pub const MAX_TIMEOUT_SECONDS: u64 = 172_800;
+
+    pub fn for_duration(duration_seconds: Option<f64>) -> Self {
+        let duration = duration_seconds
+            .filter(|d| d.is_finite() && *d > 0.0)
+            .unwrap_or(3600.0);
+        let timeout = (3600.0 + duration * 20.0).min(Self::MAX_TIMEOUT_SECONDS as f64) as u64;
+        Self {
+            heartbeat_seconds: Self::HEARTBEAT_SECONDS.min(timeout),
+            timeout_seconds: timeout,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_grow_with_duration_and_are_capped() {
+        let short = CallbackTimeouts::for_duration(Some(20.0));
+        assert_eq!(short.timeout_seconds, 4000);
+        assert_eq!(short.heartbeat_seconds, 1800);
+        let long = CallbackTimeouts::for_duration(Some(10.0 * 3600.0));
+        assert_eq!(long.timeout_seconds, CallbackTimeouts::MAX_TIMEOUT_SECONDS);
+        assert_eq!(CallbackTimeouts::for_duration(None).timeout_seconds, 75_600);
+    }
+
+    #[test]
+    fn asset_prefix_is_normalised() -> Result<(), crate::asset_id::InvalidAssetId> {
+        let id = AssetId::parse("0123456789abcdef0123456789abcdef")?;
+        assert_eq!(
+            asset_prefix("assets", &id),
+            "assets/0123456789abcdef0123456789abcdef/"
+        );
+        assert_eq!(
+            asset_prefix("/assets/", &id),
+            "assets/0123456789abcdef0123456789abcdef/"
+        );
+        assert_eq!(asset_prefix("", &id), "0123456789abcdef0123456789abcdef/");
+        Ok(())
+    }
+}

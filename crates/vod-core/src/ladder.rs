@@ -37,6 +37,10 @@ pub struct LadderPolicy {
     /// Add a progressive MP4 download of the top rung.
     #[serde(default)]
     pub mp4_download: bool,
+    /// MediaConvert image-based trick play (thumbnail tiles referenced from the HLS/DASH
+    /// manifests, for scrubbing previews).
+    #[serde(default)]
+    pub trick_play: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -91,6 +95,7 @@ impl Default for LadderPolicy {
             thumbnail_width: 320,
             automated_abr: false,
             mp4_download: false,
+            trick_play: true,
         }
     }
 }
@@ -112,6 +117,8 @@ pub struct LadderPlan {
     pub thumbnails: Option<ThumbnailPlan>,
     pub automated_abr: bool,
     pub mp4_download: bool,
+    #[serde(default)]
+    pub trick_play: bool,
     /// Each decision in words, for the record (`ladder_reason`).
     pub reasons: Vec<String>,
 }
@@ -177,8 +184,12 @@ pub struct ThumbnailPlan {
     pub interval_seconds: u32,
     pub width: u32,
     pub height: u32,
-    /// How many captures the source's duration yields (poster included).
+    /// How many captures the source's duration yields.
     pub max_captures: u32,
+    /// The poster is captured this many seconds in (not at 0 s, which is often black).
+    pub poster_seconds: u32,
+    pub poster_width: u32,
+    pub poster_height: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -222,6 +233,9 @@ impl LadderPolicy {
     }
 }
 
+/// Posters are captured at the source width, up to this many pixels.
+const POSTER_MAX_WIDTH: u32 = 1280;
+
 /// Rounds down to an even number of pixels (H.264 4:2:0 needs even sizes; down, so never
 /// above the source).
 fn even(x: u64) -> u32 {
@@ -247,6 +261,7 @@ pub fn plan_ladder(report: &ProbeReport, policy: &LadderPolicy) -> Result<Ladder
             thumbnails: None,
             automated_abr: false,
             mp4_download: false,
+            trick_play: false,
             reasons,
         });
     };
@@ -380,11 +395,23 @@ pub fn plan_ladder(report: &ProbeReport, policy: &LadderPolicy) -> Result<Ladder
         } else {
             1
         };
+        // A third of the way in, at most 10 s: past fades from black, early enough for short clips.
+        let poster_seconds = if duration.is_finite() {
+            ((duration / 3.0).floor() as u32).clamp(1, 10)
+        } else {
+            5
+        };
+        let poster_width = even(u64::from(POSTER_MAX_WIDTH.min(video.width)));
+        let poster_height =
+            even(u64::from(poster_width) * u64::from(video.height) / u64::from(video.width));
         Some(ThumbnailPlan {
             interval_seconds: interval,
             width,
             height,
             max_captures,
+            poster_seconds,
+            poster_width,
+            poster_height,
         })
     };
     if policy.automated_abr {
@@ -406,6 +433,7 @@ pub fn plan_ladder(report: &ProbeReport, policy: &LadderPolicy) -> Result<Ladder
         thumbnails,
         automated_abr: policy.automated_abr,
         mp4_download: policy.mp4_download,
+        trick_play: policy.trick_play,
         reasons,
     })
 }

@@ -15,7 +15,10 @@ fn asl() -> Value {
 /// Every `ErrorEquals` list in the definition, with the state and whether it is a Retry.
 fn error_equals(definition: &Value) -> Vec<(String, bool, Vec<String>)> {
     let mut out = Vec::new();
-    let states = definition["States"].as_object().cloned().unwrap_or_default();
+    let states = definition["States"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     for (name, state) in states {
         for (field, is_retry) in [("Retry", true), ("Catch", false)] {
             for rule in state[field].as_array().cloned().unwrap_or_default() {
@@ -37,13 +40,19 @@ fn error_equals(definition: &Value) -> Vec<(String, bool, Vec<String>)> {
 fn every_error_name_in_the_asl_is_a_rust_constant() {
     let definition = asl();
     let rules = error_equals(&definition);
-    assert!(!rules.is_empty(), "no Retry/Catch found: is the ASL file there?");
+    assert!(
+        !rules.is_empty(),
+        "no Retry/Catch found: is the ASL file there?"
+    );
     for (state, _, names) in &rules {
         for name in names {
             let known = name.starts_with("States.")
                 || error_names::ALL.contains(&name.as_str())
                 || error_names::LAMBDA_SERVICE_ERRORS.contains(&name.as_str());
-            assert!(known, "{state}: ErrorEquals name {name} is not a constant in vod_core::error_names");
+            assert!(
+                known,
+                "{state}: ErrorEquals name {name} is not a constant in vod_core::error_names"
+            );
         }
     }
 }
@@ -60,17 +69,31 @@ fn retry_lists_exactly_the_retried_rust_names_and_every_task_catches_everything(
         .collect();
     assert_eq!(ours_retried, error_names::RETRIED.into_iter().collect());
 
-    let states = definition["States"].as_object().cloned().unwrap_or_default();
+    let states = definition["States"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     for (name, state) in &states {
         if state["Type"] == "Task" {
-            let catches_all = state["Catch"]
-                .as_array()
-                .is_some_and(|c| c.iter().any(|r| r["ErrorEquals"] == serde_json::json!(["States.ALL"])));
-            assert!(catches_all, "task {name} has no States.ALL Catch: a failure would end without a record update");
-            let retries_lambda = state["Retry"].as_array().is_some_and(|r| {
-                r.iter().any(|rule| rule["ErrorEquals"].as_array().is_some_and(|n| n.iter().any(|e| e == "Lambda.ServiceException")))
+            let catches_all = state["Catch"].as_array().is_some_and(|c| {
+                c.iter()
+                    .any(|r| r["ErrorEquals"] == serde_json::json!(["States.ALL"]))
             });
-            assert!(retries_lambda, "task {name} does not retry Lambda service errors");
+            assert!(
+                catches_all,
+                "task {name} has no States.ALL Catch: a failure would end without a record update"
+            );
+            let retries_lambda = state["Retry"].as_array().is_some_and(|r| {
+                r.iter().any(|rule| {
+                    rule["ErrorEquals"]
+                        .as_array()
+                        .is_some_and(|n| n.iter().any(|e| e == "Lambda.ServiceException"))
+                })
+            });
+            assert!(
+                retries_lambda,
+                "task {name} does not retry Lambda service errors"
+            );
         }
     }
     // Names used outside ErrorEquals (Fail states, Pass-built errors) are ours too.
@@ -111,8 +134,10 @@ fn event_patterns_are_valid_json_with_their_placeholders() {
         assert!(value["source"].is_array(), "{file}: no source list");
         assert!(text.contains(placeholder), "{file}: missing {placeholder}");
     }
-    let mc = std::fs::read_to_string(repo_root().join("statemachine/events/mediaconvert-job-state-change.json"))
-        .unwrap_or_default();
+    let mc = std::fs::read_to_string(
+        repo_root().join("statemachine/events/mediaconvert-job-state-change.json"),
+    )
+    .unwrap_or_default();
     assert!(mc.contains(vod_core::job::USER_METADATA_PIPELINE));
 }
 

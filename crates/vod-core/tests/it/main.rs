@@ -14,7 +14,10 @@ pub fn repo_root() -> PathBuf {
 /// `VOD_BLESS=1` it rewrites the file instead (then commit it).
 pub fn check_generated(relative: &str, generated: &serde_json::Value) {
     let path = repo_root().join(relative);
-    let text = format!("{}\n", serde_json::to_string_pretty(generated).unwrap_or_default());
+    let text = format!(
+        "{}\n",
+        serde_json::to_string_pretty(generated).unwrap_or_default()
+    );
     if std::env::var_os("VOD_BLESS").is_some() {
         std::fs::write(&path, &text).unwrap_or_else(|e| panic!("writing {relative}: {e}"));
         return;

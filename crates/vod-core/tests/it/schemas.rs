@@ -11,7 +11,11 @@ use vod_core::schemas::{event_schema, record_schema};
 use vod_core::{AssetId, AssetStatus};
 
 fn complete_record() -> AssetRecord {
-    let t = |s| Utc.timestamp_opt(1_790_000_000 + s, 0).single().unwrap_or_default();
+    let t = |s| {
+        Utc.timestamp_opt(1_790_000_000 + s, 0)
+            .single()
+            .unwrap_or_default()
+    };
     let key = ObjectKey::from_event("uploads/caf%C3%A9+n%C2%BA1.mp4");
     let id = AssetId::derive("src", &key.decoded, "etag");
     let source = SourceObject {
@@ -48,7 +52,11 @@ fn complete_record() -> AssetRecord {
     };
     record.ladder = plan_ladder(&report, &LadderPolicy::default()).ok();
     record.probe = Some(report);
-    let steps = [AssetStatus::Probed, AssetStatus::Transcoding, AssetStatus::Complete];
+    let steps = [
+        AssetStatus::Probed,
+        AssetStatus::Transcoding,
+        AssetStatus::Complete,
+    ];
     for (i, s) in steps.into_iter().enumerate() {
         assert!(record.transition(s, t(i as i64 + 1), None).is_ok());
     }
@@ -79,7 +87,10 @@ fn complete_record() -> AssetRecord {
 
 fn validate(schema: &serde_json::Value, value: &serde_json::Value) -> Vec<String> {
     match jsonschema::validator_for(schema) {
-        Ok(v) => v.iter_errors(value).map(|e| format!("{e} at {}", e.instance_path)).collect(),
+        Ok(v) => v
+            .iter_errors(value)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect(),
         Err(e) => vec![format!("schema does not compile: {e}")],
     }
 }
@@ -94,9 +105,23 @@ fn checked_in_schemas_are_current() {
 fn records_in_every_state_validate() {
     let schema = record_schema();
     let complete = complete_record();
-    let mut rejected = AssetRecord::claim(complete.asset_id.clone(), complete.source.clone(), complete.created_at);
-    rejected.rejection = Some(Rejection::new(RejectReason::NotMedia, "This is a PDF document, not a video.").detected("PDF document"));
-    assert!(rejected.transition(AssetStatus::Rejected, complete.created_at, None).is_ok());
+    let mut rejected = AssetRecord::claim(
+        complete.asset_id.clone(),
+        complete.source.clone(),
+        complete.created_at,
+    );
+    rejected.rejection = Some(
+        Rejection::new(
+            RejectReason::NotMedia,
+            "This is a PDF document, not a video.",
+        )
+        .detected("PDF document"),
+    );
+    assert!(
+        rejected
+            .transition(AssetStatus::Rejected, complete.created_at, None)
+            .is_ok()
+    );
     let mut failed = rejected.clone();
     failed.status = AssetStatus::Failed;
     failed.error = Some(ErrorInfo {
@@ -126,7 +151,12 @@ fn events_of_every_type_validate() {
 #[test]
 fn the_schema_catches_a_broken_event() {
     let record = complete_record();
-    let mut value = serde_json::to_value(PipelineEvent::from_record(EventType::Completed, &record, record.updated_at)).unwrap_or_default();
+    let mut value = serde_json::to_value(PipelineEvent::from_record(
+        EventType::Completed,
+        &record,
+        record.updated_at,
+    ))
+    .unwrap_or_default();
     value["eventType"] = "asset.exploded".into();
     assert!(!validate(&event_schema(), &value).is_empty());
     value["eventType"] = "asset.completed".into();

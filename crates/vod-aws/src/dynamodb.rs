@@ -1,0 +1,137 @@
+//! [`AssetStore`] on DynamoDB, items mapped with serde_dynamo.
+//!
+//! Besides the record's own attributes, each item carries `sourceKey` (`bucket/key`) for the
+//! "by source key" index; `status` and `createdAt` are already top-level for "by status".
+
+use crate::sdk_error::port_error;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+use vod_core::AssetId;
+use vod_core::ports::{AssetStore, Claim, PortError, PortResult};
+use vod_core::record::AssetRecord;
+
+/// Attribute holding `bucket/decoded key`, the partition key of the `bySourceKey` index.
+pub const SOURCE_KEY_ATTRIBUTE: &str = "sourceKey";
+/// Index names, shared with the CDK app and the local bootstrap.
+pub const INDEX_BY_STATUS: &str = "byStatus";
+pub const INDEX_BY_SOURCE_KEY: &str = "bySourceKey";
+
+#[derive(Debug, Clone)]
+pub struct DynamoAssetStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoAssetStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn item(record: &AssetRecord) -> PortResult<HashMap<String, AttributeValue>> {
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(record).map_err(|e| {
+                PortError::permanent("the asset record cannot be stored").with_source(e)
+            })?;
+        item.insert(
+            SOURCE_KEY_ATTRIBUTE.to_owned(),
+            AttributeValue::S(format!(
+                "{}/{}",
+                record.source.bucket, record.source.key.decoded
+            )),
+        );
+        Ok(item)
+    }
+
+    /// Records with `status`, newest first (the `byStatus` index), at most `limit`.
+    pub async fn list_by_status(&self, status: &str, limit: i32) -> PortResult<Vec<AssetRecord>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX_BY_STATUS)
+            .key_condition_expression("#s = :s")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":s", AttributeValue::S(status.to_owned()))
+            .scan_index_forward(false)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| port_error("listing assets by status", e))?;
+        out.items()
+            .iter()
+            .map(|item| {
+                serde_dynamo::from_item(item.clone()).map_err(|e| {
+                    PortError::permanent("a stored record does not parse").with_source(e)
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl AssetStore for DynamoAssetStore {
+    async fn claim(&self, record: &AssetRecord) -> PortResult<Claim> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::item(record)?))
+            .condition_expression("attribute_not_exists(assetId)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Claimed),
+            Err(e) => {
+                let err = port_error("claiming the asset", e);
+                if err.kind != vod_core::ports::PortErrorKind::Conflict {
+                    return Err(err);
+                }
+                match self.get(&record.asset_id).await? {
+                    Some(existing) => Ok(Claim::Duplicate(Box::new(existing))),
+                    None => Err(PortError::transient(
+                        "the claim lost a race with a record that has since disappeared",
+                    )),
+                }
+            }
+        }
+    }
+
+    async fn get(&self, id: &AssetId) -> PortResult<Option<AssetRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("assetId", AttributeValue::S(id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| port_error("reading the asset record", e))?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item(item).map_err(|e| {
+                    PortError::permanent(format!("the stored record of {id} does not parse"))
+                        .with_source(e)
+                })
+            })
+            .transpose()
+    }
+
+    async fn update(&self, record: &AssetRecord) -> PortResult<()> {
+        let previous = record.revision.saturating_sub(1);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::item(record)?))
+            .condition_expression("revision = :previous")
+            .expression_attribute_values(":previous", AttributeValue::N(previous.to_string()))
+            .send()
+            .await
+            .map_err(|e| port_error("updating the asset record", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,434 @@
+//! The MediaConvert job: [`job_settings`] turns a [`JobSpec`] into SDK types; the
+//! [`MediaConvertTranscoder`] submits it; [`plan_request_body`] shows the exact CreateJob body
+//! the SDK would send (captured from its HTTP request, never hand-serialized).
+//!
+//! Output layout under the asset's prefix (`s3://<out>/<prefix><assetId>/`):
+//! - `stream.m3u8`, `stream.mpd`, `stream_<rung>…` — one CMAF segment set for HLS and DASH;
+//! - `thumbs/thumb.0000000.jpg`, … — thumbnails every N seconds (the storyboard's images);
+//! - `poster/poster.0000001.jpg` — the poster (the last of two captures: past a black start);
+//! - `download/download_<rung>.mp4` — optional progressive download.
+
+use crate::sdk_error::port_error;
+use async_trait::async_trait;
+use aws_sdk_mediaconvert::Client;
+use aws_sdk_mediaconvert::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_mediaconvert::operation::create_job::builders::CreateJobFluentBuilder;
+use aws_sdk_mediaconvert::types::*;
+use vod_core::job::{JobSpec, OUTPUT_BASENAME};
+use vod_core::ladder::{AudioRendition, LadderPlan, Rung};
+use vod_core::ports::{JobId, PortError, PortResult, Transcoder};
+
+/// Name of the audio selector every audio description reads from.
+pub const AUDIO_SELECTOR: &str = "Audio Selector 1";
+/// Output group names; the completion handler finds outputs by these.
+pub const GROUP_CMAF: &str = "CMAF";
+pub const GROUP_THUMBNAILS: &str = "Thumbnails";
+pub const GROUP_POSTER: &str = "Poster";
+pub const GROUP_MP4: &str = "MP4";
+/// Sub-folders of the asset prefix.
+pub const THUMBNAILS_PATH: &str = "thumbs/thumb";
+pub const POSTER_PATH: &str = "poster/poster";
+pub const DOWNLOAD_PATH: &str = "download/download";
+
+/// Job-level settings that come from configuration, not from the source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobOptions {
+    pub role_arn: String,
+    pub queue_arn: Option<String>,
+    /// `DISABLED`, `ENABLED` or `PREFERRED`.
+    pub acceleration: Option<String>,
+    pub status_update_interval: StatusUpdateInterval,
+}
+
+impl JobOptions {
+    pub fn new(role_arn: impl Into<String>) -> Self {
+        Self {
+            role_arn: role_arn.into(),
+            queue_arn: None,
+            acceleration: None,
+            status_update_interval: StatusUpdateInterval::Seconds60,
+        }
+    }
+}
+
+/// The job's `Settings` for a spec.
+pub fn job_settings(spec: &JobSpec) -> JobSettings {
+    let plan = &spec.plan;
+    let dest = spec.destination_uri.trim_end_matches('/');
+    let input = Input::builder()
+        .file_input(&spec.input_uri)
+        .timecode_source(InputTimecodeSource::Zerobased)
+        .audio_selectors(
+            AUDIO_SELECTOR,
+            AudioSelector::builder()
+                .default_selection(AudioDefaultSelection::Default)
+                .build(),
+        )
+        .video_selector(VideoSelector::builder().rotate(InputRotate::Auto).build())
+        .build();
+
+    let mut groups = vec![cmaf_group(plan, &format!("{dest}/{OUTPUT_BASENAME}"))];
+    if let (Some(thumbs), false) = (&plan.thumbnails, plan.rungs.is_empty()) {
+        groups.push(frame_capture_group(
+            GROUP_THUMBNAILS,
+            &format!("{dest}/{THUMBNAILS_PATH}"),
+            thumbs.width,
+            thumbs.height,
+            thumbs.interval_seconds,
+            thumbs.max_captures,
+        ));
+        groups.push(frame_capture_group(
+            GROUP_POSTER,
+            &format!("{dest}/{POSTER_PATH}"),
+            thumbs.poster_width,
+            thumbs.poster_height,
+            thumbs.poster_seconds,
+            2,
+        ));
+    }
+    if let (true, Some(top)) = (plan.mp4_download, plan.rungs.first()) {
+        groups.push(mp4_group(plan, top, &format!("{dest}/{DOWNLOAD_PATH}")));
+    }
+
+    JobSettings::builder()
+        .timecode_config(
+            TimecodeConfig::builder()
+                .source(TimecodeSource::Zerobased)
+                .build(),
+        )
+        .inputs(input)
+        .set_output_groups(Some(groups))
+        .build()
+}
+
+fn cmaf_group(plan: &LadderPlan, destination: &str) -> OutputGroup {
+    let mut settings = CmafGroupSettings::builder()
+        .destination(destination)
+        .segment_length(i32::try_from(plan.segment_seconds).unwrap_or(6))
+        .fragment_length(gop_whole_seconds(plan))
+        .segment_control(CmafSegmentControl::SegmentedFiles)
+        .write_hls_manifest(CmafWriteHlsManifest::Enabled)
+        .write_dash_manifest(CmafWriteDashManifest::Enabled)
+        .codec_specification(CmafCodecSpecification::Rfc6381)
+        .stream_inf_resolution(CmafStreamInfResolution::Include)
+        .manifest_duration_format(CmafManifestDurationFormat::FloatingPoint)
+        .mpd_profile(CmafMpdProfile::MainProfile)
+        .client_cache(CmafClientCache::Enabled);
+    if let (true, Some(thumbs)) = (plan.trick_play, &plan.thumbnails) {
+        settings = settings
+            .image_based_trick_play(CmafImageBasedTrickPlay::Advanced)
+            .image_based_trick_play_settings(
+                CmafImageBasedTrickPlaySettings::builder()
+                    .interval_cadence(CmafIntervalCadence::FollowCustom)
+                    .thumbnail_interval(f64::from(thumbs.interval_seconds))
+                    .thumbnail_width(to_i32(thumbs.width))
+                    .thumbnail_height(to_i32(thumbs.height))
+                    .tile_width(5)
+                    .tile_height(5)
+                    .build(),
+            );
+    }
+    let mut group = OutputGroup::builder()
+        .name(GROUP_CMAF)
+        .output_group_settings(
+            OutputGroupSettings::builder()
+                .r#type(OutputGroupType::CmafGroupSettings)
+                .cmaf_group_settings(settings.build())
+                .build(),
+        );
+    if plan.automated_abr {
+        if let Some(top) = plan.rungs.first() {
+            let min = plan
+                .rungs
+                .last()
+                .map_or(top.max_bitrate_bps, |r| r.max_bitrate_bps);
+            group = group.automated_encoding_settings(
+                AutomatedEncodingSettings::builder()
+                    .abr_settings(
+                        AutomatedAbrSettings::builder()
+                            .max_abr_bitrate(to_i32(top.max_bitrate_bps))
+                            .min_abr_bitrate(to_i32(min))
+                            .max_renditions(i32::try_from(plan.rungs.len()).unwrap_or(6))
+                            .build(),
+                    )
+                    .build(),
+            );
+            // Automated ABR takes one video output as the template for every rendition.
+            group = group.outputs(video_output(plan, top, ContainerType::Cmfc, false));
+        }
+    } else {
+        for rung in &plan.rungs {
+            group = group.outputs(video_output(plan, rung, ContainerType::Cmfc, true));
+        }
+    }
+    for audio in &plan.audio {
+        group = group.outputs(
+            Output::builder()
+                .name_modifier(&audio.name)
+                .container_settings(
+                    ContainerSettings::builder()
+                        .container(ContainerType::Cmfc)
+                        .build(),
+                )
+                .audio_descriptions(audio_description(audio))
+                .build(),
+        );
+    }
+    group.build()
+}
+
+fn video_output(plan: &LadderPlan, rung: &Rung, container: ContainerType, sized: bool) -> Output {
+    let mut video = VideoDescription::builder()
+        .scaling_behavior(ScalingBehavior::Default)
+        .codec_settings(
+            VideoCodecSettings::builder()
+                .codec(VideoCodec::H264)
+                .h264_settings(h264_settings(plan, rung))
+                .build(),
+        );
+    if sized {
+        video = video.width(to_i32(rung.width)).height(to_i32(rung.height));
+    }
+    Output::builder()
+        .name_modifier(&rung.name)
+        .container_settings(ContainerSettings::builder().container(container).build())
+        .video_description(video.build())
+        .build()
+}
+
+fn h264_settings(plan: &LadderPlan, rung: &Rung) -> H264Settings {
+    let mut h264 = H264Settings::builder()
+        .rate_control_mode(H264RateControlMode::Qvbr)
+        .qvbr_settings(
+            H264QvbrSettings::builder()
+                .qvbr_quality_level(i32::from(rung.qvbr_quality_level))
+                .build(),
+        )
+        .max_bitrate(to_i32(rung.max_bitrate_bps))
+        .gop_size(plan.gop_seconds)
+        .gop_size_units(H264GopSizeUnits::Seconds)
+        .gop_closed_cadence(1)
+        .scene_change_detect(H264SceneChangeDetect::TransitionDetection)
+        .codec_profile(H264CodecProfile::High)
+        .codec_level(H264CodecLevel::Auto)
+        .number_b_frames_between_reference_frames(2)
+        .quality_tuning_level(H264QualityTuningLevel::MultiPassHq);
+    h264 = match plan.frame_rate {
+        Some(rate) => h264
+            .framerate_control(H264FramerateControl::Specified)
+            .framerate_numerator(to_i32(rate.numerator))
+            .framerate_denominator(to_i32(rate.denominator)),
+        None => h264.framerate_control(H264FramerateControl::InitializeFromSource),
+    };
+    h264.build()
+}
+
+fn audio_description(audio: &AudioRendition) -> AudioDescription {
+    let mode = if audio.channels >= 6 {
+        AacCodingMode::CodingMode51
+    } else {
+        AacCodingMode::CodingMode20
+    };
+    AudioDescription::builder()
+        .audio_source_name(AUDIO_SELECTOR)
+        .codec_settings(
+            AudioCodecSettings::builder()
+                .codec(AudioCodec::Aac)
+                .aac_settings(
+                    AacSettings::builder()
+                        .bitrate(to_i32(audio.bitrate_bps))
+                        .coding_mode(mode)
+                        .sample_rate(to_i32(audio.sample_rate))
+                        .codec_profile(AacCodecProfile::Lc)
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn frame_capture_group(
+    name: &str,
+    destination: &str,
+    width: u32,
+    height: u32,
+    every_seconds: u32,
+    max_captures: u32,
+) -> OutputGroup {
+    OutputGroup::builder()
+        .name(name)
+        .output_group_settings(
+            OutputGroupSettings::builder()
+                .r#type(OutputGroupType::FileGroupSettings)
+                .file_group_settings(
+                    FileGroupSettings::builder()
+                        .destination(destination)
+                        .build(),
+                )
+                .build(),
+        )
+        .outputs(
+            Output::builder()
+                .extension("jpg")
+                .container_settings(
+                    ContainerSettings::builder()
+                        .container(ContainerType::Raw)
+                        .build(),
+                )
+                .video_description(
+                    VideoDescription::builder()
+                        .width(to_i32(width))
+                        .height(to_i32(height))
+                        .codec_settings(
+                            VideoCodecSettings::builder()
+                                .codec(VideoCodec::FrameCapture)
+                                .frame_capture_settings(
+                                    FrameCaptureSettings::builder()
+                                        .framerate_numerator(1)
+                                        .framerate_denominator(to_i32(every_seconds.max(1)))
+                                        .max_captures(to_i32(max_captures.clamp(1, 10_000_000)))
+                                        .quality(80)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn mp4_group(plan: &LadderPlan, top: &Rung, destination: &str) -> OutputGroup {
+    let mut output = Output::builder()
+        .name_modifier(&top.name)
+        .extension("mp4")
+        .container_settings(
+            ContainerSettings::builder()
+                .container(ContainerType::Mp4)
+                .build(),
+        )
+        .video_description(
+            VideoDescription::builder()
+                .width(to_i32(top.width))
+                .height(to_i32(top.height))
+                .codec_settings(
+                    VideoCodecSettings::builder()
+                        .codec(VideoCodec::H264)
+                        .h264_settings(h264_settings(plan, top))
+                        .build(),
+                )
+                .build(),
+        );
+    if let Some(stereo) = plan.audio.first() {
+        output = output.audio_descriptions(audio_description(stereo));
+    }
+    OutputGroup::builder()
+        .name(GROUP_MP4)
+        .output_group_settings(
+            OutputGroupSettings::builder()
+                .r#type(OutputGroupType::FileGroupSettings)
+                .file_group_settings(
+                    FileGroupSettings::builder()
+                        .destination(destination)
+                        .build(),
+                )
+                .build(),
+        )
+        .outputs(output.build())
+        .build()
+}
+
+/// CMAF fragments are whole seconds: the GOP rounded, at least one.
+fn gop_whole_seconds(plan: &LadderPlan) -> i32 {
+    (plan.gop_seconds.round() as i32).max(1)
+}
+
+fn to_i32<T: TryInto<i32>>(value: T) -> i32 {
+    value.try_into().unwrap_or(i32::MAX)
+}
+
+/// A CreateJob call for `spec`, ready to `send()`.
+pub fn create_job_request(
+    client: &Client,
+    spec: &JobSpec,
+    options: &JobOptions,
+) -> CreateJobFluentBuilder {
+    let mut request = client
+        .create_job()
+        .role(&options.role_arn)
+        .settings(job_settings(spec))
+        .status_update_interval(options.status_update_interval.clone())
+        .set_user_metadata(Some(spec.user_metadata.clone().into_iter().collect()));
+    if let Some(queue) = &options.queue_arn {
+        request = request.queue(queue);
+    }
+    if let Some(mode) = &options.acceleration {
+        request = request.acceleration_settings(
+            AccelerationSettings::builder()
+                .mode(AccelerationMode::from(mode.as_str()))
+                .build(),
+        );
+    }
+    request
+}
+
+/// The CreateJob body exactly as the SDK serializes it, captured from an HTTP request that is
+/// never sent anywhere (for `vod job plan` and the validator tests).
+pub async fn plan_request_body(
+    spec: &JobSpec,
+    options: &JobOptions,
+) -> Result<serde_json::Value, PlanError> {
+    let (http_client, captured) =
+        aws_smithy_runtime::client::http::test_util::capture_request(None);
+    let config = aws_sdk_mediaconvert::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("PLAN", "PLAN", None, None, "vod-job-plan"))
+        .endpoint_url("https://mediaconvert.us-east-1.amazonaws.com")
+        .http_client(http_client)
+        .build();
+    let client = Client::from_conf(config);
+    // The captured "response" is an empty 200, which the SDK may fail to parse: irrelevant.
+    let _ = create_job_request(&client, spec, options).send().await;
+    let request = captured.expect_request();
+    let body = request.body().bytes().ok_or(PlanError::NoBody)?;
+    serde_json::from_slice(body).map_err(PlanError::NotJson)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("the SDK produced no request body")]
+    NoBody,
+    #[error("the SDK's request body is not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+}
+
+/// [`Transcoder`] on MediaConvert (or its local twin, selected by the SDK's endpoint settings).
+#[derive(Debug, Clone)]
+pub struct MediaConvertTranscoder {
+    client: Client,
+    options: JobOptions,
+}
+
+impl MediaConvertTranscoder {
+    pub fn new(client: Client, options: JobOptions) -> Self {
+        Self { client, options }
+    }
+}
+
+#[async_trait]
+impl Transcoder for MediaConvertTranscoder {
+    async fn submit(&self, job: &JobSpec) -> PortResult<JobId> {
+        let out = create_job_request(&self.client, job, &self.options)
+            .send()
+            .await
+            .map_err(|e| port_error("creating the MediaConvert job", e))?;
+        out.job()
+            .and_then(|j| j.id())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                PortError::permanent("MediaConvert accepted the job but returned no job id")
+            })
+    }
+}

@@ -64,7 +64,9 @@ impl MotoServer {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        Err(format!("moto did not answer on 127.0.0.1:{port} within 30 s"))
+        Err(format!(
+            "moto did not answer on 127.0.0.1:{port} within 30 s"
+        ))
     }
 
     pub fn port(&self) -> u16 {

@@ -86,7 +86,13 @@ impl MediaReader for MemoryMediaReader {
             }))
     }
 
-    async fn read_range(&self, bucket: &str, key: &str, offset: u64, len: u64) -> PortResult<Vec<u8>> {
+    async fn read_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        offset: u64,
+        len: u64,
+    ) -> PortResult<Vec<u8>> {
         let objects = self
             .objects
             .lock()
@@ -94,7 +100,9 @@ impl MediaReader for MemoryMediaReader {
         let body = objects
             .get(&(bucket.to_owned(), key.to_owned()))
             .ok_or_else(|| PortError::not_found(format!("no object s3://{bucket}/{key}")))?;
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(body.len());
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(body.len());
         let end = usize::try_from(offset.saturating_add(len))
             .unwrap_or(usize::MAX)
             .min(body.len());
@@ -139,7 +147,13 @@ impl MediaReader for FileMediaReader {
         }
     }
 
-    async fn read_range(&self, _bucket: &str, _key: &str, offset: u64, len: u64) -> PortResult<Vec<u8>> {
+    async fn read_range(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        offset: u64,
+        len: u64,
+    ) -> PortResult<Vec<u8>> {
         let mut file = std::fs::File::open(&self.path).map_err(io_error)?;
         file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
         let mut buf = Vec::new();

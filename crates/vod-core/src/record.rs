@@ -20,6 +20,10 @@ pub struct AssetRecord {
     /// Incremented on every write; the store refuses a write based on a stale read.
     pub revision: u64,
     pub source: SourceObject,
+    /// The execution that claimed the asset: its retries resume, any other execution is a
+    /// duplicate delivery and stops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
     pub status: AssetStatus,
     /// Every status the asset went through, oldest first.
     pub history: Vec<StatusChange>,
@@ -165,6 +169,7 @@ impl AssetRecord {
             asset_id,
             revision: 1,
             source,
+            claimed_by: None,
             status: AssetStatus::Probing,
             history: vec![change(AssetStatus::Uploaded), change(AssetStatus::Probing)],
             created_at: now,

@@ -227,7 +227,12 @@ async fn happy_path() {
     );
     assert_eq!(functions(&run), [PROBE, NOTIFIER, SUBMIT, NOTIFIER]);
     assert_eq!(notifications(&run), ["asset.ingested", "asset.completed"]);
-    assert_eq!(run.calls[0].1, s3_event());
+    // The probe gets the event and its own execution id (a retry of the same execution resumes).
+    assert_eq!(run.calls[0].1["event"], s3_event());
+    assert_eq!(
+        run.calls[0].1["executionId"].as_str(),
+        Some(run.desc.execution_arn.as_str())
+    );
     let history = run
         .engine
         .history(&run.desc.execution_arn)

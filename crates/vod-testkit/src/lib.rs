@@ -3,8 +3,13 @@
 //! on return values alone. Used by handler tests, probe tests and benchmarks; never swapped in
 //! with `cfg(test)`.
 
+mod fakes;
 pub mod moto;
 mod reader;
 
+pub use fakes::{
+    CallbackCall, MemoryAssetStore, MemoryOutputWriter, RecordingNotifier, RecordingTaskCallback, RecordingTranscoder,
+    SteppingClock,
+};
 pub use moto::MotoServer;
 pub use reader::{FileMediaReader, MemoryMediaReader, ReadLog};

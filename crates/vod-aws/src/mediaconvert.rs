@@ -14,7 +14,7 @@ use aws_sdk_mediaconvert::Client;
 use aws_sdk_mediaconvert::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_mediaconvert::operation::create_job::builders::CreateJobFluentBuilder;
 use aws_sdk_mediaconvert::types::*;
-use vod_core::job::{JobSpec, OUTPUT_BASENAME};
+use vod_core::job::{DOWNLOAD_PATH, JobSpec, OUTPUT_BASENAME, POSTER_PATH, THUMBNAILS_PATH};
 use vod_core::ladder::{AudioRendition, LadderPlan, Rung};
 use vod_core::ports::{JobId, PortError, PortResult, Transcoder};
 
@@ -25,10 +25,6 @@ pub const GROUP_CMAF: &str = "CMAF";
 pub const GROUP_THUMBNAILS: &str = "Thumbnails";
 pub const GROUP_POSTER: &str = "Poster";
 pub const GROUP_MP4: &str = "MP4";
-/// Sub-folders of the asset prefix.
-pub const THUMBNAILS_PATH: &str = "thumbs/thumb";
-pub const POSTER_PATH: &str = "poster/poster";
-pub const DOWNLOAD_PATH: &str = "download/download";
 
 /// Job-level settings that come from configuration, not from the source.
 #[derive(Debug, Clone, PartialEq)]

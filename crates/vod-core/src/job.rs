@@ -13,6 +13,14 @@ pub const USER_METADATA_PIPELINE: &str = "vodPipeline";
 
 /// Base name of every packaged output: `stream.m3u8`, `stream.mpd`, `stream_1080p.m3u8`, ...
 pub const OUTPUT_BASENAME: &str = "stream";
+/// Where frame captures and derived files go under an asset's prefix (destination base
+/// names: MediaConvert appends `.0000000.jpg`, …). The completion handler recognises outputs
+/// by these.
+pub const THUMBNAILS_PATH: &str = "thumbs/thumb";
+pub const POSTER_PATH: &str = "poster/poster";
+pub const DOWNLOAD_PATH: &str = "download/download";
+/// The WebVTT storyboard the completion handler writes next to the outputs.
+pub const STORYBOARD_FILE: &str = "storyboard.vtt";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

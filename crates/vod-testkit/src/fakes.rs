@@ -8,13 +8,14 @@ use vod_core::AssetId;
 use vod_core::event::PipelineEvent;
 use vod_core::job::JobSpec;
 use vod_core::ports::{
-    AssetStore, Claim, Clock, JobId, Notifier, OutputWriter, PortError, PortErrorKind, PortResult, TaskCallback,
-    Transcoder,
+    AssetStore, Claim, Clock, JobId, Notifier, OutputWriter, PortError, PortErrorKind, PortResult,
+    TaskCallback, Transcoder,
 };
 use vod_core::record::AssetRecord;
 
 fn lock<T>(m: &Mutex<T>) -> PortResult<std::sync::MutexGuard<'_, T>> {
-    m.lock().map_err(|_| PortError::permanent("fake lock poisoned"))
+    m.lock()
+        .map_err(|_| PortError::permanent("fake lock poisoned"))
 }
 
 /// Asset records in memory with the same conditional-write rules as DynamoDB.
@@ -37,7 +38,10 @@ impl MemoryAssetStore {
     }
 
     pub fn all(&self) -> Vec<AssetRecord> {
-        self.records.lock().map(|r| r.values().cloned().collect()).unwrap_or_default()
+        self.records
+            .lock()
+            .map(|r| r.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Puts a record as it is (test set-up), bypassing conditions.
@@ -64,7 +68,11 @@ impl MemoryAssetStore {
 
     fn log(&self, op: &str, record: &AssetRecord) {
         if let Ok(mut w) = self.writes.lock() {
-            w.push((op.to_owned(), record.asset_id.clone(), record.status.to_string()));
+            w.push((
+                op.to_owned(),
+                record.asset_id.clone(),
+                record.status.to_string(),
+            ));
         }
     }
 }
@@ -153,9 +161,18 @@ impl Notifier for RecordingNotifier {
 /// What a task callback was asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallbackCall {
-    Success { token: String, output: serde_json::Value },
-    Failure { token: String, error: String, cause: String },
-    Heartbeat { token: String },
+    Success {
+        token: String,
+        output: serde_json::Value,
+    },
+    Failure {
+        token: String,
+        error: String,
+        cause: String,
+    },
+    Heartbeat {
+        token: String,
+    },
 }
 
 /// Records callbacks; tokens listed in `closed` answer NotFound (as a timed-out task would).
@@ -203,26 +220,47 @@ impl TaskCallback for RecordingTaskCallback {
     }
 
     async fn heartbeat(&self, token: &str) -> PortResult<()> {
-        self.record(CallbackCall::Heartbeat { token: token.to_owned() }, token)
+        self.record(
+            CallbackCall::Heartbeat {
+                token: token.to_owned(),
+            },
+            token,
+        )
     }
 }
 
-/// Keeps written files in memory: (bucket, key) → (content type, body).
+/// A written file: content type and body.
+pub type WrittenFile = (String, Vec<u8>);
+
+/// Keeps written files in memory under (bucket, key).
 #[derive(Debug, Default)]
 pub struct MemoryOutputWriter {
-    pub files: Mutex<HashMap<(String, String), (String, Vec<u8>)>>,
+    pub files: Mutex<HashMap<(String, String), WrittenFile>>,
 }
 
 impl MemoryOutputWriter {
-    pub fn file(&self, bucket: &str, key: &str) -> Option<(String, Vec<u8>)> {
-        self.files.lock().ok()?.get(&(bucket.to_owned(), key.to_owned())).cloned()
+    pub fn file(&self, bucket: &str, key: &str) -> Option<WrittenFile> {
+        self.files
+            .lock()
+            .ok()?
+            .get(&(bucket.to_owned(), key.to_owned()))
+            .cloned()
     }
 }
 
 #[async_trait]
 impl OutputWriter for MemoryOutputWriter {
-    async fn put(&self, bucket: &str, key: &str, content_type: &str, body: Vec<u8>) -> PortResult<()> {
-        lock(&self.files)?.insert((bucket.to_owned(), key.to_owned()), (content_type.to_owned(), body));
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> PortResult<()> {
+        lock(&self.files)?.insert(
+            (bucket.to_owned(), key.to_owned()),
+            (content_type.to_owned(), body),
+        );
         Ok(())
     }
 }
@@ -236,7 +274,11 @@ pub struct SteppingClock {
 impl Default for SteppingClock {
     fn default() -> Self {
         Self {
-            next: Mutex::new(Utc.timestamp_opt(1_790_000_000, 0).single().unwrap_or_default()),
+            next: Mutex::new(
+                Utc.timestamp_opt(1_790_000_000, 0)
+                    .single()
+                    .unwrap_or_default(),
+            ),
         }
     }
 }

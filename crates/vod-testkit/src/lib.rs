@@ -8,8 +8,8 @@ pub mod moto;
 mod reader;
 
 pub use fakes::{
-    CallbackCall, MemoryAssetStore, MemoryOutputWriter, RecordingNotifier, RecordingTaskCallback, RecordingTranscoder,
-    SteppingClock,
+    CallbackCall, MemoryAssetStore, MemoryOutputWriter, RecordingNotifier, RecordingTaskCallback,
+    RecordingTranscoder, SteppingClock,
 };
 pub use moto::MotoServer;
 pub use reader::{FileMediaReader, MemoryMediaReader, ReadLog};

@@ -1,0 +1,437 @@
+//! completion-handler: MediaConvert job events → progress, outputs, playback URLs and the
+//! storyboard on the record, and the answer to the paused Transcode state.
+//!
+//! STATUS_UPDATE/PROGRESSING → progress % and a heartbeat; COMPLETE → outputs from
+//! `outputGroupDetails` (never guessed file names), playback URLs, storyboard, then
+//! `SendTaskSuccess`; ERROR/CANCELED → `SendTaskFailure` with `MediaConvert.JobFailed` /
+//! `MediaConvert.JobCanceled` and MediaConvert's code and message. Events for jobs we do not
+//! know are logged and ignored. Redelivered events are harmless.
+
+use crate::HandlerError;
+use crate::events::{MediaConvertJobEvent, MediaConvertJobStateChange};
+use crate::records::{Change, modify};
+use serde::Serialize;
+use std::sync::Arc;
+use vod_core::job::{
+    POSTER_PATH, STORYBOARD_FILE, THUMBNAILS_PATH, USER_METADATA_ASSET_ID, asset_prefix,
+};
+use vod_core::ports::{AssetStore, Clock, OutputWriter, PortErrorKind, TaskCallback};
+use vod_core::record::{AssetRecord, Playback, Rendition};
+use vod_core::{AssetId, AssetStatus, error_names};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompletionSettings {
+    pub output_bucket: String,
+    pub output_prefix: String,
+    /// e.g. `https://d111.cloudfront.net` (no trailing slash).
+    pub cdn_base_url: String,
+}
+
+#[derive(Clone)]
+pub struct CompletionDeps {
+    pub store: Arc<dyn AssetStore>,
+    pub callback: Arc<dyn TaskCallback>,
+    pub writer: Arc<dyn OutputWriter>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: CompletionSettings,
+}
+
+/// What the handler did with an event (returned for logs and tests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompletionOutcome {
+    /// `progress`, `completed`, `failed`, `ignored`.
+    pub action: String,
+    pub detail: String,
+}
+
+fn outcome(action: &str, detail: impl Into<String>) -> CompletionOutcome {
+    CompletionOutcome {
+        action: action.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+pub async fn handle(
+    deps: &CompletionDeps,
+    payload: serde_json::Value,
+) -> Result<CompletionOutcome, HandlerError> {
+    let event: MediaConvertJobEvent = serde_json::from_value(payload).map_err(|e| {
+        HandlerError::invalid_input(format!("not a MediaConvert job state change event: {e}"))
+    })?;
+    let job = &event.detail;
+    let Some(asset_id) = job
+        .user_metadata
+        .get(USER_METADATA_ASSET_ID)
+        .and_then(|id| AssetId::parse(id).ok())
+    else {
+        tracing::warn!(job_id = %job.job_id, "job event without our asset id: ignored");
+        return Ok(outcome("ignored", "no asset id in userMetadata"));
+    };
+    let record = deps
+        .store
+        .get(&asset_id)
+        .await
+        .map_err(|e| HandlerError::from_port("reading the asset record", e))?;
+    let Some(record) = record else {
+        tracing::warn!(job_id = %job.job_id, asset_id = %asset_id, "job event for an unknown asset: ignored");
+        return Ok(outcome("ignored", "unknown asset"));
+    };
+    let Some(job_ref) = record.job.clone().filter(|j| j.job_id == job.job_id) else {
+        tracing::warn!(job_id = %job.job_id, asset_id = %asset_id, "event for a job this asset does not own: ignored");
+        return Ok(outcome("ignored", "unknown job"));
+    };
+
+    match job.status.as_str() {
+        "PROGRESSING" | "STATUS_UPDATE" => progress(deps, &record, job, &job_ref.task_token).await,
+        "COMPLETE" => complete(deps, &record, job, &job_ref.task_token).await,
+        "ERROR" => {
+            let cause = format!(
+                "MediaConvert job {} failed with error {}: {}",
+                job.job_id,
+                job.error_code
+                    .map_or_else(|| "?".to_owned(), |c| c.to_string()),
+                job.error_message.as_deref().unwrap_or("no message")
+            );
+            fail(
+                deps,
+                &job_ref.task_token,
+                error_names::MEDIACONVERT_JOB_FAILED,
+                &cause,
+            )
+            .await
+        }
+        "CANCELED" => {
+            let cause = format!("MediaConvert job {} was canceled", job.job_id);
+            fail(
+                deps,
+                &job_ref.task_token,
+                error_names::MEDIACONVERT_JOB_CANCELED,
+                &cause,
+            )
+            .await
+        }
+        other => Ok(outcome("ignored", format!("status {other}"))),
+    }
+}
+
+/// Callback errors that mean "the task is already closed" (timed out, answered): nothing to do.
+fn closed_task(kind: PortErrorKind) -> bool {
+    kind == PortErrorKind::NotFound
+}
+
+async fn progress(
+    deps: &CompletionDeps,
+    record: &AssetRecord,
+    job: &MediaConvertJobStateChange,
+    token: &str,
+) -> Result<CompletionOutcome, HandlerError> {
+    if record.status != AssetStatus::Transcoding {
+        return Ok(outcome(
+            "ignored",
+            format!("progress for a {} asset", record.status),
+        ));
+    }
+    let percent = job
+        .job_progress
+        .as_ref()
+        .and_then(|p| p.job_percent_complete)
+        .map(|p| p.min(99));
+    if let Some(percent) = percent {
+        modify(
+            deps.store.as_ref(),
+            deps.clock.as_ref(),
+            &record.asset_id,
+            |r| {
+                let newer = r.status == AssetStatus::Transcoding
+                    && r.progress_percent.is_none_or(|old| percent > old);
+                if newer {
+                    r.progress_percent = Some(percent);
+                    Ok(Change::Write)
+                } else {
+                    Ok(Change::Keep)
+                }
+            },
+        )
+        .await?;
+    }
+    if let Err(e) = deps.callback.heartbeat(token).await
+        && !closed_task(e.kind)
+    {
+        return Err(HandlerError::from_port("sending the task heartbeat", e));
+    }
+    Ok(outcome("progress", format!("{}%", percent.unwrap_or(0))))
+}
+
+async fn fail(
+    deps: &CompletionDeps,
+    token: &str,
+    error: &str,
+    cause: &str,
+) -> Result<CompletionOutcome, HandlerError> {
+    tracing::warn!(error, cause, "transcode failed");
+    match deps.callback.fail(token, error, cause).await {
+        Ok(()) => Ok(outcome("failed", cause)),
+        Err(e) if closed_task(e.kind) => Ok(outcome("ignored", "the task was already closed")),
+        Err(e) => Err(HandlerError::from_port("SendTaskFailure", e)),
+    }
+}
+
+/// What a COMPLETE event says was written.
+#[derive(Debug, Default)]
+struct Outputs {
+    hls: Option<String>,
+    dash: Option<String>,
+    poster: Option<String>,
+    /// Last thumbnail MediaConvert reported (it reports only the last capture).
+    last_thumbnail: Option<String>,
+    mp4: Option<String>,
+    files: Vec<String>,
+    renditions: Vec<Rendition>,
+}
+
+fn read_outputs(job: &MediaConvertJobStateChange) -> Outputs {
+    let mut out = Outputs::default();
+    for group in &job.output_group_details {
+        for playlist in &group.playlist_file_paths {
+            out.files.push(playlist.clone());
+            if playlist.ends_with(".m3u8") {
+                out.hls.get_or_insert_with(|| playlist.clone());
+            } else if playlist.ends_with(".mpd") {
+                out.dash.get_or_insert_with(|| playlist.clone());
+            }
+        }
+        for detail in &group.output_details {
+            out.files.extend(detail.output_file_paths.iter().cloned());
+            for path in &detail.output_file_paths {
+                if path.contains(&format!("/{POSTER_PATH}")) {
+                    out.poster = Some(path.clone());
+                } else if path.contains(&format!("/{THUMBNAILS_PATH}")) {
+                    out.last_thumbnail = Some(path.clone());
+                } else if path.ends_with(".mp4") {
+                    out.mp4 = Some(path.clone());
+                }
+            }
+            let is_capture = detail.output_file_paths.iter().any(|p| p.ends_with(".jpg"));
+            if is_capture {
+                continue;
+            }
+            let video = detail
+                .video_details
+                .as_ref()
+                .filter(|v| v.width_in_px.unwrap_or(0) > 0);
+            out.renditions.push(Rendition {
+                kind: if video.is_some() { "video" } else { "audio" }.to_owned(),
+                width: video.and_then(|v| v.width_in_px),
+                height: video.and_then(|v| v.height_in_px),
+                max_bitrate_bps: video.and_then(|v| v.average_bitrate),
+                duration_ms: detail.duration_in_ms,
+                files: detail.output_file_paths.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// `thumb.0000003.jpg` → the four names `thumb.0000000.jpg` … `thumb.0000003.jpg`.
+fn thumbnail_series(last: &str) -> Vec<String> {
+    let Some(stem) = last.strip_suffix(".jpg") else {
+        return vec![last.to_owned()];
+    };
+    let Some((base, number)) = stem.rsplit_once('.') else {
+        return vec![last.to_owned()];
+    };
+    match number.parse::<u32>() {
+        Ok(n) if n < 100_000 => (0..=n)
+            .map(|i| format!("{base}.{i:0width$}.jpg", width = number.len()))
+            .collect(),
+        _ => vec![last.to_owned()],
+    }
+}
+
+fn timestamp(seconds: f64) -> String {
+    let ms = (seconds.max(0.0) * 1000.0).round() as u64;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+/// The WebVTT storyboard: one cue per thumbnail covering its interval.
+pub fn storyboard_vtt(
+    thumbnail_urls: &[String],
+    interval_seconds: u32,
+    duration_seconds: f64,
+) -> String {
+    let mut vtt = String::from("WEBVTT\n");
+    let step = f64::from(interval_seconds.max(1));
+    for (i, url) in thumbnail_urls.iter().enumerate() {
+        let start = i as f64 * step;
+        let mut end = start + step;
+        if duration_seconds > start && (i + 1 == thumbnail_urls.len() || end > duration_seconds) {
+            end = duration_seconds;
+        }
+        vtt.push_str(&format!(
+            "\n{} --> {}\n{url}\n",
+            timestamp(start),
+            timestamp(end)
+        ));
+    }
+    vtt
+}
+
+async fn complete(
+    deps: &CompletionDeps,
+    record: &AssetRecord,
+    job: &MediaConvertJobStateChange,
+    token: &str,
+) -> Result<CompletionOutcome, HandlerError> {
+    let settings = &deps.settings;
+    if !matches!(
+        record.status,
+        AssetStatus::Transcoding | AssetStatus::Complete
+    ) {
+        return Ok(outcome(
+            "ignored",
+            format!("COMPLETE for a {} asset", record.status),
+        ));
+    }
+    let to_url = |s3_uri: &str| -> String {
+        let prefix = format!("s3://{}/", settings.output_bucket);
+        match s3_uri.strip_prefix(&prefix) {
+            Some(key) => format!("{}/{key}", settings.cdn_base_url),
+            None => s3_uri.to_owned(),
+        }
+    };
+    let outputs = read_outputs(job);
+    if outputs.hls.is_none() && outputs.dash.is_none() {
+        let cause = format!(
+            "MediaConvert job {} completed without any HLS or DASH manifest",
+            job.job_id
+        );
+        return fail(deps, token, error_names::MEDIACONVERT_JOB_FAILED, &cause).await;
+    }
+    let thumbnails: Vec<String> = outputs
+        .last_thumbnail
+        .as_deref()
+        .map(thumbnail_series)
+        .unwrap_or_default()
+        .iter()
+        .map(|t| to_url(t))
+        .collect();
+
+    let mut storyboard_url = None;
+    if !thumbnails.is_empty() {
+        let interval = record
+            .ladder
+            .as_ref()
+            .and_then(|l| l.thumbnails.as_ref())
+            .map_or(10, |t| t.interval_seconds);
+        let duration = record
+            .probe
+            .as_ref()
+            .and_then(|p| p.duration_seconds)
+            .or_else(|| {
+                outputs
+                    .renditions
+                    .iter()
+                    .find_map(|r| r.duration_ms)
+                    .map(|ms| ms as f64 / 1000.0)
+            })
+            .unwrap_or(0.0);
+        let key = format!(
+            "{}{STORYBOARD_FILE}",
+            asset_prefix(&settings.output_prefix, &record.asset_id)
+        );
+        deps.writer
+            .put(
+                &settings.output_bucket,
+                &key,
+                "text/vtt",
+                storyboard_vtt(&thumbnails, interval, duration).into_bytes(),
+            )
+            .await
+            .map_err(|e| HandlerError::from_port("writing the storyboard", e))?;
+        storyboard_url = Some(format!("{}/{key}", settings.cdn_base_url));
+    }
+    let playback = Playback {
+        hls_url: outputs.hls.as_deref().map(to_url),
+        dash_url: outputs.dash.as_deref().map(to_url),
+        poster_url: outputs.poster.as_deref().map(to_url),
+        thumbnails,
+        storyboard_url,
+        mp4_url: outputs.mp4.as_deref().map(to_url),
+    };
+
+    let at = deps.clock.now();
+    let record = modify(
+        deps.store.as_ref(),
+        deps.clock.as_ref(),
+        &record.asset_id,
+        |r| {
+            if r.status != AssetStatus::Transcoding {
+                return Ok(Change::Keep);
+            }
+            r.outputs = outputs.files.clone();
+            r.renditions = outputs.renditions.clone();
+            r.playback = Some(playback.clone());
+            r.progress_percent = Some(100);
+            r.transition(AssetStatus::Complete, at, None)
+                .map_err(|e| HandlerError::internal(e.to_string()))?;
+            Ok(Change::Write)
+        },
+    )
+    .await?;
+    if record.status != AssetStatus::Complete {
+        return Ok(outcome(
+            "ignored",
+            format!("asset became {} meanwhile", record.status),
+        ));
+    }
+    let answer = serde_json::json!({
+        "assetId": record.asset_id,
+        "jobId": job.job_id,
+        "hlsUrl": playback.hls_url,
+        "dashUrl": playback.dash_url,
+    });
+    match deps.callback.succeed(token, &answer).await {
+        Ok(()) => {}
+        // Already answered (a redelivered COMPLETE) or timed out: the record holds the truth.
+        Err(e) if closed_task(e.kind) => {
+            tracing::warn!(asset_id = %record.asset_id, "task already closed")
+        }
+        Err(e) => return Err(HandlerError::from_port("SendTaskSuccess", e)),
+    }
+    tracing::info!(asset_id = %record.asset_id, job_id = %job.job_id, "complete");
+    Ok(outcome("completed", job.job_id.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbnail_series_counts_from_zero() {
+        assert_eq!(
+            thumbnail_series("s3://o/a/thumbs/thumb.0000002.jpg"),
+            vec![
+                "s3://o/a/thumbs/thumb.0000000.jpg",
+                "s3://o/a/thumbs/thumb.0000001.jpg",
+                "s3://o/a/thumbs/thumb.0000002.jpg"
+            ]
+        );
+        assert_eq!(thumbnail_series("x.jpg"), vec!["x.jpg"]);
+    }
+
+    #[test]
+    fn storyboard_cues_cover_the_duration() {
+        let vtt = storyboard_vtt(&["a.jpg".into(), "b.jpg".into(), "c.jpg".into()], 10, 25.5);
+        assert_eq!(
+            vtt,
+            "WEBVTT\n\n00:00:00.000 --> 00:00:10.000\na.jpg\n\n00:00:10.000 --> 00:00:20.000\nb.jpg\n\n00:00:20.000 --> 00:00:25.500\nc.jpg\n"
+        );
+    }
+}

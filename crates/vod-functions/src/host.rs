@@ -1,0 +1,198 @@
+//! Wiring: handlers on real adapters, invoked with the Lambdas' JSON in and out. The Lambda
+//! binaries and the local twin both go through [`FunctionHost::invoke`], so they cannot drift.
+
+use crate::HandlerError;
+use crate::completion_handler::{CompletionDeps, CompletionSettings};
+use crate::ingest_probe::IngestProbeDeps;
+use crate::job_submit::{JobSubmitDeps, JobSubmitSettings};
+use crate::notifier::NotifierDeps;
+use std::sync::Arc;
+use vod_aws::dynamodb::DynamoAssetStore;
+use vod_aws::mediaconvert::{JobOptions, MediaConvertTranscoder};
+use vod_aws::s3::{S3MediaReader, S3OutputWriter};
+use vod_aws::sfn::SfnTaskCallback;
+use vod_aws::sns::SnsNotifier;
+use vod_aws::{AwsClients, Config, ConfigError};
+use vod_core::contracts::LambdaFunction;
+use vod_core::ports::{AssetStore, Clock, SystemClock};
+
+/// The four handlers with their dependencies; a Lambda binary configures only its own.
+#[derive(Default, Clone)]
+pub struct FunctionHost {
+    pub ingest_probe: Option<IngestProbeDeps>,
+    pub job_submit: Option<JobSubmitDeps>,
+    pub completion_handler: Option<CompletionDeps>,
+    pub notifier: Option<NotifierDeps>,
+}
+
+impl std::fmt::Debug for FunctionHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FunctionHost")
+            .field("ingest_probe", &self.ingest_probe.is_some())
+            .field("job_submit", &self.job_submit.is_some())
+            .field("completion_handler", &self.completion_handler.is_some())
+            .field("notifier", &self.notifier.is_some())
+            .finish()
+    }
+}
+
+impl FunctionHost {
+    /// All four handlers, configured from `lookup` (the same variable names the Lambdas read).
+    pub fn new(
+        clients: &AwsClients,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut host = Self::default();
+        for function in LambdaFunction::ALL {
+            let config = Config::from_lookup(function, &lookup)?;
+            host.configure(function, clients, &config)?;
+        }
+        Ok(host)
+    }
+
+    /// Only `function`, as its Lambda binary runs it.
+    pub fn for_function(
+        function: LambdaFunction,
+        clients: &AwsClients,
+        config: &Config,
+    ) -> Result<Self, ConfigError> {
+        let mut host = Self::default();
+        host.configure(function, clients, config)?;
+        Ok(host)
+    }
+
+    fn configure(
+        &mut self,
+        function: LambdaFunction,
+        clients: &AwsClients,
+        config: &Config,
+    ) -> Result<(), ConfigError> {
+        let store: Arc<dyn AssetStore> = Arc::new(DynamoAssetStore::new(
+            clients.dynamodb.clone(),
+            &config.asset_table,
+        ));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        match function {
+            LambdaFunction::IngestProbe => {
+                self.ingest_probe = Some(IngestProbeDeps {
+                    store,
+                    reader: Arc::new(S3MediaReader::new(clients.s3.clone())),
+                    probe: Arc::new(vod_probe::RangeProbe::new()),
+                    clock,
+                });
+            }
+            LambdaFunction::JobSubmit => {
+                let mut options = JobOptions::new(config.mediaconvert_role_arn()?);
+                options.queue_arn = config.mediaconvert_queue_arn.clone();
+                options.acceleration = config.mediaconvert_acceleration.clone();
+                self.job_submit = Some(JobSubmitDeps {
+                    store,
+                    transcoder: Arc::new(MediaConvertTranscoder::new(
+                        clients.mediaconvert.clone(),
+                        options,
+                    )),
+                    clock,
+                    settings: JobSubmitSettings {
+                        output_bucket: config.output_bucket()?.to_owned(),
+                        output_prefix: config.output_prefix.clone(),
+                        pipeline_name: config.pipeline_name()?.to_owned(),
+                        ladder_policy: config.ladder_policy.clone(),
+                    },
+                });
+            }
+            LambdaFunction::CompletionHandler => {
+                self.completion_handler = Some(CompletionDeps {
+                    store,
+                    callback: Arc::new(SfnTaskCallback::new(clients.sfn.clone())),
+                    writer: Arc::new(S3OutputWriter::new(clients.s3.clone())),
+                    clock,
+                    settings: CompletionSettings {
+                        output_bucket: config.output_bucket()?.to_owned(),
+                        output_prefix: config.output_prefix.clone(),
+                        cdn_base_url: config.cdn_base_url()?.to_owned(),
+                    },
+                });
+            }
+            LambdaFunction::Notifier => {
+                self.notifier = Some(NotifierDeps {
+                    store,
+                    notifier: Arc::new(SnsNotifier::new(clients.sns.clone(), config.topic_arn()?)),
+                    clock,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `function` on `payload`, exactly as its Lambda does.
+    pub async fn invoke(
+        &self,
+        function: LambdaFunction,
+        payload: serde_json::Value,
+    ) -> Result<serde_json::Value, HandlerError> {
+        let missing = || {
+            HandlerError::internal(format!(
+                "{} is not configured in this process",
+                function.binary_name()
+            ))
+        };
+        let to_json = |v: Result<serde_json::Value, serde_json::Error>| {
+            v.map_err(|e| HandlerError::internal(format!("serializing the result: {e}")))
+        };
+        match function {
+            LambdaFunction::IngestProbe => {
+                let deps = self.ingest_probe.as_ref().ok_or_else(missing)?;
+                to_json(serde_json::to_value(
+                    crate::ingest_probe::handle(deps, payload).await?,
+                ))
+            }
+            LambdaFunction::JobSubmit => {
+                let deps = self.job_submit.as_ref().ok_or_else(missing)?;
+                to_json(serde_json::to_value(
+                    crate::job_submit::handle(deps, payload).await?,
+                ))
+            }
+            LambdaFunction::CompletionHandler => {
+                let deps = self.completion_handler.as_ref().ok_or_else(missing)?;
+                to_json(serde_json::to_value(
+                    crate::completion_handler::handle(deps, payload).await?,
+                ))
+            }
+            LambdaFunction::Notifier => {
+                let deps = self.notifier.as_ref().ok_or_else(missing)?;
+                to_json(serde_json::to_value(
+                    crate::notifier::handle(deps, payload).await?,
+                ))
+            }
+        }
+    }
+}
+
+/// The body of every Lambda `main`: tracing, config, clients (once), then the runtime loop.
+pub async fn run_lambda(function: LambdaFunction) -> Result<(), lambda_runtime::Error> {
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .without_time();
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    let config = Config::from_env(function)?;
+    let clients = AwsClients::from_env().await;
+    let host = Arc::new(FunctionHost::for_function(function, &clients, &config)?);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let host = Arc::clone(&host);
+            async move {
+                host.invoke(function, event.payload)
+                    .await
+                    .map_err(lambda_runtime::Diagnostic::from)
+            }
+        },
+    ))
+    .await
+}

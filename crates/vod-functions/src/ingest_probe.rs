@@ -1,0 +1,190 @@
+//! ingest-probe: S3 "Object Created" → claim the asset → probe with ranged reads → PROBED or
+//! REJECTED.
+
+use crate::HandlerError;
+use crate::events::S3ObjectCreatedEvent;
+use crate::records::{Change, modify};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use vod_core::AssetStatus;
+use vod_core::job::CallbackTimeouts;
+use vod_core::ports::{AssetStore, Claim, Clock, MediaProbe, MediaReader, ObjectRange};
+use vod_core::probe::ProbeOutcome;
+use vod_core::record::AssetRecord;
+
+#[derive(Clone)]
+pub struct IngestProbeDeps {
+    pub store: Arc<dyn AssetStore>,
+    pub reader: Arc<dyn MediaReader>,
+    pub probe: Arc<dyn MediaProbe>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What the state machine's `Route` choice reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestProbeOutput {
+    pub asset_id: String,
+    /// `probed`, `rejected` or `duplicate`.
+    pub decision: String,
+    pub heartbeat_seconds: u64,
+    pub timeout_seconds: u64,
+}
+
+/// The state machine sends `{event, executionId}`; a bare event (direct invocation) works too.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Input {
+    event: S3ObjectCreatedEvent,
+    #[serde(default)]
+    execution_id: Option<String>,
+}
+
+fn parse(payload: serde_json::Value) -> Result<Input, HandlerError> {
+    let input = if payload.get("detail-type").is_some() {
+        serde_json::from_value(payload).map(|event| Input {
+            event,
+            execution_id: None,
+        })
+    } else {
+        serde_json::from_value(payload)
+    };
+    input.map_err(|e| {
+        HandlerError::invalid_input(format!("not an S3 \"Object Created\" event: {e}"))
+    })
+}
+
+pub async fn handle(
+    deps: &IngestProbeDeps,
+    payload: serde_json::Value,
+) -> Result<IngestProbeOutput, HandlerError> {
+    let Input {
+        event,
+        execution_id,
+    } = parse(payload)?;
+    let detail = &event.detail;
+    let (asset_id, source) = detail.identify().ok_or_else(|| {
+        HandlerError::invalid_input(format!(
+            "the event for s3://{}/{} has neither a version id nor an etag",
+            detail.bucket.name, detail.object.key
+        ))
+    })?;
+    let now = deps.clock.now();
+    let mut claim = AssetRecord::claim(asset_id.clone(), source, now);
+    claim.claimed_by = execution_id.clone();
+    let output = |decision: &str, duration: Option<f64>| {
+        let timeouts = CallbackTimeouts::for_duration(duration);
+        IngestProbeOutput {
+            asset_id: asset_id.to_string(),
+            decision: decision.to_owned(),
+            heartbeat_seconds: timeouts.heartbeat_seconds,
+            timeout_seconds: timeouts.timeout_seconds,
+        }
+    };
+
+    match deps
+        .store
+        .claim(&claim)
+        .await
+        .map_err(|e| HandlerError::from_port("claiming the asset", e))?
+    {
+        Claim::Claimed => {
+            tracing::info!(asset_id = %asset_id, key = %claim.source.key.decoded, "claimed")
+        }
+        Claim::Duplicate(existing) => {
+            let ours = execution_id.is_some() && existing.claimed_by == execution_id;
+            if !ours {
+                tracing::info!(asset_id = %asset_id, "duplicate event: another execution owns this asset");
+                return Ok(output("duplicate", None));
+            }
+            // A retry of the execution that claimed it: carry on from where it stopped.
+            let duration = existing.probe.as_ref().and_then(|p| p.duration_seconds);
+            match existing.status {
+                AssetStatus::Probing => {}
+                AssetStatus::Rejected => return Ok(output("rejected", None)),
+                AssetStatus::Failed => {
+                    return Err(HandlerError::conflict(format!(
+                        "asset {asset_id} has already failed"
+                    )));
+                }
+                _ => return Ok(output("probed", duration)),
+            }
+        }
+    }
+
+    // Find the object under the decoded key, else the raw one (emulators pass keys raw).
+    let mut found = None;
+    for candidate in claim.source.key.candidates() {
+        let meta = deps
+            .reader
+            .stat(&claim.source.bucket, candidate)
+            .await
+            .map_err(|e| HandlerError::from_port("looking up the uploaded object", e))?;
+        if let Some(meta) = meta {
+            found = Some((candidate.to_owned(), meta));
+            break;
+        }
+    }
+    let Some((key, meta)) = found else {
+        return Err(HandlerError::invalid_input(format!(
+            "s3://{}/{} no longer exists (deleted after upload?); upload it again",
+            claim.source.bucket, claim.source.key.decoded
+        )));
+    };
+    let object = ObjectRange {
+        reader: deps.reader.as_ref(),
+        bucket: &claim.source.bucket,
+        key: &key,
+        size: meta.size,
+    };
+    let outcome = deps
+        .probe
+        .probe(object)
+        .await
+        .map_err(|e| HandlerError::from_port("probing the upload", e))?;
+
+    let at = deps.clock.now();
+    let record = modify(
+        deps.store.as_ref(),
+        deps.clock.as_ref(),
+        &asset_id,
+        |record| {
+            if record.status != AssetStatus::Probing {
+                return Ok(Change::Keep);
+            }
+            record.source.resolved_key = Some(key.clone());
+            record.source.size_bytes = Some(meta.size);
+            match &outcome {
+                ProbeOutcome::Accepted { report } => {
+                    record.probe = Some(report.clone());
+                    record
+                        .transition(AssetStatus::Probed, at, None)
+                        .map_err(|e| HandlerError::internal(e.to_string()))?;
+                }
+                ProbeOutcome::Rejected { rejection } => {
+                    record.rejection = Some(rejection.clone());
+                    record
+                        .transition(AssetStatus::Rejected, at, Some(rejection.message.clone()))
+                        .map_err(|e| HandlerError::internal(e.to_string()))?;
+                }
+            }
+            Ok(Change::Write)
+        },
+    )
+    .await?;
+
+    let duration = record.probe.as_ref().and_then(|p| p.duration_seconds);
+    match record.status {
+        AssetStatus::Rejected => {
+            tracing::info!(asset_id = %asset_id, reason = ?record.rejection.as_ref().map(|r| r.reason), "rejected");
+            Ok(output("rejected", None))
+        }
+        AssetStatus::Failed => Err(HandlerError::conflict(format!(
+            "asset {asset_id} failed while probing"
+        ))),
+        _ => {
+            tracing::info!(asset_id = %asset_id, bytes_read = record.probe.as_ref().map(|p| p.bytes_read), "probed");
+            Ok(output("probed", duration))
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The four per-stage Lambdas of the pipeline, as handlers over [`vod_core::ports`]:
+//!
+//! - [`ingest_probe`]: S3 "Object Created" → claim → probe → PROBED or REJECTED;
+//! - [`job_submit`]: task token → MediaConvert job → TRANSCODING;
+//! - [`completion_handler`]: MediaConvert job events → progress, outputs, task answer;
+//! - [`notifier`]: versioned SNS event, stamped on the record.
+//!
+//! [`FunctionHost`] wires them to the AWS adapters; the binaries in `src/bin/` and the local
+//! twin both call [`FunctionHost::invoke`]. Handlers never see SDK types, so tests drive them
+//! with the recording fakes of `vod-testkit`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use vod_core::contracts::LambdaFunction;
+//! let clients = vod_aws::AwsClients::from_env().await;
+//! let host = vod_functions::FunctionHost::new(&clients, |name| std::env::var(name).ok())?;
+//! let out = host.invoke(LambdaFunction::Notifier, serde_json::json!({
+//!     "eventType": "asset.completed", "assetId": "0123456789abcdef0123456789abcdef"
+//! })).await?;
+//! # let _ = out; Ok(()) }
+//! ```
+
+pub mod completion_handler;
+mod error;
+pub mod events;
+mod host;
+pub mod ingest_probe;
+pub mod job_submit;
+pub mod notifier;
+pub mod records;
+
+pub use error::HandlerError;
+pub use host::{FunctionHost, run_lambda};

@@ -1,0 +1,208 @@
+//! notifier: publishes the versioned lifecycle event to SNS and stamps the record. For
+//! `asset.failed` it is also the one place that marks the record FAILED with the error the
+//! state machine caught. Never publishes the same event type twice for an asset.
+
+use crate::HandlerError;
+use crate::events::S3ObjectCreated;
+use crate::records::{Change, modify};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use vod_core::event::{EventType, PipelineEvent};
+use vod_core::ports::{AssetStore, Claim, Clock, Notifier};
+use vod_core::record::{AssetRecord, ErrorInfo, NotificationStamp};
+use vod_core::{AssetId, AssetStatus, error_names};
+
+#[derive(Clone)]
+pub struct NotifierDeps {
+    pub store: Arc<dyn AssetStore>,
+    pub notifier: Arc<dyn Notifier>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// `{Error, Cause}` as a Step Functions Catch delivers it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaughtError {
+    #[serde(rename = "Error", default)]
+    pub error: String,
+    #[serde(rename = "Cause", default)]
+    pub cause: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Input {
+    event_type: String,
+    #[serde(default)]
+    asset_id: Option<String>,
+    /// The S3 event detail, when the failure came before the asset id was known.
+    #[serde(default)]
+    source: Option<S3ObjectCreated>,
+    #[serde(default)]
+    error: Option<CaughtError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotifierOutput {
+    pub asset_id: String,
+    pub event_type: String,
+    /// SNS message id, or `None` when this event had already been published.
+    pub message_id: Option<String>,
+}
+
+/// A Lambda failure's cause is JSON `{"errorMessage", "errorType"}`; show the message.
+fn error_info(caught: &CaughtError) -> ErrorInfo {
+    let message = serde_json::from_str::<serde_json::Value>(&caught.cause)
+        .ok()
+        .and_then(|v| {
+            v.get("errorMessage")
+                .and_then(|m| m.as_str())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| caught.cause.clone());
+    ErrorInfo {
+        name: if caught.error.is_empty() {
+            error_names::INTERNAL.to_owned()
+        } else {
+            caught.error.clone()
+        },
+        message,
+    }
+}
+
+pub async fn handle(
+    deps: &NotifierDeps,
+    payload: serde_json::Value,
+) -> Result<NotifierOutput, HandlerError> {
+    let input: Input = serde_json::from_value(payload)
+        .map_err(|e| HandlerError::invalid_input(format!("notifier input: {e}")))?;
+    let event_type = EventType::parse(&input.event_type).ok_or_else(|| {
+        HandlerError::invalid_input(format!("unknown event type '{}'", input.event_type))
+    })?;
+    let identified = input.source.as_ref().and_then(S3ObjectCreated::identify);
+    let asset_id = match (&input.asset_id, &identified) {
+        (Some(id), _) => {
+            AssetId::parse(id).map_err(|e| HandlerError::invalid_input(e.to_string()))?
+        }
+        (None, Some((id, _))) => id.clone(),
+        (None, None) => {
+            return Err(HandlerError::invalid_input(
+                "the notifier needs an assetId or the S3 event detail",
+            ));
+        }
+    };
+
+    if event_type == EventType::Failed {
+        let error = input.error.as_ref().map(error_info).unwrap_or(ErrorInfo {
+            name: error_names::INTERNAL.to_owned(),
+            message: "the pipeline failed without an error description".to_owned(),
+        });
+        mark_failed(deps, &asset_id, identified.map(|(_, s)| s), error).await?;
+    }
+
+    let record = deps
+        .store
+        .get(&asset_id)
+        .await
+        .map_err(|e| HandlerError::from_port("reading the asset record", e))?
+        .ok_or_else(|| HandlerError::conflict(format!("no record for asset {asset_id}")))?;
+    let expected: &[AssetStatus] = match event_type {
+        EventType::Ingested => &[
+            AssetStatus::Probed,
+            AssetStatus::Transcoding,
+            AssetStatus::Complete,
+        ],
+        EventType::Rejected => &[AssetStatus::Rejected],
+        EventType::Completed => &[AssetStatus::Complete],
+        EventType::Failed => &[AssetStatus::Failed],
+    };
+    if !expected.contains(&record.status) {
+        return Err(HandlerError::conflict(format!(
+            "asset {asset_id} is {}: {} would be untrue",
+            record.status,
+            event_type.as_str()
+        )));
+    }
+    if record.was_notified(event_type) {
+        tracing::info!(asset_id = %asset_id, event_type = event_type.as_str(), "already published");
+        return Ok(NotifierOutput {
+            asset_id: asset_id.to_string(),
+            event_type: event_type.as_str().to_owned(),
+            message_id: None,
+        });
+    }
+    let event = PipelineEvent::from_record(event_type, &record, deps.clock.now());
+    let message_id = deps
+        .notifier
+        .publish(&event)
+        .await
+        .map_err(|e| HandlerError::from_port("publishing the event", e))?;
+    let at = deps.clock.now();
+    modify(deps.store.as_ref(), deps.clock.as_ref(), &asset_id, |r| {
+        if r.was_notified(event_type) {
+            return Ok(Change::Keep);
+        }
+        r.notifications.push(NotificationStamp {
+            event_type,
+            message_id: message_id.clone(),
+            at,
+        });
+        Ok(Change::Write)
+    })
+    .await?;
+    tracing::info!(asset_id = %asset_id, event_type = event_type.as_str(), message_id, "published");
+    Ok(NotifierOutput {
+        asset_id: asset_id.to_string(),
+        event_type: event_type.as_str().to_owned(),
+        message_id: Some(message_id),
+    })
+}
+
+/// Marks the asset FAILED with `error` (creating the record when the failure came before the
+/// claim, so the record always says what happened).
+async fn mark_failed(
+    deps: &NotifierDeps,
+    asset_id: &AssetId,
+    source: Option<vod_core::record::SourceObject>,
+    error: ErrorInfo,
+) -> Result<(), HandlerError> {
+    let now = deps.clock.now();
+    let exists = deps
+        .store
+        .get(asset_id)
+        .await
+        .map_err(|e| HandlerError::from_port("reading the asset record", e))?
+        .is_some();
+    if !exists {
+        let Some(source) = source else {
+            return Err(HandlerError::conflict(format!(
+                "no record for asset {asset_id}"
+            )));
+        };
+        let mut record = AssetRecord::claim(asset_id.clone(), source, now);
+        record.error = Some(error.clone());
+        record
+            .transition(AssetStatus::Failed, now, Some(error.message.clone()))
+            .map_err(|e| HandlerError::internal(e.to_string()))?;
+        match deps
+            .store
+            .claim(&record)
+            .await
+            .map_err(|e| HandlerError::from_port("recording the failure", e))?
+        {
+            Claim::Claimed => return Ok(()),
+            Claim::Duplicate(_) => {} // created meanwhile: fall through to the update
+        }
+    }
+    modify(deps.store.as_ref(), deps.clock.as_ref(), asset_id, |r| {
+        if r.status.is_final() {
+            return Ok(Change::Keep);
+        }
+        r.error = Some(error.clone());
+        r.transition(AssetStatus::Failed, now, Some(error.message.clone()))
+            .map_err(|e| HandlerError::internal(e.to_string()))?;
+        Ok(Change::Write)
+    })
+    .await?;
+    Ok(())
+}

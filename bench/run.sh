@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, written to bench/REPORT.md and bench/results.json.
+# Sets itself up idempotently: bench requirements into .venv, release builds in $CARGO_TARGET_DIR.
+# Inputs are generated under bench/work/ (gitignored). Knobs: see bench/transcode.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-bench}
+START=$(date +%s)
+mkdir -p bench/work
+
+if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || {
+  echo "bench: needs ffmpeg + ffprobe on PATH (apt-get install ffmpeg)" >&2; exit 1; }
+
+echo "bench: building release binaries (vod-bench, vod-mediaconvert-local, asl-bench)" >&2
+cargo build --release --locked -p vod-bench -p vod-mediaconvert-local -p vod-states --bins >&2
+
+echo "bench: transcode (the long part)" >&2
+.venv/bin/python bench/transcode.py bench/work/transcode.json
+echo "bench: probe, ASL executor, Lambdas" >&2
+.venv/bin/python bench/services.py bench/work/services.json
+.venv/bin/python bench/report.py bench/work/transcode.json bench/work/services.json \
+  --wall "$(( $(date +%s) - START ))" --out-json bench/results.json --out-md bench/REPORT.md
+echo "bench: wrote bench/REPORT.md and bench/results.json in $(( $(date +%s) - START )) s" >&2

@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Probe, ASL executor and Lambda benchmarks. `services.py OUT.json`. Asserts nothing."""
+import json
+import os
+import re
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / "work"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", "/work/target-bench"))
+REL = TARGET / "release"
+FF5 = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
+LAMBDAS = ["ingest-probe", "job-submit", "completion-handler", "notifier"]
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def med(vals):
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+
+
+# --- probe --------------------------------------------------------------------------------
+def top_level(b):
+    out, at = [], 0
+    while at + 8 <= len(b):
+        size, kind = struct.unpack(">I4s", b[at:at + 8])
+        if size == 1:
+            size = struct.unpack(">Q", b[at + 8:at + 16])[0]
+        elif size == 0:
+            size = len(b) - at
+        out.append((kind, at, size))
+        at += size
+    return out
+
+
+def probe_inputs():
+    src = WORK / "real.mp4"  # moov first (+faststart)
+    d = WORK / "probe"
+    d.mkdir(parents=True, exist_ok=True)
+    files = {"mp4_moov_first": src}
+    last = d / "moov-last.mp4"
+    if not last.exists():
+        sh([FF5, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(last)])
+    files["mp4_moov_last"] = last
+    mkv = d / "clip.mkv"
+    if not mkv.exists():
+        sh([FF5, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(mkv)])
+    files["mkv"] = mkv
+    ts = d / "clip.ts"
+    if not ts.exists():
+        sh([FF5, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(ts)])
+    files["mpeg_ts"] = ts
+    # 500 MB moov-at-end without 500 MB on disk (as vod-probe's edge test builds it)
+    sparse = d / "sparse-500mb.mp4"
+    if not sparse.exists():
+        real = last.read_bytes()
+        boxes = {k: real[a:a + s] for k, a, s in top_level(real)}
+        ftyp, moov = boxes[b"ftyp"], boxes[b"moov"]
+        hole = 500_000_000
+        with sparse.open("wb") as f:
+            f.write(ftyp)
+            f.write(struct.pack(">I4sQ", 1, b"mdat", 16 + hole))
+            f.truncate(len(ftyp) + 16 + hole)
+            f.seek(0, 2)
+            f.write(moov)
+    files["mp4_sparse_500mb_moov_last"] = sparse
+    return files
+
+
+def bench_probe():
+    files = probe_inputs()
+    args = [f"{k}={v}" for k, v in files.items()]
+    rows = json.loads(sh([str(REL / "vod-bench"), "probe", "21"] + args))
+    return {"command": "target/release/vod-bench probe 21 " + " ".join(f"{k}=<file>" for k in files),
+            "rows": rows}
+
+
+# --- ASL ----------------------------------------------------------------------------------
+def bench_asl(reps=3):
+    runs = []
+    raw = []
+    for _ in range(reps):
+        out = sh([str(REL / "asl-bench")])
+        raw.append(out)
+        r = {}
+        m = re.search(r"= ([\d.]+) executions/s", out)
+        if m:
+            r["executions_per_s"] = float(m.group(1))
+        m = re.search(r"= ([\d.]+) bytes/execution", out)
+        if m:
+            r["bytes_per_paused_execution"] = float(m.group(1))
+        m = re.search(r"at ([\d.]+) callbacks/s", out)
+        if m:
+            r["callbacks_per_s"] = float(m.group(1))
+        runs.append(r)
+    keys = sorted({k for r in runs for k in r})
+    return {"command": "target/release/asl-bench (defaults: 20000 executions, 10000 paused)",
+            **{k: med([r[k] for r in runs if k in r]) for k in keys}, "last_output": raw[-1]}
+
+
+# --- Lambdas --------------------------------------------------------------------------------
+def lambdas_available():
+    cargo = (ROOT / "Cargo.toml").read_text()
+    return '"crates/vod-functions"' in cargo and (ROOT / "crates/vod-functions/Cargo.toml").exists()
+
+
+class Runtime(BaseHTTPRequestHandler):
+    first = None
+    event = threading.Event()
+
+    def do_GET(self):  # noqa: N802
+        if self.path.startswith("/2018-06-01/runtime/invocation/next"):
+            if Runtime.first is None:
+                Runtime.first = time.monotonic()
+                Runtime.event.set()
+            time.sleep(2)  # hold the long poll; the process is killed meanwhile
+        self.send_response(404)
+        self.end_headers()
+
+    def do_POST(self):  # noqa: N802
+        self.send_response(202)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def lambda_env(name, port):
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    contracts = ROOT / "docs/contracts/lambdas.json"
+    if contracts.exists():
+        for v in json.loads(contracts.read_text()).get("envVars", []):
+            n = v["name"]
+            env[n] = ("arn:aws:sns:us-east-1:000000000000:dummy" if "ARN" in n else
+                      "https://example.invalid" if "URL" in n or "DOMAIN" in n else "dummy")
+    env.update({
+        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}", "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}", "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": "bench", "AWS_EC2_METADATA_DISABLED": "true",
+        "_HANDLER": "bootstrap", "LAMBDA_TASK_ROOT": str(WORK),
+    })
+    return env
+
+
+def cold_start(binary, name, reps=11):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    times, rss = [], []
+    try:
+        for _ in range(reps):
+            Runtime.first = None
+            Runtime.event.clear()
+            t0 = time.monotonic()
+            p = subprocess.Popen([str(binary)], env=lambda_env(name, port),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            ok = Runtime.event.wait(10)
+            if ok:
+                times.append((Runtime.first - t0) * 1000)
+                try:
+                    st = Path(f"/proc/{p.pid}/status").read_text()
+                    rss.append(int(re.search(r"VmRSS:\s+(\d+)", st).group(1)) * 1024)
+                except (OSError, AttributeError):
+                    pass
+            p.kill()
+            _, err = p.communicate()
+            if not ok:
+                return {"error": "no /next request within 10 s", "stderr": err.decode(errors="replace")[-1500:]}
+    finally:
+        server.shutdown()
+    return {"init_ms": med(times), "rss_at_first_poll_bytes": med(rss) if rss else None}
+
+
+def bench_lambdas():
+    if not lambdas_available():
+        return {"available": False, "note": "not yet available: crates/vod-functions is not a workspace member yet"}
+    env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET))
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "vod-functions", "--bins"],
+                   cwd=ROOT, env=env, check=True)
+    out = {"available": True, "arch": "x86_64", "build": "cargo build --release -p vod-functions --bins",
+           "functions": {}}
+    zdir = WORK / "lambda-zips"
+    zdir.mkdir(parents=True, exist_ok=True)
+    for name in LAMBDAS:
+        b = REL / name
+        if not b.exists():
+            out["functions"][name] = {"error": "binary not built"}
+            continue
+        z = zdir / f"{name}.zip"
+        with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+            info = zipfile.ZipInfo("bootstrap")
+            info.external_attr = 0o755 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, b.read_bytes())
+        out["functions"][name] = {"binary_bytes": b.stat().st_size, "zip_bytes": z.stat().st_size,
+                                  **cold_start(b, name)}
+        log(f"  {name}: {out['functions'][name]}")
+    have_linker = shutil.which("aarch64-linux-gnu-gcc") or shutil.which("cargo-lambda")
+    out["arm64"] = "built" if False else (
+        "not measured: aarch64-unknown-linux-gnu target is installed but no aarch64 linker "
+        "(aarch64-linux-gnu-gcc) or cargo-lambda+zig on this machine" if not have_linker else "linker present, not measured")
+    return out
+
+
+def main():
+    dest = Path(sys.argv[1])
+    res = {"cores": os.cpu_count(), "load_at_start": list(os.getloadavg())}
+    log("== probe")
+    res["probe"] = bench_probe()
+    log("== asl")
+    res["asl"] = bench_asl()
+    log("== lambdas")
+    try:
+        res["lambdas"] = bench_lambdas()
+    except subprocess.CalledProcessError as e:
+        res["lambdas"] = {"available": False, "note": f"build failed: {e}"}
+    res["pipeline_overhead"] = {"available": (ROOT / "crates/vod-local/Cargo.toml").exists() and
+                                '"crates/vod-local"' in (ROOT / "Cargo.toml").read_text(),
+                                "note": "not yet available: needs vod-local (the local twin host)"}
+    res["load_at_end"] = list(os.getloadavg())
+    dest.write_text(json.dumps(res, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

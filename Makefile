@@ -37,6 +37,12 @@ ffmpeg: venv
 		echo "ffmpeg: $(VENV)/bin/ffmpeg"; \
 	fi
 
+infra/node_modules/.installed: infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+infra-deps: infra/node_modules/.installed
+
 # --- checks ---------------------------------------------------------------------------------
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -47,8 +53,22 @@ lint: fmt-check
 test-rust: venv ffmpeg
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) test --workspace --locked
 
-test: lint test-rust
+# The CDK app: type check, assertions + contract + cdk-nag tests, cfn-lint, asl-validator.
+test-infra: venv infra-deps
+	cd infra && npm run --silent build
+	cd infra && npm test
+	cd infra && CFN_LINT=$(CURDIR)/$(VENV)/bin/cfn-lint npm run --silent lint:cfn
+	cd infra && npm run --silent validate:asl
+
+test: lint test-rust test-infra
 	@echo "make test: all checks passed"
+
+# Full cdk synth with cargo-lambda bundling (needs cargo-lambda + zig from PyPI and the
+# aarch64-unknown-linux-gnu target; see infra/README.md). Not part of `make test`.
+synth: infra-deps
+	$(VENV)/bin/pip install --quiet cargo-lambda ziglang
+	rustup target add aarch64-unknown-linux-gnu
+	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm run synth
 
 clean:
 	$(CARGO) clean

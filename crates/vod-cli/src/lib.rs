@@ -1,0 +1,70 @@
+//! The `vod` command's library: everything but argument parsing, so the pieces are testable.
+//!
+//! `vod` works against a real AWS account or the local twin alike: resource names come from
+//! flags or the variables in [`env`]; endpoints and credentials from the standard AWS
+//! configuration, or from `localstack/twin.json` with `--local` ([`settings`]).
+//!
+//! - [`upload`]: PutObject / multipart upload and the asset id the pipeline will assign;
+//! - [`records`]: `status`, `list`, `upload --wait` over the asset table;
+//! - [`watch`]: a temporary SQS queue on the events topic;
+//! - [`plan`]: `job plan`, the exact MediaConvert CreateJob body for a probe report;
+//! - [`sign`]: CloudFront signed URLs and cookies.
+//!
+//! ```
+//! let id = vod_cli::upload::asset_id("vod-source", "my clip.mp4", Some("\"abc\""), None).unwrap();
+//! assert_eq!(id, vod_core::AssetId::derive("vod-source", "my clip.mp4", "abc"));
+//! ```
+
+pub mod env;
+pub mod error;
+pub mod plan;
+pub mod records;
+pub mod settings;
+pub mod sign;
+pub mod upload;
+pub mod watch;
+
+pub use error::{CliError, CliResult};
+
+/// Process exit codes (`upload --wait` distinguishes how the asset ended).
+pub mod exit {
+    /// Success; with `--wait`, the asset is COMPLETE.
+    pub const OK: u8 = 0;
+    /// Any error (bad input, AWS refused, unreachable endpoint, interrupted).
+    pub const ERROR: u8 = 1;
+    /// `--wait`: the pipeline rejected the source.
+    pub const REJECTED: u8 = 2;
+    /// `--wait`: the pipeline failed.
+    pub const FAILED: u8 = 3;
+    /// `--wait` / `watch --max-events`: the timeout passed first.
+    pub const TIMEOUT: u8 = 4;
+}
+
+/// Resolves on Ctrl-C or SIGTERM with the signal's name, so long operations can clean up.
+pub async fn shutdown_signal() -> &'static str {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = ctrl_c => "Ctrl-C",
+            () = term => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        ctrl_c.await;
+        "Ctrl-C"
+    }
+}

@@ -1,0 +1,214 @@
+//! `vod watch`: a temporary SQS queue subscribed to the events topic, removed again on exit
+//! (normal end, `--max-events`, `--timeout`, Ctrl-C or SIGTERM).
+
+use crate::error::{CliError, CliResult, aws_error};
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Prefix of the temporary queues (`vod-watch-<random>`), so strays are easy to recognise.
+pub const QUEUE_PREFIX: &str = "vod-watch-";
+
+#[derive(Debug, Clone, Copy)]
+pub struct WatchLimits {
+    pub max_events: Option<usize>,
+    pub timeout: Option<Duration>,
+}
+
+/// How watching ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEnd {
+    MaxEvents,
+    TimedOut { received: usize },
+    Signal(&'static str),
+}
+
+#[derive(Debug)]
+struct Subscription {
+    queue_url: String,
+    subscription_arn: Option<String>,
+}
+
+/// Watches `topic_arn`, calling `on_event` with each event (SNS envelope removed).
+pub async fn watch(
+    sqs: &aws_sdk_sqs::Client,
+    sns: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    limits: WatchLimits,
+    mut on_event: impl FnMut(&Value),
+) -> CliResult<WatchEnd> {
+    let mut sub = Subscription {
+        queue_url: String::new(),
+        subscription_arn: None,
+    };
+    let result = async {
+        setup(sqs, sns, topic_arn, &mut sub).await?;
+        eprintln!("watching {topic_arn} (Ctrl-C to stop)");
+        tokio::select! {
+            r = receive_loop(sqs, &sub.queue_url, limits, &mut on_event) => r,
+            signal = crate::shutdown_signal() => Ok(WatchEnd::Signal(signal)),
+        }
+    }
+    .await;
+    cleanup(sqs, sns, &sub).await;
+    result
+}
+
+async fn setup(
+    sqs: &aws_sdk_sqs::Client,
+    sns: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    sub: &mut Subscription,
+) -> CliResult<()> {
+    let name = format!("{QUEUE_PREFIX}{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let created = sqs
+        .create_queue()
+        .queue_name(&name)
+        .attributes(QueueAttributeName::MessageRetentionPeriod, "3600")
+        .send()
+        .await
+        .map_err(|e| aws_error(format!("creating the temporary queue {name}"), e))?;
+    sub.queue_url = created.queue_url().unwrap_or_default().to_owned();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&sub.queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| aws_error(format!("reading the ARN of {name}"), e))?;
+    let queue_arn = attributes
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .cloned()
+        .ok_or_else(|| CliError::bad_input(format!("SQS returned no ARN for {name}")))?;
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowVodTopic",
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}
+        }]
+    });
+    sqs.set_queue_attributes()
+        .queue_url(&sub.queue_url)
+        .attributes(QueueAttributeName::Policy, policy.to_string())
+        .send()
+        .await
+        .map_err(|e| aws_error(format!("allowing {topic_arn} to send to {name}"), e))?;
+    let subscribed = sns
+        .subscribe()
+        .topic_arn(topic_arn)
+        .protocol("sqs")
+        .endpoint(&queue_arn)
+        .return_subscription_arn(true)
+        .send()
+        .await
+        .map_err(|e| aws_error(format!("subscribing to {topic_arn}"), e))?;
+    sub.subscription_arn = subscribed.subscription_arn().map(str::to_owned);
+    Ok(())
+}
+
+async fn receive_loop(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    limits: WatchLimits,
+    on_event: &mut impl FnMut(&Value),
+) -> CliResult<WatchEnd> {
+    let deadline = limits.timeout.map(|t| Instant::now() + t);
+    let mut received = 0usize;
+    loop {
+        let wait = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(WatchEnd::TimedOut { received });
+                }
+                left.as_secs().clamp(1, 20)
+            }
+            None => 20,
+        };
+        let out = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(i32::try_from(wait).unwrap_or(20))
+            .send()
+            .await
+            .map_err(|e| aws_error("receiving events", e))?;
+        for message in out.messages() {
+            let event = unwrap_envelope(message.body().unwrap_or_default());
+            on_event(&event);
+            received += 1;
+            if let Some(handle) = message.receipt_handle() {
+                let _ = sqs
+                    .delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await;
+            }
+            if limits.max_events.is_some_and(|max| received >= max) {
+                return Ok(WatchEnd::MaxEvents);
+            }
+        }
+    }
+}
+
+/// The event inside an SNS → SQS envelope (`{"Type":"Notification","Message":"…"}`); a body
+/// that is not an envelope is returned as it is (as JSON when it parses, else as a string).
+pub fn unwrap_envelope(body: &str) -> Value {
+    let parsed: Value = serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()));
+    match parsed.get("Message").and_then(Value::as_str) {
+        Some(inner) if parsed.get("TopicArn").is_some() => {
+            serde_json::from_str(inner).unwrap_or_else(|_| Value::String(inner.to_owned()))
+        }
+        _ => parsed,
+    }
+}
+
+/// One line per event: type, asset, status, key, playback URL.
+pub fn event_line(event: &Value) -> String {
+    let s = |pointer: &str| event.pointer(pointer).and_then(Value::as_str).unwrap_or("-");
+    let mut line = format!(
+        "{:<16} {} {:<11} {}",
+        s("/eventType"),
+        s("/assetId"),
+        s("/status"),
+        event
+            .pointer("/source/key/decoded")
+            .or_else(|| event.pointer("/source/key"))
+            .and_then(Value::as_str)
+            .unwrap_or("-"),
+    );
+    if let Some(url) = event.pointer("/playback/hlsUrl").and_then(Value::as_str) {
+        line.push(' ');
+        line.push_str(url);
+    }
+    if event.get("eventType").is_none() {
+        line = format!("(not a vod event) {event}");
+    }
+    line
+}
+
+async fn cleanup(sqs: &aws_sdk_sqs::Client, sns: &aws_sdk_sns::Client, sub: &Subscription) {
+    if let Some(arn) = &sub.subscription_arn
+        && let Err(e) = sns.unsubscribe().subscription_arn(arn).send().await
+    {
+        eprintln!(
+            "warning: could not unsubscribe {arn} ({}); remove it with `aws sns unsubscribe`",
+            aws_sdk_sns::error::DisplayErrorContext(&e)
+        );
+    }
+    if !sub.queue_url.is_empty()
+        && let Err(e) = sqs.delete_queue().queue_url(&sub.queue_url).send().await
+    {
+        eprintln!(
+            "warning: could not delete the temporary queue {} ({}); delete it with `aws sqs delete-queue`",
+            sub.queue_url,
+            aws_sdk_sqs::error::DisplayErrorContext(&e)
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! The real aws-sdk clients against a moto server started by the test, and the CreateJob body
+//! the SDK really sends, checked by botocore's model.
+
+// A test that unwraps fails loudly with the error, which is what a test should do.
+#![allow(clippy::unwrap_used)]
+
+mod adapters;
+mod job_body;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use std::path::PathBuf;
+
+/// SDK configuration pointing every client at `endpoint` with test credentials.
+pub fn sdk_config(endpoint: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                "test", "test", None, None, "tests",
+            )),
+        )
+        .build()
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

@@ -39,15 +39,30 @@ pub const ALL: &[(&str, &str)] = &[
     (ASSET_TABLE, "DynamoDB table of asset records"),
     (TOPIC_ARN, "SNS topic of lifecycle events"),
     (CDN_BASE_URL, "CDN base URL serving the outputs"),
-    (OUTPUT_PREFIX, "key prefix of each asset's outputs (default assets/)"),
+    (
+        OUTPUT_PREFIX,
+        "key prefix of each asset's outputs (default assets/)",
+    ),
     (OUTPUT_BUCKET, "output bucket shown by `job plan`"),
     (MEDIACONVERT_ROLE_ARN, "role ARN put into `job plan` bodies"),
-    (PIPELINE_NAME, "pipeline name stamped into `job plan` user metadata"),
-    (LADDER_POLICY_FILE, "JSON or TOML ladder policy for `job plan`"),
+    (
+        PIPELINE_NAME,
+        "pipeline name stamped into `job plan` user metadata",
+    ),
+    (
+        LADDER_POLICY_FILE,
+        "JSON or TOML ladder policy for `job plan`",
+    ),
     (LOCAL, "1/true: use the local twin (same as --local)"),
     (REPO_ROOT, "repository root holding localstack/twin.json"),
-    (SIGNING_KEY_PAIR_ID, "CloudFront key-pair id for `sign`/`playback`"),
-    (SIGNING_PRIVATE_KEY_FILE, "CloudFront private key PEM for `sign`/`playback`"),
+    (
+        SIGNING_KEY_PAIR_ID,
+        "CloudFront key-pair id for `sign`/`playback`",
+    ),
+    (
+        SIGNING_PRIVATE_KEY_FILE,
+        "CloudFront private key PEM for `sign`/`playback`",
+    ),
 ];
 
 /// A variable's value, treating empty as unset.

@@ -48,7 +48,10 @@ pub type CliResult<T> = Result<T, CliError>;
 
 /// Turns an SDK error into a sentence: what was attempted, what the service said, and where to
 /// look (unreachable endpoint → is the twin running; missing resource → which flag names it).
-pub fn aws_error<E, R>(action: impl Into<String>, err: aws_sdk_s3::error::SdkError<E, R>) -> CliError
+pub fn aws_error<E, R>(
+    action: impl Into<String>,
+    err: aws_sdk_s3::error::SdkError<E, R>,
+) -> CliError
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,

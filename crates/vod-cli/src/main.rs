@@ -14,7 +14,11 @@ use vod_cli::{env, exit, plan, sign, upload, watch};
 use vod_core::{AssetRecord, AssetStatus};
 
 #[derive(Debug, Parser)]
-#[command(name = "vod", version, about = "Upload, follow and play assets of the VOD pipeline (AWS or the local twin)")]
+#[command(
+    name = "vod",
+    version,
+    about = "Upload, follow and play assets of the VOD pipeline (AWS or the local twin)"
+)]
 struct Cli {
     #[command(flatten)]
     resources: ResourceArgs,
@@ -167,7 +171,10 @@ enum JobCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -198,18 +205,40 @@ async fn run(cli: Cli) -> Result<u8> {
         local: r.local,
     })?;
     match cli.command {
-        Command::Upload { file, key, wait, json, timeout, poll_interval } => {
+        Command::Upload {
+            file,
+            key,
+            wait,
+            json,
+            timeout,
+            poll_interval,
+        } => {
             let bucket = resources.source_bucket()?.to_owned();
-            let table = if wait { Some(resources.table()?.to_owned()) } else { None };
+            let table = if wait {
+                Some(resources.table()?.to_owned())
+            } else {
+                None
+            };
             let key = match key {
                 Some(k) => k,
                 None => upload::default_key(&file)?,
             };
             let clients = AwsClients::from_sdk_config(&resources.sdk_config().await);
             let done = upload::upload(&clients.s3, &bucket, &key, &file).await?;
-            eprintln!("uploaded {} to s3://{}/{} ({} bytes); asset id {}", file.display(), done.bucket, done.key, done.size_bytes, done.asset_id);
+            eprintln!(
+                "uploaded {} to s3://{}/{} ({} bytes); asset id {}",
+                file.display(),
+                done.bucket,
+                done.key,
+                done.size_bytes,
+                done.asset_id
+            );
             let Some(table) = table else {
-                if json { print_json(&done)?; } else { println!("{}", done.asset_id); }
+                if json {
+                    print_json(&done)?;
+                } else {
+                    println!("{}", done.asset_id);
+                }
                 return Ok(exit::OK);
             };
             if !json {
@@ -218,14 +247,26 @@ async fn run(cli: Cli) -> Result<u8> {
             let store = DynamoAssetStore::new(clients.dynamodb.clone(), table);
             match records::wait_final(&store, &done.asset_id, timeout, poll_interval).await? {
                 WaitOutcome::Final(record) => {
-                    if json { print_json(&record)?; } else { print!("{}", records::describe(&record)); }
+                    if json {
+                        print_json(&record)?;
+                    } else {
+                        print!("{}", records::describe(&record));
+                    }
                     Ok(final_code(&record))
                 }
                 WaitOutcome::TimedOut(last) => {
-                    let status = last.as_ref().map(|r| r.status.as_str()).unwrap_or("not claimed yet");
-                    eprintln!("error: gave up after {timeout:?}: {} is still {status}; check later with `vod status {}`", done.asset_id, done.asset_id);
+                    let status = last
+                        .as_ref()
+                        .map(|r| r.status.as_str())
+                        .unwrap_or("not claimed yet");
+                    eprintln!(
+                        "error: gave up after {timeout:?}: {} is still {status}; check later with `vod status {}`",
+                        done.asset_id, done.asset_id
+                    );
                     if json {
-                        print_json(&serde_json::json!({"assetId": done.asset_id, "timedOut": true, "record": last}))?;
+                        print_json(
+                            &serde_json::json!({"assetId": done.asset_id, "timedOut": true, "record": last}),
+                        )?;
                     }
                     Ok(exit::TIMEOUT)
                 }
@@ -235,16 +276,29 @@ async fn run(cli: Cli) -> Result<u8> {
             let id = records::parse_id(&id)?;
             let store = store(&resources).await?;
             let record = records::get_existing(&store, &id).await?;
-            if json { print_json(&record)?; } else { print!("{}", records::describe(&record)); }
+            if json {
+                print_json(&record)?;
+            } else {
+                print!("{}", records::describe(&record));
+            }
             Ok(exit::OK)
         }
-        Command::List { status, limit, json } => {
+        Command::List {
+            status,
+            limit,
+            json,
+        } => {
             let store = store(&resources).await?;
             let list = records::list(&store, status, limit).await?;
             if json {
                 print_json(&list)?;
             } else if list.is_empty() {
-                eprintln!("no assets{}", status.map(|s| format!(" with status {}", s.as_str())).unwrap_or_default());
+                eprintln!(
+                    "no assets{}",
+                    status
+                        .map(|s| format!(" with status {}", s.as_str()))
+                        .unwrap_or_default()
+                );
             } else {
                 for record in &list {
                     println!("{}", records::list_line(record));
@@ -252,26 +306,51 @@ async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        Command::Watch { json, max_events, timeout } => {
+        Command::Watch {
+            json,
+            max_events,
+            timeout,
+        } => {
             let topic = resources.topic_arn()?.to_owned();
             let sdk = resources.sdk_config().await;
             let sqs = aws_sdk_sqs::Client::new(&sdk);
             let sns = aws_sdk_sns::Client::new(&sdk);
-            let end = watch::watch(&sqs, &sns, &topic, watch::WatchLimits { max_events, timeout }, |event| {
-                if json {
-                    println!("{event}");
-                } else {
-                    println!("{}", watch::event_line(event));
-                }
-            })
+            let end = watch::watch(
+                &sqs,
+                &sns,
+                &topic,
+                watch::WatchLimits {
+                    max_events,
+                    timeout,
+                },
+                |event| {
+                    if json {
+                        println!("{event}");
+                    } else {
+                        println!("{}", watch::event_line(event));
+                    }
+                },
+            )
             .await?;
-            eprintln!("stopped watching ({end:?}); the temporary queue and subscription were removed");
+            eprintln!(
+                "stopped watching ({end:?}); the temporary queue and subscription were removed"
+            );
             Ok(match end {
                 watch::WatchEnd::TimedOut { .. } if max_events.is_some() => exit::TIMEOUT,
                 _ => exit::OK,
             })
         }
-        Command::Job { command: JobCommand::Plan { probe, role, policy, input, output_bucket, pipeline } } => {
+        Command::Job {
+            command:
+                JobCommand::Plan {
+                    probe,
+                    role,
+                    policy,
+                    input,
+                    output_bucket,
+                    pipeline,
+                },
+        } => {
             let twin = resources.twin.as_ref();
             let probe_input = plan::read_probe(&probe)?;
             let policy = plan::read_policy(policy.as_deref())?;
@@ -279,29 +358,54 @@ async fn run(cli: Cli) -> Result<u8> {
                 Some(role) => role,
                 None => {
                     let placeholder = "arn:aws:iam::000000000000:role/vod-mediaconvert";
-                    eprintln!("note: no --role / {}; using the placeholder {placeholder}", env::MEDIACONVERT_ROLE_ARN);
+                    eprintln!(
+                        "note: no --role / {}; using the placeholder {placeholder}",
+                        env::MEDIACONVERT_ROLE_ARN
+                    );
                     placeholder.to_owned()
                 }
             };
             let input_uri = input.or(probe_input.input_uri.clone()).unwrap_or_else(|| {
-                let bucket = resources.source_bucket.clone().unwrap_or_else(|| "vod-source".to_owned());
-                let stem = probe.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "source".to_owned());
+                let bucket = resources
+                    .source_bucket
+                    .clone()
+                    .unwrap_or_else(|| "vod-source".to_owned());
+                let stem = probe
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "source".to_owned());
                 format!("s3://{bucket}/{stem}")
             });
             let target = plan::PlanTarget {
                 input_uri,
-                output_bucket: output_bucket.or_else(|| twin.map(|t| t.output_bucket.clone())).unwrap_or_else(|| "vod-output".to_owned()),
+                output_bucket: output_bucket
+                    .or_else(|| twin.map(|t| t.output_bucket.clone()))
+                    .unwrap_or_else(|| "vod-output".to_owned()),
                 output_prefix: resources.output_prefix.clone(),
-                pipeline: pipeline.or_else(|| twin.map(|t| t.pipeline_name.clone())).unwrap_or_else(|| "vod".to_owned()),
+                pipeline: pipeline
+                    .or_else(|| twin.map(|t| t.pipeline_name.clone()))
+                    .unwrap_or_else(|| "vod".to_owned()),
                 role_arn,
             };
             let planned = plan::plan(&probe_input, &policy, &target).await?;
             eprintln!("ladder for {}:", probe.display());
             for rung in &planned.plan.rungs {
-                eprintln!("  {} {}x{} (QVBR {}, max {} kb/s)", rung.name, rung.width, rung.height, rung.qvbr_quality_level, rung.max_bitrate_bps / 1000);
+                eprintln!(
+                    "  {} {}x{} (QVBR {}, max {} kb/s)",
+                    rung.name,
+                    rung.width,
+                    rung.height,
+                    rung.qvbr_quality_level,
+                    rung.max_bitrate_bps / 1000
+                );
             }
             for audio in &planned.plan.audio {
-                eprintln!("  audio {} {} ch {} kb/s", audio.name, audio.channels, audio.bitrate_bps / 1000);
+                eprintln!(
+                    "  audio {} {} ch {} kb/s",
+                    audio.name,
+                    audio.channels,
+                    audio.bitrate_bps / 1000
+                );
             }
             for reason in &planned.plan.reasons {
                 eprintln!("  - {reason}");
@@ -309,7 +413,16 @@ async fn run(cli: Cli) -> Result<u8> {
             print_json(&planned.body)?;
             Ok(exit::OK)
         }
-        Command::Sign { url, key, expires, policy_resource, ip, not_before, cookies, json } => {
+        Command::Sign {
+            url,
+            key,
+            expires,
+            policy_resource,
+            ip,
+            not_before,
+            cookies,
+            json,
+        } => {
             let signing_key = sign::load_key(&key.key_pair_id, &key.private_key)?;
             let now = Utc::now();
             let request = sign::SignRequest {
@@ -323,7 +436,12 @@ async fn run(cli: Cli) -> Result<u8> {
             if json {
                 print_json(&signed)?;
             } else if cookies {
-                for line in sign::set_cookie_lines(&signed.cookies, &signed.cookie_path, signed.expires_at, now)? {
+                for line in sign::set_cookie_lines(
+                    &signed.cookies,
+                    &signed.cookie_path,
+                    signed.expires_at,
+                    now,
+                )? {
                     println!("{line}");
                 }
             } else {
@@ -331,7 +449,13 @@ async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        Command::Playback { id, key, valid_for, ip, json } => {
+        Command::Playback {
+            id,
+            key,
+            valid_for,
+            ip,
+            json,
+        } => {
             let id = records::parse_id(&id)?;
             let cdn = resources.cdn()?.to_owned();
             let signing_key = sign::load_key(&key.key_pair_id, &key.private_key)?;
@@ -339,26 +463,34 @@ async fn run(cli: Cli) -> Result<u8> {
             let store = store(&resources).await?;
             let record = records::get_existing(&store, &id).await?;
             if record.status != AssetStatus::Complete {
-                eprintln!("warning: {id} is {}, not COMPLETE: the URLs will not play until it is", record.status.as_str());
+                eprintln!(
+                    "warning: {id} is {}, not COMPLETE: the URLs will not play until it is",
+                    record.status.as_str()
+                );
             }
             let prefix = vod_core::job::asset_prefix(&resources.output_prefix, &id);
             let base = format!("{cdn}/{prefix}");
             let relative = |url: Option<&String>, default: &'static str| -> String {
-                url.and_then(|u| u.strip_prefix(&base)).map(str::to_owned).unwrap_or_else(|| default.to_owned())
+                url.and_then(|u| u.strip_prefix(&base))
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| default.to_owned())
             };
             let pb = record.playback.as_ref();
             let hls = relative(pb.and_then(|p| p.hls_url.as_ref()), "stream.m3u8");
             let dash = relative(pb.and_then(|p| p.dash_url.as_ref()), "stream.mpd");
             let now = Utc::now();
-            let session = vod_signing::playback(&signing_key, &vod_signing::PlaybackRequest {
-                cdn_base_url: &cdn,
-                asset_prefix: &prefix,
-                hls_manifest: Some(&hls),
-                dash_manifest: Some(&dash),
-                valid_for,
-                now,
-                client_ip: ip.as_deref(),
-            })?;
+            let session = vod_signing::playback(
+                &signing_key,
+                &vod_signing::PlaybackRequest {
+                    cdn_base_url: &cdn,
+                    asset_prefix: &prefix,
+                    hls_manifest: Some(&hls),
+                    dash_manifest: Some(&dash),
+                    valid_for,
+                    now,
+                    client_ip: ip.as_deref(),
+                },
+            )?;
             if json {
                 print_json(&serde_json::json!({
                     "assetId": id,
@@ -374,10 +506,20 @@ async fn run(cli: Cli) -> Result<u8> {
             } else {
                 println!("HLS   {}", session.hls_url.unwrap_or_default());
                 println!("DASH  {}", session.dash_url.unwrap_or_default());
-                for line in sign::set_cookie_lines(&session.cookies, &session.cookie_path, session.expires_at, now)? {
+                for line in sign::set_cookie_lines(
+                    &session.cookies,
+                    &session.cookie_path,
+                    session.expires_at,
+                    now,
+                )? {
                     println!("{line}");
                 }
-                eprintln!("cookies cover {} until {}; e.g. curl -H 'Cookie: {}' …", session.resource, session.expires_at, session.cookies.cookie_header());
+                eprintln!(
+                    "cookies cover {} until {}; e.g. curl -H 'Cookie: {}' …",
+                    session.resource,
+                    session.expires_at,
+                    session.cookies.cookie_header()
+                );
             }
             Ok(exit::OK)
         }

@@ -60,8 +60,11 @@ pub fn read_probe(path: &Path) -> CliResult<ProbeInput> {
 pub fn read_policy(path: Option<&Path>) -> CliResult<LadderPolicy> {
     match path {
         None => Ok(LadderPolicy::default()),
-        Some(p) => vod_aws::config::load_ladder_policy(p)
-            .map_err(|e| CliError::bad_input(format!("{e}; fix the file or drop --policy / VOD_LADDER_POLICY_FILE"))),
+        Some(p) => vod_aws::config::load_ladder_policy(p).map_err(|e| {
+            CliError::bad_input(format!(
+                "{e}; fix the file or drop --policy / VOD_LADDER_POLICY_FILE"
+            ))
+        }),
     }
 }
 
@@ -81,7 +84,11 @@ pub struct Planned {
     pub body: Value,
 }
 
-pub async fn plan(input: &ProbeInput, policy: &LadderPolicy, target: &PlanTarget) -> CliResult<Planned> {
+pub async fn plan(
+    input: &ProbeInput,
+    policy: &LadderPolicy,
+    target: &PlanTarget,
+) -> CliResult<Planned> {
     let plan = plan_ladder(&input.report, policy)
         .map_err(|e| CliError::bad_input(format!("no job can be planned for this source: {e}")))?;
     let asset_id = input.asset_id.clone().unwrap_or_else(|| {

@@ -50,7 +50,11 @@ pub async fn list(
             .map_err(|e| port_error(&format!("listing {} assets", s.as_str()), e))?;
         all.append(&mut records);
     }
-    all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.asset_id.cmp(&b.asset_id)));
+    all.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then(a.asset_id.cmp(&b.asset_id))
+    });
     all.truncate(limit);
     Ok(all)
 }
@@ -78,7 +82,12 @@ pub fn list_line(r: &AssetRecord) -> String {
 pub fn describe(r: &AssetRecord) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "asset    {}", r.asset_id);
-    let _ = writeln!(out, "source   s3://{}/{}", r.source.bucket, r.source.object_key());
+    let _ = writeln!(
+        out,
+        "source   s3://{}/{}",
+        r.source.bucket,
+        r.source.object_key()
+    );
     let mut status = r.status.as_str().to_owned();
     if let (AssetStatus::Transcoding, Some(p)) = (r.status, r.progress_percent) {
         let _ = write!(status, " ({p}%)");
@@ -86,7 +95,12 @@ pub fn describe(r: &AssetRecord) -> String {
     let _ = writeln!(out, "status   {status}");
     let _ = writeln!(out, "history");
     for change in &r.history {
-        let _ = write!(out, "  {}  {}", change.at.format("%Y-%m-%d %H:%M:%S%.3f UTC"), change.status.as_str());
+        let _ = write!(
+            out,
+            "  {}  {}",
+            change.at.format("%Y-%m-%d %H:%M:%S%.3f UTC"),
+            change.status.as_str()
+        );
         if let Some(note) = &change.note {
             let _ = write!(out, "  ({note})");
         }
@@ -110,14 +124,22 @@ pub fn describe(r: &AssetRecord) -> String {
             out.push('\n');
         }
         for a in &p.audio {
-            let _ = writeln!(out, "  audio {} {} ch {} Hz", a.codec, a.channels, a.sample_rate);
+            let _ = writeln!(
+                out,
+                "  audio {} {} ch {} Hz",
+                a.codec, a.channels, a.sample_rate
+            );
         }
         for note in &p.notes {
             let _ = writeln!(out, "  note: {note}");
         }
     }
     if let Some(rejection) = &r.rejection {
-        let _ = writeln!(out, "rejected {}", serde_json::to_string(rejection).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "rejected {}",
+            serde_json::to_string(rejection).unwrap_or_default()
+        );
     }
     if let Some(ladder) = &r.ladder {
         let _ = writeln!(out, "ladder");
@@ -143,7 +165,12 @@ pub fn describe(r: &AssetRecord) -> String {
                 (Some(w), Some(h)) => format!(" {w}x{h}"),
                 _ => String::new(),
             };
-            let _ = writeln!(out, "  {}{size} ({} files)", rendition.kind, rendition.files.len());
+            let _ = writeln!(
+                out,
+                "  {}{size} ({} files)",
+                rendition.kind,
+                rendition.files.len()
+            );
         }
     }
     if let Some(p) = &r.playback {

@@ -144,7 +144,12 @@ impl Resources {
     }
 
     pub fn source_bucket(&self) -> CliResult<&str> {
-        required(&self.source_bucket, "source bucket", "--source-bucket", env::SOURCE_BUCKET)
+        required(
+            &self.source_bucket,
+            "source bucket",
+            "--source-bucket",
+            env::SOURCE_BUCKET,
+        )
     }
 
     pub fn table(&self) -> CliResult<&str> {
@@ -175,7 +180,11 @@ impl Resources {
                     .endpoint_url(twin.endpoint())
                     .region(aws_config::Region::new(twin.region.clone()))
                     .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                        id, secret, None, None, "vod-local-twin",
+                        id,
+                        secret,
+                        None,
+                        None,
+                        "vod-local-twin",
                     ))
                     .load()
                     .await

@@ -69,7 +69,10 @@ pub fn sign(key: &SigningKey, req: &SignRequest) -> CliResult<Signed> {
             req.url
         )));
     }
-    let resource = req.policy_resource.clone().unwrap_or_else(|| req.url.clone());
+    let resource = req
+        .policy_resource
+        .clone()
+        .unwrap_or_else(|| req.url.clone());
     let expires_at = DateTime::from_timestamp(req.expires.timestamp(), 0).unwrap_or(req.expires);
     let (signed_url, cookies) = if custom {
         let mut policy = CustomPolicy::new(resource.clone(), req.expires);
@@ -78,13 +81,21 @@ pub fn sign(key: &SigningKey, req: &SignRequest) -> CliResult<Signed> {
         }
         if let Some(nb) = req.not_before {
             if nb >= req.expires {
-                return Err(CliError::bad_input("--not-before must be earlier than --expires"));
+                return Err(CliError::bad_input(
+                    "--not-before must be earlier than --expires",
+                ));
             }
             policy = policy.with_not_before(nb);
         }
-        (key.signed_url_custom(&req.url, &policy)?, key.signed_cookies_custom(&policy)?)
+        (
+            key.signed_url_custom(&req.url, &policy)?,
+            key.signed_cookies_custom(&policy)?,
+        )
     } else {
-        (key.signed_url_canned(&req.url, req.expires)?, key.signed_cookies_canned(&req.url, req.expires)?)
+        (
+            key.signed_url_canned(&req.url, req.expires)?,
+            key.signed_cookies_canned(&req.url, req.expires)?,
+        )
     };
     Ok(Signed {
         policy: if custom { "custom" } else { "canned" },
@@ -98,14 +109,20 @@ pub fn sign(key: &SigningKey, req: &SignRequest) -> CliResult<Signed> {
 
 /// The URL path of `resource` up to the first wildcard (`/` when there is none left).
 pub fn cookie_path(resource: &str) -> String {
-    let after_scheme = resource.split_once("://").map_or(resource, |(_, rest)| rest);
+    let after_scheme = resource
+        .split_once("://")
+        .map_or(resource, |(_, rest)| rest);
     let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
     let path = path.split(['*', '?']).next().unwrap_or("/");
     let path = match path.rfind('/') {
         Some(i) => &path[..=i],
         None => "/",
     };
-    if path.is_empty() { "/".to_owned() } else { path.to_owned() }
+    if path.is_empty() {
+        "/".to_owned()
+    } else {
+        path.to_owned()
+    }
 }
 
 /// `Set-Cookie: …` lines (with the prefix), `Secure; HttpOnly`, `Max-Age` until expiry.

@@ -33,11 +33,18 @@ pub struct Uploaded {
 pub fn default_key(path: &Path) -> CliResult<String> {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| CliError::bad_input(format!("{} has no file name: pass --key", path.display())))
+        .ok_or_else(|| {
+            CliError::bad_input(format!("{} has no file name: pass --key", path.display()))
+        })
 }
 
 /// The same revision the ingest step uses: the version id on a versioned bucket, else the ETag.
-pub fn asset_id(bucket: &str, key: &str, etag: Option<&str>, version_id: Option<&str>) -> CliResult<AssetId> {
+pub fn asset_id(
+    bucket: &str,
+    key: &str,
+    etag: Option<&str>,
+    version_id: Option<&str>,
+) -> CliResult<AssetId> {
     let revision = version_id
         .filter(|v| !v.is_empty() && *v != "null")
         .or(etag)
@@ -86,7 +93,13 @@ pub async fn upload(client: &Client, bucket: &str, key: &str, path: &Path) -> Cl
     result
 }
 
-async fn put_single(client: &Client, bucket: &str, key: &str, path: &Path, size: u64) -> CliResult<Uploaded> {
+async fn put_single(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    path: &Path,
+    size: u64,
+) -> CliResult<Uploaded> {
     let body = ByteStream::from_path(path)
         .await
         .map_err(|e| CliError::bad_input(format!("cannot read {}: {e}", path.display())))?;
@@ -123,10 +136,17 @@ async fn put_multipart(
         .key(key)
         .send()
         .await
-        .map_err(|e| aws_error(format!("starting the multipart upload of s3://{bucket}/{key}"), e))?;
+        .map_err(|e| {
+            aws_error(
+                format!("starting the multipart upload of s3://{bucket}/{key}"),
+                e,
+            )
+        })?;
     let upload_id = created
         .upload_id()
-        .ok_or_else(|| CliError::bad_input("S3 started a multipart upload but returned no upload id"))?
+        .ok_or_else(|| {
+            CliError::bad_input("S3 started a multipart upload but returned no upload id")
+        })?
         .to_owned();
     match upload_parts(client, bucket, key, path, &upload_id, bar).await {
         Ok(parts) => {
@@ -135,7 +155,11 @@ async fn put_multipart(
                 .bucket(bucket)
                 .key(key)
                 .upload_id(&upload_id)
-                .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
                 .send()
                 .await;
             match out {
@@ -150,7 +174,10 @@ async fn put_multipart(
                 }),
                 Err(e) => {
                     abort(client, bucket, key, &upload_id).await;
-                    Err(aws_error(format!("completing the multipart upload of s3://{bucket}/{key}"), e))
+                    Err(aws_error(
+                        format!("completing the multipart upload of s3://{bucket}/{key}"),
+                        e,
+                    ))
                 }
             }
         }
@@ -193,7 +220,12 @@ async fn upload_parts(
             .body(ByteStream::from(buf))
             .send()
             .await
-            .map_err(|e| aws_error(format!("uploading part {part_number} of s3://{bucket}/{key}"), e))?;
+            .map_err(|e| {
+                aws_error(
+                    format!("uploading part {part_number} of s3://{bucket}/{key}"),
+                    e,
+                )
+            })?;
         parts.push(
             CompletedPart::builder()
                 .part_number(part_number)
@@ -224,8 +256,16 @@ async fn abort(client: &Client, bucket: &str, key: &str, upload_id: &str) {
 
 /// After an interruption the upload id may be unknown here: abort every pending upload of `key`.
 async fn abort_all_for_key(client: &Client, bucket: &str, key: &str) {
-    let Ok(list) = client.list_multipart_uploads().bucket(bucket).prefix(key).send().await else {
-        eprintln!("warning: could not list pending multipart uploads of s3://{bucket}/{key} to abort them");
+    let Ok(list) = client
+        .list_multipart_uploads()
+        .bucket(bucket)
+        .prefix(key)
+        .send()
+        .await
+    else {
+        eprintln!(
+            "warning: could not list pending multipart uploads of s3://{bucket}/{key} to abort them"
+        );
         return;
     };
     for pending in list.uploads() {

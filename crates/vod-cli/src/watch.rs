@@ -60,7 +60,10 @@ async fn setup(
     topic_arn: &str,
     sub: &mut Subscription,
 ) -> CliResult<()> {
-    let name = format!("{QUEUE_PREFIX}{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let name = format!(
+        "{QUEUE_PREFIX}{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
     let created = sqs
         .create_queue()
         .queue_name(&name)
@@ -160,7 +163,8 @@ async fn receive_loop(
 /// The event inside an SNS → SQS envelope (`{"Type":"Notification","Message":"…"}`); a body
 /// that is not an envelope is returned as it is (as JSON when it parses, else as a string).
 pub fn unwrap_envelope(body: &str) -> Value {
-    let parsed: Value = serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()));
+    let parsed: Value =
+        serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()));
     match parsed.get("Message").and_then(Value::as_str) {
         Some(inner) if parsed.get("TopicArn").is_some() => {
             serde_json::from_str(inner).unwrap_or_else(|_| Value::String(inner.to_owned()))
@@ -171,7 +175,12 @@ pub fn unwrap_envelope(body: &str) -> Value {
 
 /// One line per event: type, asset, status, key, playback URL.
 pub fn event_line(event: &Value) -> String {
-    let s = |pointer: &str| event.pointer(pointer).and_then(Value::as_str).unwrap_or("-");
+    let s = |pointer: &str| {
+        event
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+    };
     let mut line = format!(
         "{:<16} {} {:<11} {}",
         s("/eventType"),

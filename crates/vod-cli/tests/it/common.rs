@@ -1,8 +1,8 @@
 //! A moto server plus the resources `vod` expects, and a `Command` for the binary wired to it.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -41,7 +41,9 @@ pub fn bin() -> Command {
 }
 
 pub fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 pub fn stdout(out: &Output) -> String {
@@ -74,11 +76,19 @@ impl Env {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(moto.endpoint())
             .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "test"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
             .load()
             .await;
         let clients = vod_aws::AwsClients::from_sdk_config(&sdk);
-        clients.s3.create_bucket().bucket(BUCKET).send().await.expect("bucket");
+        clients
+            .s3
+            .create_bucket()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .expect("bucket");
         create_table(&clients.dynamodb).await;
         let topic_arn = clients
             .sns
@@ -104,8 +114,14 @@ impl Env {
             "ports": {"moto": moto.port(), "stepFunctions": 1, "cdn": 2, "mediaConvert": 3}
         });
         std::fs::create_dir_all(root.path().join("localstack")).expect("mkdir");
-        std::fs::write(root.path().join("localstack/twin.json"), twin.to_string()).expect("twin.json");
-        Self { moto, root, sdk, topic_arn }
+        std::fs::write(root.path().join("localstack/twin.json"), twin.to_string())
+            .expect("twin.json");
+        Self {
+            moto,
+            root,
+            sdk,
+            topic_arn,
+        }
     }
 
     pub fn clients(&self) -> vod_aws::AwsClients {
@@ -153,7 +169,9 @@ async fn create_table(client: &aws_sdk_dynamodb::Client) {
             .build()
             .expect("key")
     };
-    let all = Projection::builder().projection_type(ProjectionType::All).build();
+    let all = Projection::builder()
+        .projection_type(ProjectionType::All)
+        .build();
     client
         .create_table()
         .table_name(TABLE)
@@ -186,7 +204,11 @@ async fn create_table(client: &aws_sdk_dynamodb::Client) {
 }
 
 /// A record as the ingest step would claim it, for `key` in the source bucket.
-pub fn record(key: &str, etag: &str, created: chrono::DateTime<chrono::Utc>) -> vod_core::AssetRecord {
+pub fn record(
+    key: &str,
+    etag: &str,
+    created: chrono::DateTime<chrono::Utc>,
+) -> vod_core::AssetRecord {
     let id = vod_core::AssetId::derive(BUCKET, key, etag);
     vod_core::AssetRecord::claim(
         id,

@@ -19,15 +19,27 @@ fn python() -> Option<PathBuf> {
 
 /// Runs `vod job plan`, validates the body with botocore's model, returns it.
 fn plan(fixture: &str) -> Value {
-    let out = bin().args(["job", "plan"]).arg(data(fixture)).output().unwrap();
+    let out = bin()
+        .args(["job", "plan"])
+        .arg(data(fixture))
+        .output()
+        .unwrap();
     expect_code(&out, 0);
     let body: Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON body only");
-    assert!(!String::from_utf8_lossy(&out.stderr).trim().is_empty(), "ladder reasons on stderr");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).trim().is_empty(),
+        "ladder reasons on stderr"
+    );
     if let Some(python) = python() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("job.json");
         std::fs::write(&file, &out.stdout).unwrap();
-        let check = std::process::Command::new(python).arg(VALIDATOR).arg("--wire").arg(&file).output().unwrap();
+        let check = std::process::Command::new(python)
+            .arg(VALIDATOR)
+            .arg("--wire")
+            .arg(&file)
+            .output()
+            .unwrap();
         assert!(
             check.status.success(),
             "{fixture}: validator found errors:\n{}{}",
@@ -65,7 +77,10 @@ fn job_plans_validate_and_never_upscale() {
         let sizes = video_sizes(&body);
         assert!(!sizes.is_empty(), "{fixture}: no video rungs");
         for (w, h) in sizes {
-            assert!(w <= src_w && h <= src_h, "{fixture}: rung {w}x{h} exceeds the source {src_w}x{src_h}");
+            assert!(
+                w <= src_w && h <= src_h,
+                "{fixture}: rung {w}x{h} exceeds the source {src_w}x{src_h}"
+            );
             if src_h > src_w {
                 assert!(h > w, "{fixture}: portrait stays portrait, got {w}x{h}");
             }
@@ -83,7 +98,8 @@ fn audio_only_plan_validates_and_has_no_video() {
 
 #[test]
 fn a_record_with_a_probe_is_accepted_and_keeps_its_id_and_source() {
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(data("probe-720p.json")).unwrap()).unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("probe-720p.json")).unwrap()).unwrap();
     let rec = serde_json::json!({
         "assetId": "0123456789abcdef0123456789abcdef",
         "source": {"bucket": "uploads", "key": {"raw": "a+b.mov", "decoded": "a b.mov"}},
@@ -100,13 +116,23 @@ fn a_record_with_a_probe_is_accepted_and_keeps_its_id_and_source() {
     expect_code(&out, 0);
     let body: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(body["role"], "arn:aws:iam::111122223333:role/mc");
-    assert_eq!(body["userMetadata"]["vodAssetId"], "0123456789abcdef0123456789abcdef");
-    assert_eq!(body["settings"]["inputs"][0]["fileInput"], "s3://uploads/a b.mov");
+    assert_eq!(
+        body["userMetadata"]["vodAssetId"],
+        "0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(
+        body["settings"]["inputs"][0]["fileInput"],
+        "s3://uploads/a b.mov"
+    );
 }
 
 #[test]
 fn a_file_that_is_not_a_probe_is_refused_in_words() {
-    let out = bin().args(["job", "plan"]).arg(data("../../Cargo.toml")).output().unwrap();
+    let out = bin()
+        .args(["job", "plan"])
+        .arg(data("../../Cargo.toml"))
+        .output()
+        .unwrap();
     expect_code(&out, 1);
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not JSON"));

@@ -21,29 +21,76 @@ async fn small_and_multipart_uploads_land_under_the_exact_key_with_the_derived_i
     std::fs::write(&small, b"not really a video, nothing reads it").unwrap();
     let out = env.local().arg("upload").arg(&small).output().unwrap();
     expect_code(&out, 0);
-    let head = s3.head_object().bucket(BUCKET).key(KEYS[0]).send().await.expect("object under the exact key");
+    let head = s3
+        .head_object()
+        .bucket(BUCKET)
+        .key(KEYS[0])
+        .send()
+        .await
+        .expect("object under the exact key");
     assert_eq!(head.content_length(), Some(36));
     let expected = AssetId::derive(BUCKET, KEYS[0], &object_etag(&head));
     assert_eq!(stdout(&out).trim(), expected.as_str());
 
     // 8 MiB × 2 + a tail: three parts, explicit --key, configured like a real account, --json.
     let big = dir.path().join("big.bin");
-    let bytes: Vec<u8> = (0..(16 * 1024 * 1024 + 12_345)).map(|i: u32| (i % 251) as u8).collect();
+    let bytes: Vec<u8> = (0..(16 * 1024 * 1024 + 12_345))
+        .map(|i: u32| (i % 251) as u8)
+        .collect();
     std::fs::write(&big, &bytes).unwrap();
-    let out = env.aws().arg("upload").arg(&big).args(["--key", KEYS[1], "--json"]).output().unwrap();
+    let out = env
+        .aws()
+        .arg("upload")
+        .arg(&big)
+        .args(["--key", KEYS[1], "--json"])
+        .output()
+        .unwrap();
     expect_code(&out, 0);
-    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json is JSON on stdout only");
+    let printed: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("--json is JSON on stdout only");
     assert_eq!(printed["multipart"], true);
     assert_eq!(printed["key"], KEYS[1]);
-    let head = s3.head_object().bucket(BUCKET).key(KEYS[1]).send().await.expect("multipart object under the exact key");
+    let head = s3
+        .head_object()
+        .bucket(BUCKET)
+        .key(KEYS[1])
+        .send()
+        .await
+        .expect("multipart object under the exact key");
     assert_eq!(head.content_length(), Some(bytes.len() as i64));
-    assert!(object_etag(&head).contains('-'), "a multipart ETag: {}", object_etag(&head));
+    assert!(
+        object_etag(&head).contains('-'),
+        "a multipart ETag: {}",
+        object_etag(&head)
+    );
     let expected = AssetId::derive(BUCKET, KEYS[1], &object_etag(&head));
     assert_eq!(printed["assetId"], expected.as_str());
-    let body = s3.get_object().bucket(BUCKET).key(KEYS[1]).send().await.unwrap().body.collect().await.unwrap().into_bytes();
-    assert!(body.as_ref() == bytes.as_slice(), "the parts were reassembled in order");
-    let pending = s3.list_multipart_uploads().bucket(BUCKET).send().await.unwrap();
-    assert!(pending.uploads().is_empty(), "no multipart upload left open");
+    let body = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key(KEYS[1])
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert!(
+        body.as_ref() == bytes.as_slice(),
+        "the parts were reassembled in order"
+    );
+    let pending = s3
+        .list_multipart_uploads()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        pending.uploads().is_empty(),
+        "no multipart upload left open"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -52,10 +99,18 @@ async fn upload_to_a_missing_bucket_says_which_setting_to_fix() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a.mp4");
     std::fs::write(&file, b"x").unwrap();
-    let out = env.aws().args(["upload", "--source-bucket", "no-such-bucket"]).arg(&file).output().unwrap();
+    let out = env
+        .aws()
+        .args(["upload", "--source-bucket", "no-such-bucket"])
+        .arg(&file)
+        .output()
+        .unwrap();
     expect_code(&out, 1);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("NoSuchBucket") && err.contains("--source-bucket"), "{err}");
+    assert!(
+        err.contains("NoSuchBucket") && err.contains("--source-bucket"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -71,7 +126,14 @@ async fn wait_exits_2_when_the_pipeline_rejects_and_4_on_timeout() {
         .local()
         .arg("upload")
         .arg(&file)
-        .args(["--wait", "--json", "--timeout", "5m", "--poll-interval", "1s"])
+        .args([
+            "--wait",
+            "--json",
+            "--timeout",
+            "5m",
+            "--poll-interval",
+            "1s",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -80,7 +142,13 @@ async fn wait_exits_2_when_the_pipeline_rejects_and_4_on_timeout() {
     // Play the pipeline: once the object exists, claim it, then reject it.
     let s3 = env.clients().s3;
     let etag = loop {
-        if let Ok(head) = s3.head_object().bucket(BUCKET).key("reject me.mp4").send().await {
+        if let Ok(head) = s3
+            .head_object()
+            .bucket(BUCKET)
+            .key("reject me.mp4")
+            .send()
+            .await
+        {
             break head.e_tag().unwrap().to_owned();
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -88,7 +156,12 @@ async fn wait_exits_2_when_the_pipeline_rejects_and_4_on_timeout() {
     let store = env.store();
     let mut rec = record("reject me.mp4", &etag, Utc::now());
     store.claim(&rec).await.unwrap();
-    rec.transition(AssetStatus::Rejected, Utc::now(), Some("not a media file".into())).unwrap();
+    rec.transition(
+        AssetStatus::Rejected,
+        Utc::now(),
+        Some("not a media file".into()),
+    )
+    .unwrap();
     rec.touch(Utc::now());
     store.update(&rec).await.unwrap();
 

@@ -19,7 +19,12 @@ async fn watch_prints_a_published_event_and_removes_its_queue() {
 
     // Publish once the watcher's subscription exists.
     loop {
-        let subs = sns.list_subscriptions_by_topic().topic_arn(&env.topic_arn).send().await.unwrap();
+        let subs = sns
+            .list_subscriptions_by_topic()
+            .topic_arn(&env.topic_arn)
+            .send()
+            .await
+            .unwrap();
         if !subs.subscriptions().is_empty() {
             break;
         }
@@ -37,14 +42,24 @@ async fn watch_prints_a_published_event_and_removes_its_queue() {
     let out = child.wait_with_output().unwrap();
     expect_code(&out, 0);
     let line = String::from_utf8_lossy(&out.stdout);
-    let got: serde_json::Value = serde_json::from_str(line.trim()).expect("one JSON event per line");
+    let got: serde_json::Value =
+        serde_json::from_str(line.trim()).expect("one JSON event per line");
     assert_eq!(got["eventType"], "asset.ingested");
     assert_eq!(got["assetId"], rec.asset_id.as_str());
     assert_eq!(got["source"]["key"]["decoded"], "watched clip.mp4");
 
     let queues = sqs.list_queues().send().await.unwrap();
-    assert!(queues.queue_urls().is_empty(), "temporary queue left behind: {:?}", queues.queue_urls());
-    let subs = sns.list_subscriptions_by_topic().topic_arn(&env.topic_arn).send().await.unwrap();
+    assert!(
+        queues.queue_urls().is_empty(),
+        "temporary queue left behind: {:?}",
+        queues.queue_urls()
+    );
+    let subs = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&env.topic_arn)
+        .send()
+        .await
+        .unwrap();
     assert!(subs.subscriptions().is_empty(), "subscription left behind");
 }
 
@@ -53,11 +68,21 @@ async fn watch_on_a_missing_topic_fails_and_still_deletes_its_queue() {
     let env = Env::start().await;
     let out = env
         .local()
-        .args(["watch", "--topic-arn", "arn:aws:sns:us-east-1:123456789012:nope", "--timeout", "1m"])
+        .args([
+            "watch",
+            "--topic-arn",
+            "arn:aws:sns:us-east-1:123456789012:nope",
+            "--timeout",
+            "1m",
+        ])
         .output()
         .unwrap();
     expect_code(&out, 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("subscribing to"));
-    let queues = aws_sdk_sqs::Client::new(&env.sdk).list_queues().send().await.unwrap();
+    let queues = aws_sdk_sqs::Client::new(&env.sdk)
+        .list_queues()
+        .send()
+        .await
+        .unwrap();
     assert!(queues.queue_urls().is_empty(), "{:?}", queues.queue_urls());
 }

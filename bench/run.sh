@@ -15,7 +15,7 @@ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || {
   echo "bench: needs ffmpeg + ffprobe on PATH (apt-get install ffmpeg)" >&2; exit 1; }
 
 echo "bench: building release binaries (vod-bench, vod-mediaconvert-local, asl-bench)" >&2
-cargo build --release --locked -p vod-bench -p vod-mediaconvert-local -p vod-states --bins >&2
+cargo build --release -p vod-bench -p vod-mediaconvert-local -p vod-states --bins >&2
 
 echo "bench: transcode (the long part)" >&2
 .venv/bin/python bench/transcode.py bench/work/transcode.json

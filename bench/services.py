@@ -193,7 +193,7 @@ def bench_lambdas():
     if not lambdas_available():
         return {"available": False, "note": "not yet available: crates/vod-functions is not a workspace member yet"}
     env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET))
-    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "vod-functions", "--bins"],
+    subprocess.run(["cargo", "build", "--release", "-p", "vod-functions", "--bins"],
                    cwd=ROOT, env=env, check=True)
     out = {"available": True, "arch": "x86_64", "build": "cargo build --release -p vod-functions --bins",
            "functions": {}}

@@ -1,0 +1,1 @@
+//! The player page in Chromium: see the next commit.

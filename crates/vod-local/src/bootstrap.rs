@@ -1,0 +1,196 @@
+//! Creates the data-plane resources on moto (or any AWS-compatible endpoint). Idempotent: every
+//! step checks or uses an idempotent API, so it runs on every start.
+
+use crate::definitions::{self, MEDIACONVERT_JOB_PATTERN, S3_OBJECT_CREATED_PATTERN};
+use crate::twin_file::TwinFile;
+use anyhow::Context as _;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use aws_sdk_eventbridge::types::{RuleState, Target};
+use aws_sdk_s3::types::{EventBridgeConfiguration, NotificationConfiguration};
+use aws_sdk_sqs::types::QueueAttributeName;
+use std::collections::HashMap;
+use vod_aws::dynamodb::{INDEX_BY_SOURCE_KEY, INDEX_BY_STATUS, SOURCE_KEY_ATTRIBUTE};
+
+/// What the bootstrap created or found.
+#[derive(Debug, Clone)]
+pub struct Resources {
+    pub topic_arn: String,
+    pub s3_events_queue_url: String,
+    pub mediaconvert_events_queue_url: String,
+}
+
+/// The SDK clients the bootstrap and the event pump use.
+#[derive(Debug, Clone)]
+pub struct DataPlane {
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub events: aws_sdk_eventbridge::Client,
+}
+
+impl DataPlane {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
+        Self {
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            events: aws_sdk_eventbridge::Client::new(sdk),
+        }
+    }
+}
+
+pub async fn bootstrap(dp: &DataPlane, twin: &TwinFile) -> anyhow::Result<Resources> {
+    for bucket in [&twin.source_bucket, &twin.output_bucket] {
+        ensure_bucket(dp, bucket).await?;
+    }
+    dp.s3
+        .put_bucket_notification_configuration()
+        .bucket(&twin.source_bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .event_bridge_configuration(EventBridgeConfiguration::builder().build())
+                .build(),
+        )
+        .send()
+        .await
+        .with_context(|| format!("enabling EventBridge notifications on {}", twin.source_bucket))?;
+    ensure_table(dp, &twin.asset_table).await?;
+    let topic_arn = dp
+        .sns
+        .create_topic()
+        .name(&twin.topic_name)
+        .send()
+        .await
+        .with_context(|| format!("creating topic {}", twin.topic_name))?
+        .topic_arn
+        .context("CreateTopic returned no ARN")?;
+
+    let subs: HashMap<&str, String> = [
+        ("SourceBucketName", twin.source_bucket.clone()),
+        ("PipelineName", twin.pipeline_name.clone()),
+    ]
+    .into_iter()
+    .collect();
+    let s3_events_queue_url = ensure_rule_to_queue(
+        dp,
+        &format!("{}-s3-object-created", twin.pipeline_name),
+        &definitions::substitute(S3_OBJECT_CREATED_PATTERN, &subs)?.to_string(),
+        &twin.s3_events_queue(),
+    )
+    .await?;
+    let mediaconvert_events_queue_url = ensure_rule_to_queue(
+        dp,
+        &format!("{}-mediaconvert-job-state-change", twin.pipeline_name),
+        &definitions::substitute(MEDIACONVERT_JOB_PATTERN, &subs)?.to_string(),
+        &twin.mediaconvert_events_queue(),
+    )
+    .await?;
+    Ok(Resources {
+        topic_arn,
+        s3_events_queue_url,
+        mediaconvert_events_queue_url,
+    })
+}
+
+async fn ensure_bucket(dp: &DataPlane, bucket: &str) -> anyhow::Result<()> {
+    if dp.s3.head_bucket().bucket(bucket).send().await.is_ok() {
+        return Ok(());
+    }
+    match dp.s3.create_bucket().bucket(bucket).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("creating bucket {bucket}"))),
+    }
+}
+
+async fn ensure_table(dp: &DataPlane, table: &str) -> anyhow::Result<()> {
+    if dp.dynamodb.describe_table().table_name(table).send().await.is_ok() {
+        return Ok(());
+    }
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    let all = Projection::builder().projection_type(ProjectionType::All).build();
+    let result = dp
+        .dynamodb
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("assetId")?)
+        .attribute_definitions(attr("status")?)
+        .attribute_definitions(attr("createdAt")?)
+        .attribute_definitions(attr(SOURCE_KEY_ATTRIBUTE)?)
+        .key_schema(key("assetId", KeyType::Hash)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(INDEX_BY_STATUS)
+                .key_schema(key("status", KeyType::Hash)?)
+                .key_schema(key("createdAt", KeyType::Range)?)
+                .projection(all.clone())
+                .build()?,
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(INDEX_BY_SOURCE_KEY)
+                .key_schema(key(SOURCE_KEY_ATTRIBUTE, KeyType::Hash)?)
+                .projection(all)
+                .build()?,
+        )
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("creating table {table}"))),
+    }
+}
+
+/// A queue and an enabled rule targeting it; returns the queue URL.
+async fn ensure_rule_to_queue(dp: &DataPlane, rule: &str, pattern: &str, queue: &str) -> anyhow::Result<String> {
+    let url = dp
+        .sqs
+        .create_queue()
+        .queue_name(queue)
+        .send()
+        .await
+        .with_context(|| format!("creating queue {queue}"))?
+        .queue_url
+        .context("CreateQueue returned no URL")?;
+    let arn = dp
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .with_context(|| format!("reading the ARN of {queue}"))?
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .context("GetQueueAttributes returned no QueueArn")?;
+    dp.events
+        .put_rule()
+        .name(rule)
+        .event_pattern(pattern)
+        .state(RuleState::Enabled)
+        .send()
+        .await
+        .with_context(|| format!("creating rule {rule}"))?;
+    dp.events
+        .put_targets()
+        .rule(rule)
+        .targets(Target::builder().id("vod-local-event-pump").arn(arn).build()?)
+        .send()
+        .await
+        .with_context(|| format!("targeting {queue} from rule {rule}"))?;
+    Ok(url)
+}

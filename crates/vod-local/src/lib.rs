@@ -1,0 +1,392 @@
+//! `vod-local` — the whole pipeline on one machine, on 127.0.0.1 only.
+//!
+//! moto plays S3, DynamoDB, SNS, SQS and EventBridge; this process plays the rest:
+//! - **Step Functions**: the `vod-states` engine running `statemachine/vod-pipeline.asl.json`,
+//!   behind the awsJson 1.0 API ([`sfn`]) so the SDK and the `aws` CLI can use it;
+//! - **Lambda**: the four handlers of `vod-functions`, called in-process ([`lambda`]) with the
+//!   same JSON in and out as the Lambda binaries;
+//! - **MediaConvert**: `vod-mediaconvert-local` (ffmpeg) on its own port;
+//! - **EventBridge targets**: rules deliver to SQS queues that the event pump ([`pump`]) reads;
+//! - **CloudFront**: the output bucket over HTTP + a player page ([`cdn`], a placeholder until
+//!   `vod-cdn-local` is in the workspace).
+//!
+//! The handlers reach the SFN API and the MediaConvert twin only through per-service endpoint
+//! configuration of their SDK clients — the same switch `AWS_ENDPOINT_URL_SFN` /
+//! `AWS_ENDPOINT_URL_MEDIACONVERT` flips for the Lambda binaries; no handler knows it is local.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let twin = vod_local::VodLocal::start(vod_local::LocalConfig::default()).await?;
+//! println!("{}", twin.endpoints().exports());
+//! twin.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod bootstrap;
+pub mod cdn;
+pub mod definitions;
+pub mod lambda;
+pub mod moto;
+pub mod pump;
+pub mod recovery;
+pub mod sfn;
+pub mod twin_file;
+
+use anyhow::Context as _;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use vod_core::contracts::{self as env, LambdaFunction};
+use vod_states::{EngineConfig, StateMachine, TokioClock};
+
+pub use bootstrap::Resources;
+pub use lambda::{InvokeError, LambdaHost};
+pub use sfn::StepFunctions;
+pub use twin_file::{Ports, TwinFile};
+
+/// Everything that can be configured. `Default` is the documented local setup (twin.json ports,
+/// `.vod/` state, moto started on demand).
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// Names and ports; a port of 0 binds any free port.
+    pub twin: TwinFile,
+    /// State of the MediaConvert twin, moto's log, ...
+    pub state_dir: PathBuf,
+    /// Data-plane endpoint (moto or anything AWS-compatible). `None` starts moto on
+    /// `twin.ports.moto` and stops it on shutdown.
+    pub aws_endpoint: Option<String>,
+    /// `moto_server` binary used when vod-local starts moto.
+    pub moto_binary: Option<PathBuf>,
+    /// ffmpeg for the MediaConvert twin (`None`: `VOD_FFMPEG` or `PATH`).
+    pub ffmpeg: Option<PathBuf>,
+    /// Transcodes running at once.
+    pub max_concurrent_jobs: usize,
+    /// SQS long-poll wait of the event pump.
+    pub pump_wait_seconds: i32,
+    /// Seconds a failed pump message waits before its retry.
+    pub pump_retry_seconds: i32,
+    /// Extra environment for the in-process Lambdas (e.g. `VOD_LADDER_POLICY_FILE`).
+    pub lambda_env: HashMap<String, String>,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            twin: TwinFile::embedded(),
+            state_dir: PathBuf::from(".vod"),
+            aws_endpoint: None,
+            moto_binary: None,
+            ffmpeg: None,
+            max_concurrent_jobs: 2,
+            pump_wait_seconds: 5,
+            pump_retry_seconds: 2,
+            lambda_env: HashMap::new(),
+        }
+    }
+}
+
+/// Where everything listens, once started.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub region: String,
+    pub aws: String,
+    pub step_functions: String,
+    pub mediaconvert: String,
+    pub cdn: String,
+    pub state_machine_arn: String,
+    pub topic_arn: String,
+    pub twin: TwinFile,
+}
+
+impl Endpoints {
+    /// Shell `export` lines for the `aws` CLI and the vod CLI.
+    pub fn exports(&self) -> String {
+        let t = &self.twin;
+        [
+            format!("export AWS_ENDPOINT_URL={}", self.aws),
+            format!("export AWS_ENDPOINT_URL_SFN={}", self.step_functions),
+            format!("export AWS_ENDPOINT_URL_STEPFUNCTIONS={}", self.step_functions),
+            format!("export AWS_ENDPOINT_URL_MEDIACONVERT={}", self.mediaconvert),
+            "export AWS_ACCESS_KEY_ID=test".to_owned(),
+            "export AWS_SECRET_ACCESS_KEY=test".to_owned(),
+            format!("export AWS_DEFAULT_REGION={}", self.region),
+            format!("export AWS_REGION={}", self.region),
+            format!("export {}={}", env::ASSET_TABLE, t.asset_table),
+            format!("export {}={}", env::OUTPUT_BUCKET, t.output_bucket),
+            format!("export {}={}", env::OUTPUT_PREFIX, t.output_prefix),
+            format!("export {}={}", env::TOPIC_ARN, self.topic_arn),
+            format!("export {}={}", env::CDN_BASE_URL, self.cdn),
+            format!("export VOD_SOURCE_BUCKET={}", t.source_bucket),
+            format!("export VOD_STATE_MACHINE_ARN={}", self.state_machine_arn),
+        ]
+        .join("\n")
+    }
+}
+
+/// A running twin. Dropping it without [`VodLocal::shutdown`] leaves ffmpeg jobs to
+/// `kill_on_drop` and the listeners to the runtime.
+pub struct VodLocal {
+    endpoints: Endpoints,
+    resources: Resources,
+    sfn: Arc<StepFunctions>,
+    host: Arc<dyn LambdaHost>,
+    mediaconvert: vod_mediaconvert_local::MediaConvertTwin,
+    sdk: SdkConfig,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    moto: Option<moto::MotoProcess>,
+    recovered: Vec<recovery::Recovered>,
+}
+
+impl std::fmt::Debug for VodLocal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VodLocal").field("endpoints", &self.endpoints).finish_non_exhaustive()
+    }
+}
+
+async fn bind(port: u16) -> anyhow::Result<(TcpListener, String)> {
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{port} (in use? pick another port with the flags)"))?;
+    let addr = listener.local_addr()?;
+    Ok((listener, format!("http://{addr}")))
+}
+
+/// SDK configuration for the data plane: the endpoint, and test credentials / the twin's region
+/// unless the environment provides them.
+pub async fn sdk_config(endpoint: &str, twin: &TwinFile) -> SdkConfig {
+    let region = std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|_| twin.region.clone());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .endpoint_url(endpoint);
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "vod-local",
+        ));
+    }
+    loader.load().await
+}
+
+impl VodLocal {
+    /// Starts everything with the real handlers of `vod-functions`.
+    pub async fn start(config: LocalConfig) -> anyhow::Result<Self> {
+        Self::start_with(config, |clients, lookup| {
+            let host = vod_functions::FunctionHost::new(clients, lookup)?;
+            Ok(Arc::new(host) as Arc<dyn LambdaHost>)
+        })
+        .await
+    }
+
+    /// Starts everything; `make_host` builds the Lambda host from the clients and the Lambdas'
+    /// environment (tests wrap the real host).
+    pub async fn start_with(
+        config: LocalConfig,
+        make_host: impl FnOnce(&vod_aws::AwsClients, &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Arc<dyn LambdaHost>>,
+    ) -> anyhow::Result<Self> {
+        let twin = config.twin.clone();
+        std::fs::create_dir_all(&config.state_dir)
+            .with_context(|| format!("creating the state directory {}", config.state_dir.display()))?;
+
+        // 1. Data plane.
+        let (aws_endpoint, moto) = match &config.aws_endpoint {
+            Some(e) => (e.trim_end_matches('/').to_owned(), None),
+            None => {
+                let process = moto::MotoProcess::start(
+                    config.moto_binary.clone(),
+                    twin.ports.moto,
+                    &twin.account_id,
+                    &config.state_dir.join("moto.log"),
+                )
+                .await?;
+                (process.endpoint(), Some(process))
+            }
+        };
+        let sdk = sdk_config(&aws_endpoint, &twin).await;
+        let region = sdk.region().map_or_else(|| twin.region.clone(), ToString::to_string);
+        let dp = bootstrap::DataPlane::new(&sdk);
+        let resources = bootstrap::bootstrap(&dp, &twin).await.context("bootstrapping the data plane")?;
+
+        // 2. Our listeners first: the Lambdas' configuration needs their URLs.
+        let (sfn_listener, sfn_url) = bind(twin.ports.step_functions).await?;
+        let (mc_listener, mc_url) = bind(twin.ports.media_convert).await?;
+        let (cdn_listener, cdn_url) = bind(twin.ports.cdn).await?;
+
+        // 3. The in-process Lambdas: same clients as a Lambda, SFN and MediaConvert pointed at us.
+        let mut clients = vod_aws::AwsClients::from_sdk_config(&sdk);
+        clients.sfn = aws_sdk_sfn::Client::from_conf(aws_sdk_sfn::config::Builder::from(&sdk).endpoint_url(&sfn_url).build());
+        clients.mediaconvert = aws_sdk_mediaconvert::Client::from_conf(
+            aws_sdk_mediaconvert::config::Builder::from(&sdk).endpoint_url(&mc_url).build(),
+        );
+        let mut lambda_env: HashMap<String, String> = [
+            (env::ASSET_TABLE, twin.asset_table.clone()),
+            (env::OUTPUT_BUCKET, twin.output_bucket.clone()),
+            (env::OUTPUT_PREFIX, twin.output_prefix.clone()),
+            (env::TOPIC_ARN, resources.topic_arn.clone()),
+            (env::MEDIACONVERT_ROLE_ARN, twin.media_convert_role_arn.clone()),
+            (env::PIPELINE_NAME, twin.pipeline_name.clone()),
+            (env::CDN_BASE_URL, cdn_url.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        lambda_env.extend(config.lambda_env.clone());
+        let lookup = move |name: &str| lambda_env.get(name).cloned();
+        let host = make_host(&clients, &lookup)?;
+
+        // 4. Step Functions.
+        let subs = definitions::lambda_substitutions(|f| twin.lambda_arn(&region, f.binary_name()));
+        let definition = definitions::substitute(definitions::STATE_MACHINE, &subs)?;
+        let machine = StateMachine::from_value(definition)
+            .map_err(|e| anyhow::anyhow!("statemachine/vod-pipeline.asl.json: {e}"))?
+            .with_name(twin.state_machine_name.clone());
+        let role_arn = format!("arn:aws:iam::{}:role/{}-states", twin.account_id, twin.pipeline_name);
+        let engine = vod_states::Engine::with_config(
+            Arc::new(lambda::LambdaInvoker::new(Arc::clone(&host))),
+            Arc::new(TokioClock),
+            EngineConfig {
+                region: region.clone(),
+                account: twin.account_id.clone(),
+                role_arn: role_arn.clone(),
+            },
+        );
+        let sfn = Arc::new(StepFunctions::new(engine, machine, role_arn));
+
+        // 5. MediaConvert twin.
+        let (mc_router, mediaconvert) = vod_mediaconvert_local::MediaConvertTwin::new(vod_mediaconvert_local::TwinConfig {
+            state_dir: config.state_dir.clone(),
+            region: region.clone(),
+            account_id: twin.account_id.clone(),
+            max_concurrent_jobs: config.max_concurrent_jobs,
+            sdk_config: Some(sdk.clone()),
+            ffmpeg: config.ffmpeg.clone(),
+            ..vod_mediaconvert_local::TwinConfig::default()
+        })
+        .await
+        .context("starting the MediaConvert twin")?;
+
+        // 6. Records orphaned by an earlier instance, before any new execution can exist.
+        let store = vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb.clone(), &twin.asset_table);
+        let recovered = recovery::fail_orphans(&store, sfn.engine(), &host).await?;
+
+        // 7. Serve and pump.
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let cdn_router = cdn::router(clients.s3.clone(), twin.output_bucket.clone(), Arc::new(store));
+        serve(&mut tasks, sfn_listener, sfn::router(Arc::clone(&sfn)), stop_rx.clone());
+        serve(&mut tasks, mc_listener, mc_router, stop_rx.clone());
+        serve(&mut tasks, cdn_listener, cdn_router, stop_rx.clone());
+        for (queue_url, route) in [
+            (&resources.s3_events_queue_url, pump::Route::StartExecution),
+            (&resources.mediaconvert_events_queue_url, pump::Route::CompletionHandler),
+        ] {
+            let p = pump::Pump {
+                sqs: dp.sqs.clone(),
+                queue_url: queue_url.clone(),
+                route,
+                sfn: Arc::clone(&sfn),
+                host: Arc::clone(&host),
+                wait_seconds: config.pump_wait_seconds,
+                retry_after_seconds: config.pump_retry_seconds,
+            };
+            tasks.spawn(p.run(stop_rx.clone()));
+        }
+
+        let endpoints = Endpoints {
+            region,
+            aws: aws_endpoint,
+            step_functions: sfn_url,
+            mediaconvert: mc_url,
+            cdn: cdn_url,
+            state_machine_arn: sfn.state_machine_arn().to_owned(),
+            topic_arn: resources.topic_arn.clone(),
+            twin,
+        };
+        tracing::info!(sfn = %endpoints.step_functions, mediaconvert = %endpoints.mediaconvert, cdn = %endpoints.cdn, aws = %endpoints.aws, "vod-local is up");
+        Ok(Self {
+            endpoints,
+            resources,
+            sfn,
+            host,
+            mediaconvert,
+            sdk,
+            stop,
+            tasks,
+            moto,
+            recovered,
+        })
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    pub fn resources(&self) -> &Resources {
+        &self.resources
+    }
+
+    /// The Step Functions service (engine included) behind the API.
+    pub fn step_functions(&self) -> &Arc<StepFunctions> {
+        &self.sfn
+    }
+
+    /// The in-process Lambdas.
+    pub fn lambda_host(&self) -> &Arc<dyn LambdaHost> {
+        &self.host
+    }
+
+    /// The data-plane SDK configuration (endpoint, credentials, region).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.sdk
+    }
+
+    /// Assets the start-up recovery failed.
+    pub fn recovered(&self) -> &[recovery::Recovered] {
+        &self.recovered
+    }
+
+    /// Stops accepting (listeners, pump), kills running ffmpeg jobs, stops moto if we started it.
+    /// Running executions die with the process; the next start fails their assets.
+    pub async fn shutdown(mut self) {
+        self.stop.send_replace(true);
+        self.mediaconvert.shutdown().await;
+        let drain = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(std::time::Duration::from_secs(10), drain).await.is_err() {
+            tracing::warn!("some servers did not stop within 10 s; aborting them");
+            self.tasks.abort_all();
+        }
+        if let Some(moto) = self.moto.take() {
+            moto.stop().await;
+        }
+        tracing::info!("vod-local stopped");
+    }
+}
+
+fn serve(tasks: &mut JoinSet<()>, listener: TcpListener, router: axum::Router, mut stop: watch::Receiver<bool>) {
+    tasks.spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                while !*stop.borrow_and_update() {
+                    if stop.changed().await.is_err() {
+                        break;
+                    }
+                }
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+}
+
+/// The Lambdas' function names, for printing.
+pub fn lambda_names() -> Vec<&'static str> {
+    LambdaFunction::ALL.iter().map(|f| f.binary_name()).collect()
+}

@@ -1,0 +1,78 @@
+//! `localstack/twin.json`: the twin's resource names and ports, read once (embedded at build
+//! time so the binary works from any directory; `--twin-file` reads another copy).
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The checked-in `localstack/twin.json`.
+pub const EMBEDDED: &str = include_str!("../../../localstack/twin.json");
+
+/// Names and ports shared by vod-local, the CLI, the tests and `make demo`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TwinFile {
+    pub region: String,
+    pub account_id: String,
+    pub pipeline_name: String,
+    pub source_bucket: String,
+    pub output_bucket: String,
+    pub output_prefix: String,
+    pub asset_table: String,
+    pub topic_name: String,
+    pub state_machine_name: String,
+    pub media_convert_role_arn: String,
+    pub ports: Ports,
+}
+
+/// Ports on 127.0.0.1. `0` means "any free port" (tests); the bound ports are reported by
+/// [`crate::Endpoints`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ports {
+    pub moto: u16,
+    pub step_functions: u16,
+    pub cdn: u16,
+    pub media_convert: u16,
+}
+
+impl TwinFile {
+    /// The embedded copy of `localstack/twin.json`.
+    pub fn embedded() -> Self {
+        // The file is part of this build and covered by a unit test, so this cannot fail at run time.
+        #[allow(clippy::expect_used)]
+        serde_json::from_str(EMBEDDED).expect("localstack/twin.json parses")
+    }
+
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))
+    }
+
+    /// Lambda ARN of one of our functions, as the CDK app would name it.
+    pub fn lambda_arn(&self, region: &str, binary_name: &str) -> String {
+        format!("arn:aws:lambda:{region}:{}:function:{binary_name}", self.account_id)
+    }
+
+    /// SQS queue receiving S3 "Object Created" events (the event pump reads it).
+    pub fn s3_events_queue(&self) -> String {
+        format!("{}-s3-object-created", self.pipeline_name)
+    }
+
+    /// SQS queue receiving MediaConvert job events.
+    pub fn mediaconvert_events_queue(&self) -> String {
+        format!("{}-mediaconvert-job-events", self.pipeline_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_twin_file_parses() {
+        let twin = TwinFile::embedded();
+        assert_eq!(twin.ports.step_functions, 4567);
+        assert!(!twin.source_bucket.is_empty());
+    }
+}

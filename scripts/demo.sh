@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The whole pipeline on this machine (what `make demo` runs):
+#   build release binaries → start vod-local (moto started by it) → make a 20 s 1080p clip →
+#   subscribe a queue to the lifecycle topic → upload with `vod upload --local --wait` →
+#   print the record, the SNS event and the player URL → serve until Ctrl-C.
+# DEMO_EXIT=1: exit 0 once the asset is COMPLETE (CI). Every child is stopped on exit.
+# Env: VOD_STATE_DIR (default .vod), CARGO_TARGET_DIR, DEMO_CLIP (use this file instead).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STATE=${VOD_STATE_DIR:-.vod}
+TARGET=${CARGO_TARGET_DIR:-target}
+PY=${PY:-.venv/bin/python}
+mkdir -p "$STATE"
+LOG="$STATE/vod-local.log"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+[ -x "$PY" ] || die "$PY not found: run 'make venv' (moto + boto3)"
+command -v ffmpeg >/dev/null || die "ffmpeg not found: run 'make ffmpeg'"
+
+say "building release binaries"
+cargo build --release -q -p vod-local -p vod-cli
+VOD_LOCAL="$TARGET/release/vod-local"
+VOD="$TARGET/release/vod"
+
+VOD_PID=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "$VOD_PID" ] && kill -0 "$VOD_PID" 2>/dev/null; then
+    echo "stopping vod-local (pid $VOD_PID)..."
+    kill -TERM "$VOD_PID" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$VOD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$VOD_PID" 2>/dev/null || true
+    wait "$VOD_PID" 2>/dev/null || true
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+twin() { "$PY" -c "import json,sys; print(json.load(open('localstack/twin.json'))$1)"; }
+SFN_PORT=$(twin "['ports']['stepFunctions']")
+CDN_PORT=$(twin "['ports']['cdn']")
+
+say "starting vod-local (log: $LOG)"
+"$VOD_LOCAL" --state-dir "$STATE" >"$LOG" 2>&1 &
+VOD_PID=$!
+for _ in $(seq 1 600); do
+  grep -q '^Ctrl-C to stop' "$LOG" 2>/dev/null && break
+  kill -0 "$VOD_PID" 2>/dev/null || { cat "$LOG" >&2; die "vod-local exited"; }
+  sleep 0.1
+done
+grep -q '^Ctrl-C to stop' "$LOG" || { tail -20 "$LOG" >&2; die "vod-local did not come up in 60 s"; }
+sed -n '/^vod-local is up/,/^Ctrl-C/p' "$LOG"
+# The printed export lines: AWS_ENDPOINT_URL, test credentials, region, names.
+eval "$(grep '^export ' "$LOG")"
+
+CLIP=${DEMO_CLIP:-$STATE/demo-1080p-20s.mp4}
+if [ ! -s "$CLIP" ]; then
+  say "making a 20 s 1080p test clip ($CLIP)"
+  ffmpeg -hide_banner -loglevel error -nostdin -y \
+    -f lavfi -i testsrc2=size=1920x1080:rate=30 \
+    -f lavfi -i sine=frequency=440:sample_rate=48000 \
+    -t 20 -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -b:a 128k \
+    -movflags +faststart -shortest "$CLIP"
+fi
+
+say "subscribing a queue to the lifecycle topic"
+QUEUE_URL=$("$PY" - <<'EOF'
+import boto3, os, time
+sqs, sns = boto3.client("sqs"), boto3.client("sns")
+url = sqs.create_queue(QueueName=f"demo-events-{int(time.time())}")["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+sns.subscribe(TopicArn=os.environ["VOD_TOPIC_ARN"], Protocol="sqs", Endpoint=arn,
+              Attributes={"RawMessageDelivery": "true"})
+print(url)
+EOF
+)
+echo "$QUEUE_URL"
+
+KEY="demo/my clip $(date +%H%M%S).mp4"
+say "uploading s3://$VOD_SOURCE_BUCKET/$KEY and waiting for the pipeline"
+set +e
+RECORD=$("$VOD" --local upload "$CLIP" --key "$KEY" --wait --json)
+UPLOAD_RC=$?
+set -e
+say "asset record"
+echo "$RECORD" | jq . 2>/dev/null || echo "$RECORD"
+ASSET_ID=$(echo "$RECORD" | jq -r '.assetId // .record.assetId // empty' 2>/dev/null || true)
+
+say "lifecycle events (SNS → SQS)"
+QUEUE_URL="$QUEUE_URL" ASSET_ID="$ASSET_ID" "$PY" - <<'EOF'
+import boto3, json, os, time
+sqs = boto3.client("sqs")
+url, deadline, final = os.environ["QUEUE_URL"], time.time() + 60, None
+while time.time() < deadline and final is None:
+    for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", []):
+        event = json.loads(m["Body"])
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        print(json.dumps(event, indent=2, ensure_ascii=False))
+        if event.get("eventType") in ("asset.completed", "asset.failed", "asset.rejected"):
+            final = event
+if final is None:
+    print("(no final event within 60 s)")
+EOF
+
+[ "$UPLOAD_RC" -eq 0 ] || die "the asset did not complete (vod upload exit $UPLOAD_RC); see $LOG"
+say "play it"
+echo "  http://127.0.0.1:$CDN_PORT/player/$ASSET_ID"
+echo "  Step Functions: AWS_ENDPOINT_URL_SFN=http://127.0.0.1:$SFN_PORT aws stepfunctions list-executions --state-machine-arn $VOD_STATE_MACHINE_ARN"
+
+if [ "${DEMO_EXIT:-0}" = "1" ]; then
+  exit 0
+fi
+say "serving; Ctrl-C to stop"
+wait "$VOD_PID"

@@ -31,12 +31,8 @@ fn json_error(status: StatusCode, message: String) -> Response {
     no_store((status, Json(json!({ "error": message }))).into_response())
 }
 
-fn parse_id(text: &str) -> Result<AssetId, Response> {
-    AssetId::parse(text).map_err(|e| json_error(StatusCode::NOT_FOUND, e.to_string()))
-}
-
 async fn load(cdn: &Cdn, text: &str) -> Result<AssetRecord, Response> {
-    let id = parse_id(text)?;
+    let id = AssetId::parse(text).map_err(|e| json_error(StatusCode::NOT_FOUND, e.to_string()))?;
     match cdn.store.get(&id).await {
         Ok(Some(record)) => Ok(record),
         Ok(None) => Err(json_error(

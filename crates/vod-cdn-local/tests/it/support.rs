@@ -121,7 +121,6 @@ impl Twin {
             .expect("put object");
     }
 
-    #[allow(dead_code)] // used by the browser test (next commit)
     pub async fn upload_dir(&self, dir: &Path, prefix: &str) -> usize {
         let mut count = 0;
         let mut stack = vec![dir.to_path_buf()];

@@ -7,8 +7,7 @@
 //!   same JSON in and out as the Lambda binaries;
 //! - **MediaConvert**: `vod-mediaconvert-local` (ffmpeg) on its own port;
 //! - **EventBridge targets**: rules deliver to SQS queues that the event pump ([`pump`]) reads;
-//! - **CloudFront**: the output bucket over HTTP + a player page ([`cdn`], a placeholder until
-//!   `vod-cdn-local` is in the workspace).
+//! - **CloudFront**: `vod-cdn-local` (the output bucket over HTTP + the player page).
 //!
 //! The handlers reach the SFN API and the MediaConvert twin only through per-service endpoint
 //! configuration of their SDK clients — the same switch `AWS_ENDPOINT_URL_SFN` /
@@ -23,7 +22,6 @@
 //! ```
 
 pub mod bootstrap;
-pub mod cdn;
 pub mod definitions;
 pub mod lambda;
 pub mod moto;
@@ -70,6 +68,8 @@ pub struct LocalConfig {
     pub pump_wait_seconds: i32,
     /// Seconds a failed pump message waits before its retry.
     pub pump_retry_seconds: i32,
+    /// The player's files (`vod-cdn-local/player` by default).
+    pub player_dir: Option<PathBuf>,
     /// Extra environment for the in-process Lambdas (e.g. `VOD_LADDER_POLICY_FILE`).
     pub lambda_env: HashMap<String, String>,
 }
@@ -85,6 +85,7 @@ impl Default for LocalConfig {
             max_concurrent_jobs: 2,
             pump_wait_seconds: 5,
             pump_retry_seconds: 2,
+            player_dir: None,
             lambda_env: HashMap::new(),
         }
     }
@@ -278,7 +279,15 @@ impl VodLocal {
         // 7. Serve and pump.
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        let cdn_router = cdn::router(clients.s3.clone(), twin.output_bucket.clone(), Arc::new(store));
+        let cdn_router = vod_cdn_local::router(vod_cdn_local::CdnConfig {
+            s3: clients.s3.clone(),
+            output_bucket: twin.output_bucket.clone(),
+            asset_prefix: twin.output_prefix.clone(),
+            store: Arc::new(store),
+            public_base_url: cdn_url.clone(),
+            signing: None,
+            player_dir: config.player_dir.clone().unwrap_or_else(vod_cdn_local::default_player_dir),
+        });
         serve(&mut tasks, sfn_listener, sfn::router(Arc::clone(&sfn)), stop_rx.clone());
         serve(&mut tasks, mc_listener, mc_router, stop_rx.clone());
         serve(&mut tasks, cdn_listener, cdn_router, stop_rx.clone());

@@ -41,7 +41,9 @@ pub struct Pipeline {
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pipeline").field("local", &self.local).finish_non_exhaustive()
+        f.debug_struct("Pipeline")
+            .field("local", &self.local)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,12 +91,22 @@ impl Pipeline {
         let local = VodLocal::start(config).await?;
         let sdk = local.sdk_config().clone();
         let e = local.endpoints().clone();
-        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        );
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let sns = aws_sdk_sns::Client::new(&sdk);
-        let sfn = aws_sdk_sfn::Client::from_conf(aws_sdk_sfn::config::Builder::from(&sdk).endpoint_url(&e.step_functions).build());
+        let sfn = aws_sdk_sfn::Client::from_conf(
+            aws_sdk_sfn::config::Builder::from(&sdk)
+                .endpoint_url(&e.step_functions)
+                .build(),
+        );
         let mediaconvert = aws_sdk_mediaconvert::Client::from_conf(
-            aws_sdk_mediaconvert::config::Builder::from(&sdk).endpoint_url(&e.mediaconvert).build(),
+            aws_sdk_mediaconvert::config::Builder::from(&sdk)
+                .endpoint_url(&e.mediaconvert)
+                .build(),
         );
         if let Some(events_queue_url) = events_queue_url {
             return Ok(Self {
@@ -112,7 +124,13 @@ impl Pipeline {
         }
         // A subscriber, as any consumer of the topic would be.
         let queue = format!("e2e-subscriber-{}", uuid_like());
-        let events_queue_url = sqs.create_queue().queue_name(&queue).send().await?.queue_url.context("queue url")?;
+        let events_queue_url = sqs
+            .create_queue()
+            .queue_name(&queue)
+            .send()
+            .await?
+            .queue_url
+            .context("queue url")?;
         let queue_arn = sqs
             .get_queue_attributes()
             .queue_url(&events_queue_url)
@@ -120,7 +138,10 @@ impl Pipeline {
             .send()
             .await?
             .attributes
-            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
             .context("queue arn")?;
         sns.subscribe()
             .topic_arn(&e.topic_arn)
@@ -165,7 +186,10 @@ impl Pipeline {
     pub async fn record_for_key(&self, key: &str) -> anyhow::Result<Option<Value>> {
         Ok(self.all_records().await?.into_iter().find(|r| {
             let source = &r["source"];
-            source["resolvedKey"].as_str().or_else(|| source["key"]["decoded"].as_str()) == Some(key)
+            source["resolvedKey"]
+                .as_str()
+                .or_else(|| source["key"]["decoded"].as_str())
+                == Some(key)
         }))
     }
 
@@ -192,7 +216,12 @@ impl Pipeline {
     }
 
     /// Waits until the record for `key` satisfies `done`.
-    pub async fn wait_for_record(&self, key: &str, what: &str, done: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+    pub async fn wait_for_record(
+        &self,
+        key: &str,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> anyhow::Result<Value> {
         let deadline = Instant::now() + TIMEOUT;
         let mut last = None;
         while Instant::now() < deadline {
@@ -223,7 +252,10 @@ impl Pipeline {
     /// Waits for COMPLETE, REJECTED or FAILED.
     pub async fn wait_final(&self, key: &str) -> anyhow::Result<Value> {
         self.wait_for_record(key, "a final status", |r| {
-            matches!(r["status"].as_str(), Some("COMPLETE" | "REJECTED" | "FAILED"))
+            matches!(
+                r["status"].as_str(),
+                Some("COMPLETE" | "REJECTED" | "FAILED")
+            )
         })
         .await
     }
@@ -250,13 +282,25 @@ impl Pipeline {
                     Some(inner) if body.get("Type").is_some() => serde_json::from_str(inner)?,
                     _ => body,
                 };
-                self.events.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.push(event);
+                self.events
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("poisoned"))?
+                    .push(event);
                 if let Some(r) = m.receipt_handle() {
-                    self.sqs.delete_message().queue_url(&self.events_queue_url).receipt_handle(r).send().await?;
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.events_queue_url)
+                        .receipt_handle(r)
+                        .send()
+                        .await?;
                 }
             }
         }
-        Ok(self.events.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone())
+        Ok(self
+            .events
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .clone())
     }
 
     /// Events of `event_type` for `asset_id` received so far.
@@ -272,12 +316,20 @@ impl Pipeline {
     pub async fn wait_for_event(&self, asset_id: &str, event_type: &str) -> anyhow::Result<Value> {
         let deadline = Instant::now() + TIMEOUT;
         while Instant::now() < deadline {
-            if let Some(e) = self.events_for(asset_id, event_type).await?.into_iter().next() {
+            if let Some(e) = self
+                .events_for(asset_id, event_type)
+                .await?
+                .into_iter()
+                .next()
+            {
                 return Ok(e);
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        bail!("no {event_type} event for {asset_id}; got {:?}", self.events().await?)
+        bail!(
+            "no {event_type} event for {asset_id}; got {:?}",
+            self.events().await?
+        )
     }
 
     /// Waits until no execution is RUNNING; returns every execution's status.
@@ -285,7 +337,12 @@ impl Pipeline {
         let arn = self.local.endpoints().state_machine_arn.clone();
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            let out = self.sfn.list_executions().state_machine_arn(&arn).send().await?;
+            let out = self
+                .sfn
+                .list_executions()
+                .state_machine_arn(&arn)
+                .send()
+                .await?;
             let all: Vec<(String, String)> = out
                 .executions()
                 .iter()
@@ -311,7 +368,11 @@ impl Pipeline {
 fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 static CLIPS: Mutex<()> = Mutex::new(());
@@ -325,14 +386,49 @@ pub fn clip(width: u32, height: u32, seconds: u32) -> anyhow::Result<PathBuf> {
     if path.exists() {
         return Ok(path);
     }
-    let tmp = dir.join(format!("tmp-{}-{width}x{height}-{seconds}.mp4", std::process::id()));
+    let tmp = dir.join(format!(
+        "tmp-{}-{width}x{height}-{seconds}.mp4",
+        std::process::id()
+    ));
     let status = Command::new(std::env::var("VOD_FFMPEG").unwrap_or_else(|_| "ffmpeg".into()))
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi", "-i"])
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
         .arg(format!("testsrc2=size={width}x{height}:rate=25"))
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+        ])
         .arg(seconds.to_string())
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-pix_fmt", "yuv420p"])
-        .args(["-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart", "-shortest"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "50",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args([
+            "-c:a",
+            "aac",
+            "-b:a",
+            "96k",
+            "-movflags",
+            "+faststart",
+            "-shortest",
+        ])
         .arg(&tmp)
         .status()
         .context("running ffmpeg")?;
@@ -347,7 +443,10 @@ pub fn clip(width: u32, height: u32, seconds: u32) -> anyhow::Result<PathBuf> {
 /// so the probe) are intact, the frames cannot be decoded.
 pub fn corrupt_mdat(path: &Path) -> anyhow::Result<Vec<u8>> {
     let mut data = std::fs::read(path)?;
-    let at = data.windows(4).position(|w| w == b"mdat").context("no mdat box")?;
+    let at = data
+        .windows(4)
+        .position(|w| w == b"mdat")
+        .context("no mdat box")?;
     let size_bytes: [u8; 4] = data[at - 4..at].try_into()?;
     let size = u32::from_be_bytes(size_bytes) as usize;
     let end = (at - 4 + size).min(data.len());
@@ -378,7 +477,10 @@ pub async fn http_get(url: &str) -> anyhow::Result<(u16, Vec<u8>)> {
         .await?;
     let mut raw = Vec::new();
     tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut raw)).await??;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").context("no header end")?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no header end")?;
     let head = String::from_utf8_lossy(&raw[..split]);
     let status = head
         .split_whitespace()
@@ -394,7 +496,9 @@ pub fn resolve(base: &str, reference: &str) -> String {
         return reference.to_owned();
     }
     if let Some(abs) = reference.strip_prefix('/') {
-        let origin_end = base["http://".len()..].find('/').map_or(base.len(), |i| i + "http://".len());
+        let origin_end = base["http://".len()..]
+            .find('/')
+            .map_or(base.len(), |i| i + "http://".len());
         return format!("{}/{abs}", &base[..origin_end]);
     }
     let dir = &base[..base.rfind('/').map_or(base.len(), |i| i + 1)];

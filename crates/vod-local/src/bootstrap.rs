@@ -34,7 +34,9 @@ pub struct DataPlane {
 
 impl DataPlane {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
+        let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build();
         Self {
             s3: aws_sdk_s3::Client::from_conf(s3),
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
@@ -59,7 +61,12 @@ pub async fn bootstrap(dp: &DataPlane, twin: &TwinFile) -> anyhow::Result<Resour
         )
         .send()
         .await
-        .with_context(|| format!("enabling EventBridge notifications on {}", twin.source_bucket))?;
+        .with_context(|| {
+            format!(
+                "enabling EventBridge notifications on {}",
+                twin.source_bucket
+            )
+        })?;
     ensure_table(dp, &twin.asset_table).await?;
     let topic_arn = dp
         .sns
@@ -104,13 +111,25 @@ async fn ensure_bucket(dp: &DataPlane, bucket: &str) -> anyhow::Result<()> {
     }
     match dp.s3.create_bucket().bucket(bucket).send().await {
         Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_bucket_already_owned_by_you()) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(anyhow::Error::new(e).context(format!("creating bucket {bucket}"))),
     }
 }
 
 async fn ensure_table(dp: &DataPlane, table: &str) -> anyhow::Result<()> {
-    if dp.dynamodb.describe_table().table_name(table).send().await.is_ok() {
+    if dp
+        .dynamodb
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(());
     }
     let attr = |name: &str| {
@@ -119,8 +138,15 @@ async fn ensure_table(dp: &DataPlane, table: &str) -> anyhow::Result<()> {
             .attribute_type(ScalarAttributeType::S)
             .build()
     };
-    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
-    let all = Projection::builder().projection_type(ProjectionType::All).build();
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
+    let all = Projection::builder()
+        .projection_type(ProjectionType::All)
+        .build();
     let result = dp
         .dynamodb
         .create_table()
@@ -150,13 +176,23 @@ async fn ensure_table(dp: &DataPlane, table: &str) -> anyhow::Result<()> {
         .await;
     match result {
         Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(anyhow::Error::new(e).context(format!("creating table {table}"))),
     }
 }
 
 /// A queue and an enabled rule targeting it; returns the queue URL.
-async fn ensure_rule_to_queue(dp: &DataPlane, rule: &str, pattern: &str, queue: &str) -> anyhow::Result<String> {
+async fn ensure_rule_to_queue(
+    dp: &DataPlane,
+    rule: &str,
+    pattern: &str,
+    queue: &str,
+) -> anyhow::Result<String> {
     let url = dp
         .sqs
         .create_queue()
@@ -188,7 +224,12 @@ async fn ensure_rule_to_queue(dp: &DataPlane, rule: &str, pattern: &str, queue: 
     dp.events
         .put_targets()
         .rule(rule)
-        .targets(Target::builder().id("vod-local-event-pump").arn(arn).build()?)
+        .targets(
+            Target::builder()
+                .id("vod-local-event-pump")
+                .arn(arn)
+                .build()?,
+        )
         .send()
         .await
         .with_context(|| format!("targeting {queue} from rule {rule}"))?;

@@ -59,7 +59,9 @@ fn walk(v: &mut Value, values: &HashMap<&str, String>, missing: &mut Vec<String>
 }
 
 /// `${IngestProbeFunctionArn}` → Lambda ARN, for every function the state machine calls.
-pub fn lambda_substitutions(arn_of: impl Fn(LambdaFunction) -> String) -> HashMap<&'static str, String> {
+pub fn lambda_substitutions(
+    arn_of: impl Fn(LambdaFunction) -> String,
+) -> HashMap<&'static str, String> {
     LambdaFunction::ALL
         .iter()
         .filter_map(|f| f.asl_placeholder().map(|p| (p, arn_of(*f))))
@@ -85,7 +87,9 @@ mod tests {
 
     #[test]
     fn every_asl_placeholder_is_filled() {
-        let subs = lambda_substitutions(|f| format!("arn:aws:lambda:us-east-1:0:function:{}", f.binary_name()));
+        let subs = lambda_substitutions(|f| {
+            format!("arn:aws:lambda:us-east-1:0:function:{}", f.binary_name())
+        });
         let doc = substitute(STATE_MACHINE, &subs).unwrap();
         assert!(!doc.to_string().contains("${"));
         assert!(vod_states::StateMachine::from_value(doc).is_ok());
@@ -99,7 +103,10 @@ mod tests {
 
     #[test]
     fn function_names_resolve() {
-        assert_eq!(function_from_name("notifier"), Some(LambdaFunction::Notifier));
+        assert_eq!(
+            function_from_name("notifier"),
+            Some(LambdaFunction::Notifier)
+        );
         assert_eq!(
             function_from_name("arn:aws:lambda:us-east-1:000000000000:function:job-submit:$LATEST"),
             Some(LambdaFunction::JobSubmit)

@@ -81,21 +81,35 @@ pub async fn invoke_isolated(
 
 #[async_trait::async_trait]
 impl TaskInvoker for LambdaInvoker {
-    async fn invoke(&self, resource: &str, parameters: Value, ctx: TaskContext) -> Result<Value, TaskError> {
+    async fn invoke(
+        &self,
+        resource: &str,
+        parameters: Value,
+        ctx: TaskContext,
+    ) -> Result<Value, TaskError> {
         if resource != LAMBDA_INVOKE && resource != format!("{LAMBDA_INVOKE}.waitForTaskToken") {
             return Err(TaskError::new(
                 "States.Runtime",
-                format!("vod-local only runs Lambda tasks; '{resource}' in state '{}' is not one", ctx.state_name),
+                format!(
+                    "vod-local only runs Lambda tasks; '{resource}' in state '{}' is not one",
+                    ctx.state_name
+                ),
             ));
         }
-        let name = parameters.get("FunctionName").and_then(Value::as_str).unwrap_or_default();
+        let name = parameters
+            .get("FunctionName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let Some(function) = function_from_name(name) else {
             return Err(TaskError::new(
                 "Lambda.ResourceNotFoundException",
                 format!("Function not found: {name}"),
             ));
         };
-        let payload = parameters.get("Payload").cloned().unwrap_or_else(|| json!({}));
+        let payload = parameters
+            .get("Payload")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         tracing::debug!(function = function.binary_name(), state = %ctx.state_name, execution = %ctx.execution_name, "invoke");
         match invoke_isolated(&self.host, function, payload).await {
             Ok(out) => Ok(json!({

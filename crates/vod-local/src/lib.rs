@@ -111,7 +111,10 @@ impl Endpoints {
         [
             format!("export AWS_ENDPOINT_URL={}", self.aws),
             format!("export AWS_ENDPOINT_URL_SFN={}", self.step_functions),
-            format!("export AWS_ENDPOINT_URL_STEPFUNCTIONS={}", self.step_functions),
+            format!(
+                "export AWS_ENDPOINT_URL_STEPFUNCTIONS={}",
+                self.step_functions
+            ),
             format!("export AWS_ENDPOINT_URL_MEDIACONVERT={}", self.mediaconvert),
             "export AWS_ACCESS_KEY_ID=test".to_owned(),
             "export AWS_SECRET_ACCESS_KEY=test".to_owned(),
@@ -146,14 +149,18 @@ pub struct VodLocal {
 
 impl std::fmt::Debug for VodLocal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VodLocal").field("endpoints", &self.endpoints).finish_non_exhaustive()
+        f.debug_struct("VodLocal")
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
     }
 }
 
 async fn bind(port: u16) -> anyhow::Result<(TcpListener, String)> {
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
-        .with_context(|| format!("binding 127.0.0.1:{port} (in use? pick another port with the flags)"))?;
+        .with_context(|| {
+            format!("binding 127.0.0.1:{port} (in use? pick another port with the flags)")
+        })?;
     let addr = listener.local_addr()?;
     Ok((listener, format!("http://{addr}")))
 }
@@ -169,7 +176,11 @@ pub async fn sdk_config(endpoint: &str, twin: &TwinFile) -> SdkConfig {
         .endpoint_url(endpoint);
     if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
         loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "vod-local",
+            "test",
+            "test",
+            None,
+            None,
+            "vod-local",
         ));
     }
     loader.load().await
@@ -189,11 +200,18 @@ impl VodLocal {
     /// environment (tests wrap the real host).
     pub async fn start_with(
         config: LocalConfig,
-        make_host: impl FnOnce(&vod_aws::AwsClients, &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Arc<dyn LambdaHost>>,
+        make_host: impl FnOnce(
+            &vod_aws::AwsClients,
+            &dyn Fn(&str) -> Option<String>,
+        ) -> anyhow::Result<Arc<dyn LambdaHost>>,
     ) -> anyhow::Result<Self> {
         let twin = config.twin.clone();
-        std::fs::create_dir_all(&config.state_dir)
-            .with_context(|| format!("creating the state directory {}", config.state_dir.display()))?;
+        std::fs::create_dir_all(&config.state_dir).with_context(|| {
+            format!(
+                "creating the state directory {}",
+                config.state_dir.display()
+            )
+        })?;
 
         // 1. Data plane.
         let (aws_endpoint, moto) = match &config.aws_endpoint {
@@ -210,9 +228,13 @@ impl VodLocal {
             }
         };
         let sdk = sdk_config(&aws_endpoint, &twin).await;
-        let region = sdk.region().map_or_else(|| twin.region.clone(), ToString::to_string);
+        let region = sdk
+            .region()
+            .map_or_else(|| twin.region.clone(), ToString::to_string);
         let dp = bootstrap::DataPlane::new(&sdk);
-        let resources = bootstrap::bootstrap(&dp, &twin).await.context("bootstrapping the data plane")?;
+        let resources = bootstrap::bootstrap(&dp, &twin)
+            .await
+            .context("bootstrapping the data plane")?;
 
         // 2. Our listeners first: the Lambdas' configuration needs their URLs.
         let (sfn_listener, sfn_url) = bind(twin.ports.step_functions).await?;
@@ -221,16 +243,25 @@ impl VodLocal {
 
         // 3. The in-process Lambdas: same clients as a Lambda, SFN and MediaConvert pointed at us.
         let mut clients = vod_aws::AwsClients::from_sdk_config(&sdk);
-        clients.sfn = aws_sdk_sfn::Client::from_conf(aws_sdk_sfn::config::Builder::from(&sdk).endpoint_url(&sfn_url).build());
+        clients.sfn = aws_sdk_sfn::Client::from_conf(
+            aws_sdk_sfn::config::Builder::from(&sdk)
+                .endpoint_url(&sfn_url)
+                .build(),
+        );
         clients.mediaconvert = aws_sdk_mediaconvert::Client::from_conf(
-            aws_sdk_mediaconvert::config::Builder::from(&sdk).endpoint_url(&mc_url).build(),
+            aws_sdk_mediaconvert::config::Builder::from(&sdk)
+                .endpoint_url(&mc_url)
+                .build(),
         );
         let mut lambda_env: HashMap<String, String> = [
             (env::ASSET_TABLE, twin.asset_table.clone()),
             (env::OUTPUT_BUCKET, twin.output_bucket.clone()),
             (env::OUTPUT_PREFIX, twin.output_prefix.clone()),
             (env::TOPIC_ARN, resources.topic_arn.clone()),
-            (env::MEDIACONVERT_ROLE_ARN, twin.media_convert_role_arn.clone()),
+            (
+                env::MEDIACONVERT_ROLE_ARN,
+                twin.media_convert_role_arn.clone(),
+            ),
             (env::PIPELINE_NAME, twin.pipeline_name.clone()),
             (env::CDN_BASE_URL, cdn_url.clone()),
         ]
@@ -247,7 +278,10 @@ impl VodLocal {
         let machine = StateMachine::from_value(definition)
             .map_err(|e| anyhow::anyhow!("statemachine/vod-pipeline.asl.json: {e}"))?
             .with_name(twin.state_machine_name.clone());
-        let role_arn = format!("arn:aws:iam::{}:role/{}-states", twin.account_id, twin.pipeline_name);
+        let role_arn = format!(
+            "arn:aws:iam::{}:role/{}-states",
+            twin.account_id, twin.pipeline_name
+        );
         let engine = vod_states::Engine::with_config(
             Arc::new(lambda::LambdaInvoker::new(Arc::clone(&host))),
             Arc::new(TokioClock),
@@ -260,20 +294,22 @@ impl VodLocal {
         let sfn = Arc::new(StepFunctions::new(engine, machine, role_arn));
 
         // 5. MediaConvert twin.
-        let (mc_router, mediaconvert) = vod_mediaconvert_local::MediaConvertTwin::new(vod_mediaconvert_local::TwinConfig {
-            state_dir: config.state_dir.clone(),
-            region: region.clone(),
-            account_id: twin.account_id.clone(),
-            max_concurrent_jobs: config.max_concurrent_jobs,
-            sdk_config: Some(sdk.clone()),
-            ffmpeg: config.ffmpeg.clone(),
-            ..vod_mediaconvert_local::TwinConfig::default()
-        })
-        .await
-        .context("starting the MediaConvert twin")?;
+        let (mc_router, mediaconvert) =
+            vod_mediaconvert_local::MediaConvertTwin::new(vod_mediaconvert_local::TwinConfig {
+                state_dir: config.state_dir.clone(),
+                region: region.clone(),
+                account_id: twin.account_id.clone(),
+                max_concurrent_jobs: config.max_concurrent_jobs,
+                sdk_config: Some(sdk.clone()),
+                ffmpeg: config.ffmpeg.clone(),
+                ..vod_mediaconvert_local::TwinConfig::default()
+            })
+            .await
+            .context("starting the MediaConvert twin")?;
 
         // 6. Records orphaned by an earlier instance, before any new execution can exist.
-        let store = vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb.clone(), &twin.asset_table);
+        let store =
+            vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb.clone(), &twin.asset_table);
         let recovered = recovery::fail_orphans(&store, sfn.engine(), &host).await?;
 
         // 7. Serve and pump.
@@ -286,14 +322,25 @@ impl VodLocal {
             store: Arc::new(store),
             public_base_url: cdn_url.clone(),
             signing: None,
-            player_dir: config.player_dir.clone().unwrap_or_else(vod_cdn_local::default_player_dir),
+            player_dir: config
+                .player_dir
+                .clone()
+                .unwrap_or_else(vod_cdn_local::default_player_dir),
         });
-        serve(&mut tasks, sfn_listener, sfn::router(Arc::clone(&sfn)), stop_rx.clone());
+        serve(
+            &mut tasks,
+            sfn_listener,
+            sfn::router(Arc::clone(&sfn)),
+            stop_rx.clone(),
+        );
         serve(&mut tasks, mc_listener, mc_router, stop_rx.clone());
         serve(&mut tasks, cdn_listener, cdn_router, stop_rx.clone());
         for (queue_url, route) in [
             (&resources.s3_events_queue_url, pump::Route::StartExecution),
-            (&resources.mediaconvert_events_queue_url, pump::Route::CompletionHandler),
+            (
+                &resources.mediaconvert_events_queue_url,
+                pump::Route::CompletionHandler,
+            ),
         ] {
             let p = pump::Pump {
                 sqs: dp.sqs.clone(),
@@ -366,7 +413,10 @@ impl VodLocal {
         self.stop.send_replace(true);
         self.mediaconvert.shutdown().await;
         let drain = async { while self.tasks.join_next().await.is_some() {} };
-        if tokio::time::timeout(std::time::Duration::from_secs(10), drain).await.is_err() {
+        if tokio::time::timeout(std::time::Duration::from_secs(10), drain)
+            .await
+            .is_err()
+        {
             tracing::warn!("some servers did not stop within 10 s; aborting them");
             self.tasks.abort_all();
         }
@@ -377,7 +427,12 @@ impl VodLocal {
     }
 }
 
-fn serve(tasks: &mut JoinSet<()>, listener: TcpListener, router: axum::Router, mut stop: watch::Receiver<bool>) {
+fn serve(
+    tasks: &mut JoinSet<()>,
+    listener: TcpListener,
+    router: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) {
     tasks.spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(listener, service)
@@ -397,5 +452,8 @@ fn serve(tasks: &mut JoinSet<()>, listener: TcpListener, router: axum::Router, m
 
 /// The Lambdas' function names, for printing.
 pub fn lambda_names() -> Vec<&'static str> {
-    LambdaFunction::ALL.iter().map(|f| f.binary_name()).collect()
+    LambdaFunction::ALL
+        .iter()
+        .map(|f| f.binary_name())
+        .collect()
 }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use vod_local::{LocalConfig, TwinFile, VodLocal};
 
 #[derive(Debug, Parser)]
-#[command(name = "vod-local", version, about = "The VOD pipeline on one machine (moto + Step Functions + Lambdas + MediaConvert + CDN)")]
+#[command(
+    name = "vod-local",
+    version,
+    about = "The VOD pipeline on one machine (moto + Step Functions + Lambdas + MediaConvert + CDN)"
+)]
 struct Args {
     /// State directory (MediaConvert twin jobs, moto log).
     #[arg(long, default_value = ".vod", env = "VOD_STATE_DIR")]
@@ -43,8 +47,9 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VOD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")),
+            tracing_subscriber::EnvFilter::try_from_env("VOD_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -66,7 +71,9 @@ async fn main() -> anyhow::Result<()> {
         twin.ports.media_convert = p;
     }
     if args.no_moto && args.aws_endpoint.is_none() {
-        anyhow::bail!("--no-moto needs AWS_ENDPOINT_URL (or --aws-endpoint) pointing at a running moto");
+        anyhow::bail!(
+            "--no-moto needs AWS_ENDPOINT_URL (or --aws-endpoint) pointing at a running moto"
+        );
     }
     let config = LocalConfig {
         twin,
@@ -80,12 +87,19 @@ async fn main() -> anyhow::Result<()> {
     let e = local.endpoints();
     println!("vod-local is up");
     println!("  data plane (moto)  {}", e.aws);
-    println!("  Step Functions     {}   {}", e.step_functions, e.state_machine_arn);
+    println!(
+        "  Step Functions     {}   {}",
+        e.step_functions, e.state_machine_arn
+    );
     println!("  MediaConvert       {}", e.mediaconvert);
     println!("  CDN + player       {}/player/<assetId>", e.cdn);
     println!("  upload to          s3://{}/", e.twin.source_bucket);
     for r in local.recovered() {
-        println!("  recovered          {} was {} at restart: now FAILED", r.asset_id, r.status.as_str());
+        println!(
+            "  recovered          {} was {} at restart: now FAILED",
+            r.asset_id,
+            r.status.as_str()
+        );
     }
     println!("\n# for the aws CLI:\n{}\n", e.exports());
     println!("Ctrl-C to stop.");

@@ -37,14 +37,22 @@ pub fn find_moto() -> PathBuf {
 }
 
 impl MotoProcess {
-    pub async fn start(binary: Option<PathBuf>, port: u16, account_id: &str, log: &Path) -> anyhow::Result<Self> {
+    pub async fn start(
+        binary: Option<PathBuf>,
+        port: u16,
+        account_id: &str,
+        log: &Path,
+    ) -> anyhow::Result<Self> {
         let binary = binary.unwrap_or_else(find_moto);
         let port = if port == 0 {
-            std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()
+            std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port()
         } else {
             port
         };
-        let log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let log_file =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let child = Command::new(&binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_ACCOUNT_ID", account_id)
@@ -53,19 +61,33 @@ impl MotoProcess {
             .stderr(log_file)
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("starting {} (make venv installs it; or set AWS_ENDPOINT_URL / --no-moto)", binary.display()))?;
+            .with_context(|| {
+                format!(
+                    "starting {} (make venv installs it; or set AWS_ENDPOINT_URL / --no-moto)",
+                    binary.display()
+                )
+            })?;
         let mut process = Self { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 return Ok(process);
             }
             if let Ok(Some(status)) = process.child.try_wait() {
-                anyhow::bail!("moto exited with {status} (port {port} in use?); see {}", log.display());
+                anyhow::bail!(
+                    "moto exited with {status} (port {port} in use?); see {}",
+                    log.display()
+                );
             }
             if Instant::now() > deadline {
                 process.stop().await;
-                anyhow::bail!("moto did not listen on 127.0.0.1:{port} within 30 s; see {}", log.display());
+                anyhow::bail!(
+                    "moto did not listen on 127.0.0.1:{port} within 30 s; see {}",
+                    log.display()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

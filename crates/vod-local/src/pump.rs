@@ -37,7 +37,10 @@ pub struct Pump {
 
 impl std::fmt::Debug for Pump {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pump").field("queue_url", &self.queue_url).field("route", &self.route).finish()
+        f.debug_struct("Pump")
+            .field("queue_url", &self.queue_url)
+            .field("route", &self.route)
+            .finish()
     }
 }
 
@@ -66,7 +69,13 @@ pub fn s3_execution_name(event: &Value) -> String {
         hasher.update([0]);
     }
     let digest = hex::encode(hasher.finalize());
-    let id: String = event.get("id").and_then(Value::as_str).unwrap_or_default().chars().take(36).collect();
+    let id: String = event
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .chars()
+        .take(36)
+        .collect();
     execution_name(&format!("s3-{id}-{}", &digest[..16]))
 }
 
@@ -140,14 +149,24 @@ impl Pump {
             }
         };
         if delete
-            && let Err(e) = self.sqs.delete_message().queue_url(&self.queue_url).receipt_handle(&receipt).send().await
+            && let Err(e) = self
+                .sqs
+                .delete_message()
+                .queue_url(&self.queue_url)
+                .receipt_handle(&receipt)
+                .send()
+                .await
         {
             tracing::warn!(queue = %self.queue_url, error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "delete failed; the message will be redelivered");
         }
     }
 
     async fn dispatch(&self, event: Value) -> Outcome {
-        let id = event.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let id = event
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         match self.route {
             Route::StartExecution => {
                 if event.get("detail-type").and_then(Value::as_str) != Some("Object Created") {
@@ -170,7 +189,10 @@ impl Pump {
             Route::CompletionHandler => {
                 match invoke_isolated(&self.host, LambdaFunction::CompletionHandler, event).await {
                     Ok(_) => Outcome::Done,
-                    Err(e) => Outcome::Retry(format!("completion-handler {}: {}", e.error_type, e.message)),
+                    Err(e) => Outcome::Retry(format!(
+                        "completion-handler {}: {}",
+                        e.error_type, e.message
+                    )),
                 }
             }
         }
@@ -189,9 +211,20 @@ mod tests {
 
     #[test]
     fn redeliveries_share_a_name_and_other_objects_do_not() {
-        assert_eq!(s3_execution_name(&event("a b.mp4")), s3_execution_name(&event("a b.mp4")));
-        assert_ne!(s3_execution_name(&event("a b.mp4")), s3_execution_name(&event("a+b.mp4")));
+        assert_eq!(
+            s3_execution_name(&event("a b.mp4")),
+            s3_execution_name(&event("a b.mp4"))
+        );
+        assert_ne!(
+            s3_execution_name(&event("a b.mp4")),
+            s3_execution_name(&event("a+b.mp4"))
+        );
         let name = s3_execution_name(&event("ünï 🎬"));
-        assert!(name.len() <= 80 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            name.len() <= 80
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
     }
 }

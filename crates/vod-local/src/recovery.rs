@@ -24,7 +24,11 @@ pub async fn fail_orphans(
     host: &Arc<dyn LambdaHost>,
 ) -> anyhow::Result<Vec<Recovered>> {
     let mut recovered = Vec::new();
-    for status in [AssetStatus::Probing, AssetStatus::Probed, AssetStatus::Transcoding] {
+    for status in [
+        AssetStatus::Probing,
+        AssetStatus::Probed,
+        AssetStatus::Transcoding,
+    ] {
         let records = store
             .list_by_status(status.as_str(), 1000)
             .await

@@ -34,8 +34,14 @@ impl ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
-            EngineError::ExecutionDoesNotExist(m) => Self::new("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{m}'")),
-            EngineError::ExecutionAlreadyExists(m) => Self::new("ExecutionAlreadyExists", format!("Execution Already Exists: '{m}'")),
+            EngineError::ExecutionDoesNotExist(m) => Self::new(
+                "ExecutionDoesNotExist",
+                format!("Execution Does Not Exist: '{m}'"),
+            ),
+            EngineError::ExecutionAlreadyExists(m) => Self::new(
+                "ExecutionAlreadyExists",
+                format!("Execution Already Exists: '{m}'"),
+            ),
             EngineError::InvalidToken(m) => Self::new("InvalidToken", m),
             EngineError::TaskDoesNotExist(m) => Self::new("TaskDoesNotExist", m),
             EngineError::TaskTimedOut(m) => Self::new("TaskTimedOut", m),
@@ -75,7 +81,13 @@ fn epoch(t: DateTime<Utc>) -> Value {
 pub fn execution_name(raw: &str) -> String {
     let mut name: String = raw
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     name.truncate(80);
     name
@@ -104,20 +116,30 @@ impl StepFunctions {
     fn check_machine(&self, arn: Option<&str>) -> Result<(), ApiError> {
         match arn {
             Some(a) if a == self.arn => Ok(()),
-            Some(a) => Err(ApiError::new("StateMachineDoesNotExist", format!("State Machine Does Not Exist: '{a}'"))),
+            Some(a) => Err(ApiError::new(
+                "StateMachineDoesNotExist",
+                format!("State Machine Does Not Exist: '{a}'"),
+            )),
             None => Err(ApiError::validation("stateMachineArn is required")),
         }
     }
 
     /// StartExecution. Starting an existing name with the same input while it runs returns that
     /// execution (AWS's idempotent start); otherwise `ExecutionAlreadyExists`.
-    pub fn start(&self, name: Option<String>, input: Value) -> Result<(String, DateTime<Utc>), ApiError> {
+    pub fn start(
+        &self,
+        name: Option<String>,
+        input: Value,
+    ) -> Result<(String, DateTime<Utc>), ApiError> {
         if let Some(n) = &name
             && (n.is_empty() || n.len() > 80)
         {
             return Err(ApiError::new("InvalidName", format!("Invalid Name: '{n}'")));
         }
-        match self.engine.start_execution(Arc::clone(&self.machine), name, input.clone()) {
+        match self
+            .engine
+            .start_execution(Arc::clone(&self.machine), name, input.clone())
+        {
             Ok(arn) => {
                 let started = self.engine.describe(&arn)?.start_date;
                 Ok((arn, started))
@@ -137,13 +159,18 @@ impl StepFunctions {
     /// Dispatches one awsJson operation.
     pub fn call(&self, op: &str, req: &Value) -> Result<Value, ApiError> {
         let s = |k: &str| req.get(k).and_then(Value::as_str);
-        let required = |k: &str| s(k).ok_or_else(|| ApiError::validation(format!("{k} is required")));
+        let required =
+            |k: &str| s(k).ok_or_else(|| ApiError::validation(format!("{k} is required")));
         match op {
             "StartExecution" => {
                 self.check_machine(s("stateMachineArn"))?;
                 let input = match s("input") {
-                    Some(text) => serde_json::from_str(text)
-                        .map_err(|e| ApiError::new("InvalidExecutionInput", format!("Invalid execution input: {e}")))?,
+                    Some(text) => serde_json::from_str(text).map_err(|e| {
+                        ApiError::new(
+                            "InvalidExecutionInput",
+                            format!("Invalid execution input: {e}"),
+                        )
+                    })?,
                     None => json!({}),
                 };
                 let (arn, started) = self.start(s("name").map(str::to_owned), input)?;
@@ -201,13 +228,17 @@ impl StepFunctions {
             }
             "StopExecution" => {
                 let arn = required("executionArn")?;
-                self.engine
-                    .stop_execution(arn, s("error").map(str::to_owned), s("cause").map(str::to_owned))?;
+                self.engine.stop_execution(
+                    arn,
+                    s("error").map(str::to_owned),
+                    s("cause").map(str::to_owned),
+                )?;
                 Ok(json!({"stopDate": epoch(Utc::now())}))
             }
             "SendTaskSuccess" => {
                 let output = required("output")?;
-                self.engine.send_task_success_json(required("taskToken")?, output)?;
+                self.engine
+                    .send_task_success_json(required("taskToken")?, output)?;
                 Ok(json!({}))
             }
             "SendTaskFailure" => {
@@ -240,7 +271,10 @@ impl StepFunctions {
                 "type": "STANDARD",
                 "creationDate": epoch(self.created),
             }]})),
-            other => Err(ApiError::new("UnknownOperationException", format!("vod-local does not implement {other}"))),
+            other => Err(ApiError::new(
+                "UnknownOperationException",
+                format!("vod-local does not implement {other}"),
+            )),
         }
     }
 
@@ -286,7 +320,10 @@ fn page(items: Vec<Value>, req: &Value, key: &str) -> Value {
         .filter(|m| *m > 0)
         .map_or(1000, |m| usize::try_from(m).unwrap_or(1000));
     let end = start.saturating_add(max).min(items.len());
-    let slice: Vec<Value> = items.get(start.min(end)..end).map(<[Value]>::to_vec).unwrap_or_default();
+    let slice: Vec<Value> = items
+        .get(start.min(end)..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
     let mut out = json!({ key: slice });
     if end < items.len() {
         out["nextToken"] = json!(end.to_string());
@@ -299,20 +336,30 @@ pub fn router(api: Arc<StepFunctions>) -> axum::Router {
     axum::Router::new().route("/", post(handle)).with_state(api)
 }
 
-async fn handle(State(api): State<Arc<StepFunctions>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(api): State<Arc<StepFunctions>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let Some(op) = target.strip_prefix("AWSStepFunctions.") else {
-        return ApiError::new("UnknownOperationException", format!("unknown target '{target}'")).into_response();
+        return ApiError::new(
+            "UnknownOperationException",
+            format!("unknown target '{target}'"),
+        )
+        .into_response();
     };
     let req: Value = if body.is_empty() {
         json!({})
     } else {
         match serde_json::from_slice(&body) {
             Ok(v) => v,
-            Err(e) => return ApiError::new("SerializationException", e.to_string()).into_response(),
+            Err(e) => {
+                return ApiError::new("SerializationException", e.to_string()).into_response();
+            }
         }
     };
     match api.call(op, &req) {

@@ -51,7 +51,10 @@ impl TwinFile {
 
     /// Lambda ARN of one of our functions, as the CDK app would name it.
     pub fn lambda_arn(&self, region: &str, binary_name: &str) -> String {
-        format!("arn:aws:lambda:{region}:{}:function:{binary_name}", self.account_id)
+        format!(
+            "arn:aws:lambda:{region}:{}:function:{binary_name}",
+            self.account_id
+        )
     }
 
     /// SQS queue receiving S3 "Object Created" events (the event pump reads it).

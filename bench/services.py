@@ -193,9 +193,10 @@ def bench_lambdas():
     if not lambdas_available():
         return {"available": False, "note": "not yet available: crates/vod-functions is not a workspace member yet"}
     env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET))
-    subprocess.run(["cargo", "build", "--release", "-p", "vod-functions", "--bins"],
-                   cwd=ROOT, env=env, check=True)
-    out = {"available": True, "arch": "x86_64", "build": "cargo build --release -p vod-functions --bins",
+    if os.environ.get("BENCH_SKIP_BUILD") != "1":
+        subprocess.run(["cargo", "build", "--release", "-p", "vod-bench", "-p", "vod-functions", "--bins"],
+                       cwd=ROOT, env=env, check=True)
+    out = {"available": True, "arch": "x86_64", "build": "cargo build --release -p vod-bench -p vod-functions --bins",
            "functions": {}}
     zdir = WORK / "lambda-zips"
     zdir.mkdir(parents=True, exist_ok=True)

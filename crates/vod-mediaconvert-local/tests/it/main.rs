@@ -1087,3 +1087,98 @@ async fn audio_only_source_gets_an_audio_only_cmaf_group() {
     assert_valid_mpd(&mpd);
     env.stop().await;
 }
+
+/// The job exactly as job-submit builds it (vod-aws's builder over vod-core's default ladder)
+/// for the 10 s 1080p clip: the twin honours it and every promised output exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_our_builder_emits_completes_with_every_promised_output() {
+    use vod_core::job::JobSpec;
+    use vod_core::ladder::{LadderPolicy, plan_ladder};
+    use vod_core::probe::{AudioTrack, ProbeReport, VideoTrack};
+
+    let _heavy = HEAVY.lock().await;
+    let env = Env::start().await;
+    let key = "uploads/built by job-submit+é.mp4";
+    env.put_source(key, std::fs::read(test_clip()).expect("clip"))
+        .await;
+    let report = ProbeReport {
+        duration_seconds: Some(10.0),
+        video: Some(VideoTrack {
+            codec: "h264".into(),
+            width: 1920,
+            height: 1080,
+            frame_rate: Some(30.0),
+            ..VideoTrack::default()
+        }),
+        audio: vec![AudioTrack {
+            codec: "aac".into(),
+            channels: 1,
+            sample_rate: 44_100,
+            ..AudioTrack::default()
+        }],
+        ..ProbeReport::default()
+    };
+    let plan = plan_ladder(&report, &LadderPolicy::default()).expect("ladder");
+    let asset = vod_core::AssetId::derive(SRC, key, "etag");
+    let spec = JobSpec::new(
+        asset.clone(),
+        format!("s3://{SRC}/{key}"),
+        OUT,
+        "assets/",
+        plan.clone(),
+        "vod",
+    );
+    let id = submit(
+        &env,
+        vod_aws::mediaconvert::job_settings(&spec),
+        asset.as_str(),
+    )
+    .await;
+    let mut seen = Vec::new();
+    let complete = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
+    let groups = complete["detail"]["outputGroupDetails"]
+        .as_array()
+        .expect("groups")
+        .clone();
+    for g in &groups {
+        let files = g["playlistFilePaths"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(
+                g["outputDetails"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|o| o["outputFilePaths"].as_array().into_iter().flatten()),
+            );
+        for p in files {
+            let (b, k) = split_s3(p.as_str().expect("path"));
+            env.s3
+                .head_object()
+                .bucket(&b)
+                .key(&k)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{p} missing: {e:?}"));
+        }
+    }
+    let master = String::from_utf8(env.get(OUT, &format!("assets/{asset}/stream.m3u8")).await)
+        .expect("utf8");
+    for rung in &plan.rungs {
+        let uri = format!("stream{}.m3u8", rung.name);
+        let inf = master
+            .lines()
+            .zip(master.lines().skip(1))
+            .find(|(_, u)| *u == uri)
+            .map(|(inf, _)| inf)
+            .unwrap_or_else(|| panic!("{uri} missing from master:\n{master}"));
+        assert!(
+            inf.contains(&format!("RESOLUTION={}x{}", rung.width, rung.height)),
+            "{inf}"
+        );
+        assert!(inf.contains("CODECS="), "{inf}");
+    }
+    let mpd = env.get(OUT, &format!("assets/{asset}/stream.mpd")).await;
+    assert_valid_mpd(&mpd);
+}

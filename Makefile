@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export VOD_REPO_ROOT := $(CURDIR)
 
-.PHONY: help venv ffmpeg infra-deps build test test-rust test-infra lint fmt-check demo bench synth clean
+.PHONY: help venv ffmpeg infra-deps player-deps build test test-rust test-infra lint fmt-check demo bench synth clean
 
 help:
 	@echo "make demo   - run the whole pipeline on the local twin and play it in a browser"
@@ -43,6 +43,13 @@ infra/node_modules/.installed: infra/package-lock.json
 
 infra-deps: infra/node_modules/.installed
 
+# hls.js, dash.js and playwright-core for the local CDN's player page and its browser test.
+player-deps: crates/vod-cdn-local/player/node_modules/.installed
+
+crates/vod-cdn-local/player/node_modules/.installed: crates/vod-cdn-local/player/package-lock.json
+	npm ci --prefix crates/vod-cdn-local/player --no-audit --no-fund --loglevel=error
+	touch $@
+
 # --- checks ---------------------------------------------------------------------------------
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -50,7 +57,7 @@ fmt-check:
 lint: fmt-check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-test-rust: venv ffmpeg
+test-rust: venv ffmpeg player-deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) test --workspace --locked
 
 # The CDK app: type check, assertions + contract + cdk-nag tests, cfn-lint, asl-validator.
@@ -62,6 +69,12 @@ test-infra: venv infra-deps
 
 test: lint test-rust test-infra
 	@echo "make test: all checks passed"
+
+demo: venv ffmpeg player-deps
+	DEMO_EXIT=$(DEMO_EXIT) scripts/demo.sh
+
+bench: venv ffmpeg
+	bench/run.sh
 
 # Full cdk synth with cargo-lambda bundling (needs cargo-lambda + zig from PyPI and the
 # aarch64-unknown-linux-gnu target; see infra/README.md). Not part of `make test`.

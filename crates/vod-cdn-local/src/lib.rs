@@ -51,7 +51,9 @@ use chrono::TimeDelta;
 use vod_core::ports::AssetStore;
 use vod_signing::{KeyGroup, SigningKey};
 
-pub use media_types::{CACHE_IMMUTABLE, CACHE_MANIFEST, CACHE_METADATA, cache_control, content_type};
+pub use media_types::{
+    CACHE_IMMUTABLE, CACHE_MANIFEST, CACHE_METADATA, cache_control, content_type,
+};
 
 /// How long the player page's signed cookies stay valid unless configured otherwise.
 pub const DEFAULT_COOKIE_LIFETIME: TimeDelta = TimeDelta::hours(2);

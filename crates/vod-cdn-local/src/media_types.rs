@@ -38,8 +38,9 @@ pub fn content_type(key: &str) -> Option<&'static str> {
 pub fn cache_control(key: &str) -> &'static str {
     match extension(key).as_str() {
         "m3u8" | "mpd" => CACHE_MANIFEST,
-        "cmfv" | "cmfa" | "m4s" | "mp4" | "m4v" | "m4a" | "ts" | "aac" | "jpg" | "jpeg"
-        | "png" => CACHE_IMMUTABLE,
+        "cmfv" | "cmfa" | "m4s" | "mp4" | "m4v" | "m4a" | "ts" | "aac" | "jpg" | "jpeg" | "png" => {
+            CACHE_IMMUTABLE
+        }
         _ => CACHE_METADATA,
     }
 }
@@ -50,7 +51,10 @@ mod tests {
 
     #[test]
     fn extension_is_case_insensitive_and_ignores_dots_in_folders() {
-        assert_eq!(content_type("a.b/STREAM.M3U8"), Some("application/vnd.apple.mpegurl"));
+        assert_eq!(
+            content_type("a.b/STREAM.M3U8"),
+            Some("application/vnd.apple.mpegurl")
+        );
         assert_eq!(content_type("a.mpd/readme"), None);
         assert_eq!(cache_control("a/seg_00001.cmfv"), CACHE_IMMUTABLE);
         assert_eq!(cache_control("a/stream.mpd"), CACHE_MANIFEST);

@@ -111,9 +111,7 @@ fn single_range(headers: &HeaderMap) -> Option<String> {
         (false, true) => digits(start),
         (true, false) => digits(end),
         (false, false) => {
-            digits(start)
-                && digits(end)
-                && start.parse::<u64>().ok()? <= end.parse::<u64>().ok()?
+            digits(start) && digits(end) && start.parse::<u64>().ok()? <= end.parse::<u64>().ok()?
         }
         (true, true) => false,
     };
@@ -197,7 +195,14 @@ pub(crate) async fn serve(State(cdn): State<Arc<Cdn>>, request: Request) -> Resp
     }
     let key = match object_key(parts.uri.path()) {
         Ok(key) if !key.is_empty() => key,
-        Ok(_) => return text(&cdn, headers, StatusCode::NOT_FOUND, "404 Not Found\n".into()),
+        Ok(_) => {
+            return text(
+                &cdn,
+                headers,
+                StatusCode::NOT_FOUND,
+                "404 Not Found\n".into(),
+            );
+        }
         Err(bad) => {
             tracing::info!(path = parts.uri.path(), ?bad, "refused object path");
             return text(
@@ -236,7 +241,14 @@ pub(crate) async fn serve(State(cdn): State<Arc<Cdn>>, request: Request) -> Resp
 
 async fn head(cdn: &Cdn, parts: &Parts, key: &str) -> Response {
     let headers = &parts.headers;
-    match cdn.s3.head_object().bucket(&cdn.bucket).key(key).send().await {
+    match cdn
+        .s3
+        .head_object()
+        .bucket(&cdn.bucket)
+        .key(key)
+        .send()
+        .await
+    {
         Ok(out) => {
             let mut response = StatusCode::OK.into_response();
             *response.headers_mut() = object_headers(
@@ -287,7 +299,11 @@ async fn get_object(cdn: &Cdn, parts: &Parts, key: &str) -> Response {
             );
             let status = match out.content_range() {
                 Some(content_range) if range.is_some() => {
-                    put(&mut response_headers, header::CONTENT_RANGE, Some(content_range));
+                    put(
+                        &mut response_headers,
+                        header::CONTENT_RANGE,
+                        Some(content_range),
+                    );
                     StatusCode::PARTIAL_CONTENT
                 }
                 _ => StatusCode::OK,
@@ -309,14 +325,21 @@ async fn origin_error(
     error: &(dyn std::error::Error + Send + Sync),
 ) -> Response {
     match status {
-        Some(404) => text(cdn, headers, StatusCode::NOT_FOUND, "404 Not Found\n".into()),
+        Some(404) => text(
+            cdn,
+            headers,
+            StatusCode::NOT_FOUND,
+            "404 Not Found\n".into(),
+        ),
         Some(304) => {
             let mut response = StatusCode::NOT_MODIFIED.into_response();
             let response_headers = response.headers_mut();
             put(
                 response_headers,
                 header::ETAG,
-                headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()),
+                headers
+                    .get(header::IF_NONE_MATCH)
+                    .and_then(|v| v.to_str().ok()),
             );
             response_headers.insert(
                 header::CACHE_CONTROL,

@@ -149,7 +149,10 @@ pub(crate) async fn asset(State(cdn): State<Arc<Cdn>>, Path(file): Path<String>)
         Ok(bytes) => {
             let mut response = bytes.into_response();
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset_type(&file)));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset_type(&file)),
+            );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             response
         }

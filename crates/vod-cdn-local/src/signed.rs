@@ -4,8 +4,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::extract::connect_info::MockConnectInfo;
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use chrono::Utc;
 use vod_signing::{Decision, VerifyRequest, verify};
 

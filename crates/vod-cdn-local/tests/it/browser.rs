@@ -50,7 +50,10 @@ fn missing_tools() -> Vec<String> {
     let modules = default_player_dir().join("node_modules");
     for package in ["playwright-core", "hls.js", "dashjs"] {
         if !modules.join(package).exists() {
-            missing.push(format!("{package} in {} (run `{NPM_COMMAND}`)", modules.display()));
+            missing.push(format!(
+                "{package} in {} (run `{NPM_COMMAND}`)",
+                modules.display()
+            ));
         }
     }
     missing
@@ -69,7 +72,8 @@ fn run(command: &mut Command) {
 /// segments, 720p and 360p with 2 s aligned GOPs, AAC audio; thumbnails every 2 s, a poster
 /// and a WebVTT storyboard. Cached under the target dir.
 fn real_asset() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cdn-player-asset-{MEDIA_VERSION}"));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cdn-player-asset-{MEDIA_VERSION}"));
     if dir.join("complete").exists() {
         return dir;
     }
@@ -82,26 +86,91 @@ fn real_asset() -> PathBuf {
         .current_dir(&work)
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
         // Input durations, so every output (also the thumbnails) ends at 12 s.
-        .args(["-f", "lavfi", "-t", "12", "-i", "testsrc2=size=1280x720:rate=30"])
-        .args(["-f", "lavfi", "-t", "12", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args([
+            "-f",
+            "lavfi",
+            "-t",
+            "12",
+            "-i",
+            "testsrc2=size=1280x720:rate=30",
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-t",
+            "12",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+        ])
         // Two video rungs + audio into one DASH/HLS packaging.
         .args(["-map", "0:v", "-map", "0:v", "-map", "1:a"])
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "main", "-pix_fmt", "yuv420p"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-profile:v",
+            "main",
+            "-pix_fmt",
+            "yuv420p",
+        ])
         .args(["-filter:v:1", "scale=640:360"])
-        .args(["-b:v:0", "1800k", "-maxrate:v:0", "2000k", "-bufsize:v:0", "4000k"])
-        .args(["-b:v:1", "500k", "-maxrate:v:1", "600k", "-bufsize:v:1", "1200k"])
+        .args([
+            "-b:v:0",
+            "1800k",
+            "-maxrate:v:0",
+            "2000k",
+            "-bufsize:v:0",
+            "4000k",
+        ])
+        .args([
+            "-b:v:1",
+            "500k",
+            "-maxrate:v:1",
+            "600k",
+            "-bufsize:v:1",
+            "1200k",
+        ])
         .args(["-g", "60", "-keyint_min", "60", "-sc_threshold", "0"])
         .args(["-c:a", "aac", "-b:a", "96k", "-ac", "2"])
-        .args(["-f", "dash", "-seg_duration", "2", "-use_template", "1", "-use_timeline", "0"])
+        .args([
+            "-f",
+            "dash",
+            "-seg_duration",
+            "2",
+            "-use_template",
+            "1",
+            "-use_timeline",
+            "0",
+        ])
         .args(["-hls_playlist", "1", "-hls_master_name", "stream.m3u8"])
         .args(["-adaptation_sets", "id=0,streams=v id=1,streams=a"])
         .args(["-init_seg_name", "init_$RepresentationID$.m4s"])
-        .args(["-media_seg_name", "chunk_$RepresentationID$_$Number%05d$.m4s"])
+        .args([
+            "-media_seg_name",
+            "chunk_$RepresentationID$_$Number%05d$.m4s",
+        ])
         .arg("stream.mpd")
         // Thumbnails every 2 s and a poster, from the same decode.
-        .args(["-map", "0:v", "-vf", "fps=1/2,scale=160:90", "-start_number", "0"])
+        .args([
+            "-map",
+            "0:v",
+            "-vf",
+            "fps=1/2,scale=160:90",
+            "-start_number",
+            "0",
+        ])
         .arg("thumbs/thumb.%07d.jpg")
-        .args(["-map", "0:v", "-vf", "select=eq(n\\,45),scale=640:360", "-frames:v", "1", "-update", "1"])
+        .args([
+            "-map",
+            "0:v",
+            "-vf",
+            "select=eq(n\\,45),scale=640:360",
+            "-frames:v",
+            "1",
+            "-update",
+            "1",
+        ])
         .arg("poster/poster.0000001.jpg"));
     let mut vtt = String::from("WEBVTT\n\n");
     for i in 0..6 {
@@ -150,7 +219,9 @@ fn playback_urls(base: &str, id: &AssetId) -> Playback {
         hls_url: Some(at("stream.m3u8")),
         dash_url: Some(at("stream.mpd")),
         poster_url: Some(at("poster/poster.0000001.jpg")),
-        thumbnails: (0..6).map(|i| at(&format!("thumbs/thumb.{i:07}.jpg"))).collect(),
+        thumbnails: (0..6)
+            .map(|i| at(&format!("thumbs/thumb.{i:07}.jpg")))
+            .collect(),
         storyboard_url: Some(at("storyboard.vtt")),
         mp4_url: None,
     }
@@ -167,7 +238,9 @@ async fn player_page_plays_hls_and_dash_in_chromium() {
         );
         return;
     }
-    let media = tokio::task::spawn_blocking(real_asset).await.expect("ffmpeg task");
+    let media = tokio::task::spawn_blocking(real_asset)
+        .await
+        .expect("ffmpeg task");
     let twin = Twin::start().await;
 
     let (open_listener, open_base) = listener().await;
@@ -179,13 +252,20 @@ async fn player_page_plays_hls_and_dash_in_chromium() {
         let uploaded = twin.upload_dir(&media, &format!("assets/{id}/")).await;
         assert!(uploaded > 20, "{uploaded} files");
     }
-    twin.put_complete_record(&open_id, playback_urls(&open_base, &open_id)).await;
-    twin.put_complete_record(&signed_id, playback_urls(&signed_base, &signed_id)).await;
+    twin.put_complete_record(&open_id, playback_urls(&open_base, &open_id))
+        .await;
+    twin.put_complete_record(&signed_id, playback_urls(&signed_base, &signed_id))
+        .await;
     // A record whose manifests were never written: the page must say 404, not spin.
-    twin.put_complete_record(&broken_id, playback_urls(&open_base, &broken_id)).await;
+    twin.put_complete_record(&broken_id, playback_urls(&open_base, &broken_id))
+        .await;
 
     serve(open_listener, twin.config(&open_base, None)).await;
-    serve(signed_listener, twin.config(&signed_base, Some(signing_config()))).await;
+    serve(
+        signed_listener,
+        twin.config(&signed_base, Some(signing_config())),
+    )
+    .await;
 
     let script = default_player_dir().join("test/playback.test.mjs");
     let node = tokio::process::Command::new("node")
@@ -208,6 +288,12 @@ async fn player_page_plays_hls_and_dash_in_chromium() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}\n{stderr}");
-    assert!(output.status.success(), "node --test failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("# pass 3") || stdout.contains("pass 3"), "{stdout}");
+    assert!(
+        output.status.success(),
+        "node --test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("# pass 3") || stdout.contains("pass 3"),
+        "{stdout}"
+    );
 }

@@ -28,7 +28,8 @@ async fn fake_asset(twin: &Twin) -> String {
         ("a%41.jpg", vec![4, 5]),
     ];
     for (name, body) in files {
-        twin.put(OUTPUT_BUCKET, &format!("{prefix}{name}"), body).await;
+        twin.put(OUTPUT_BUCKET, &format!("{prefix}{name}"), body)
+            .await;
     }
     prefix
 }
@@ -42,15 +43,47 @@ async fn output_bucket_is_served_with_cloudfront_headers() {
 
     // Content types and cache rules per kind of file.
     let cases = [
-        ("stream.m3u8", "application/vnd.apple.mpegurl", "public, max-age=5"),
-        ("stream_360p.m3u8", "application/vnd.apple.mpegurl", "public, max-age=5"),
+        (
+            "stream.m3u8",
+            "application/vnd.apple.mpegurl",
+            "public, max-age=5",
+        ),
+        (
+            "stream_360p.m3u8",
+            "application/vnd.apple.mpegurl",
+            "public, max-age=5",
+        ),
         ("stream.mpd", "application/dash+xml", "public, max-age=5"),
-        ("stream_360p_init.cmfv", "video/mp4", vod_cdn_local::CACHE_IMMUTABLE),
-        ("stream_360p_00001.cmfv", "video/mp4", vod_cdn_local::CACHE_IMMUTABLE),
-        ("stream_audio_00001.cmfa", "audio/mp4", vod_cdn_local::CACHE_IMMUTABLE),
-        ("chunk-stream0-00001.m4s", "video/iso.segment", vod_cdn_local::CACHE_IMMUTABLE),
-        ("thumbs/thumb.0000000.jpg", "image/jpeg", vod_cdn_local::CACHE_IMMUTABLE),
-        ("download/download_360p.mp4", "video/mp4", vod_cdn_local::CACHE_IMMUTABLE),
+        (
+            "stream_360p_init.cmfv",
+            "video/mp4",
+            vod_cdn_local::CACHE_IMMUTABLE,
+        ),
+        (
+            "stream_360p_00001.cmfv",
+            "video/mp4",
+            vod_cdn_local::CACHE_IMMUTABLE,
+        ),
+        (
+            "stream_audio_00001.cmfa",
+            "audio/mp4",
+            vod_cdn_local::CACHE_IMMUTABLE,
+        ),
+        (
+            "chunk-stream0-00001.m4s",
+            "video/iso.segment",
+            vod_cdn_local::CACHE_IMMUTABLE,
+        ),
+        (
+            "thumbs/thumb.0000000.jpg",
+            "image/jpeg",
+            vod_cdn_local::CACHE_IMMUTABLE,
+        ),
+        (
+            "download/download_360p.mp4",
+            "video/mp4",
+            vod_cdn_local::CACHE_IMMUTABLE,
+        ),
         ("storyboard.vtt", "text/vtt", "public, max-age=60"),
     ];
     for (name, content_type, cache) in cases {
@@ -58,21 +91,45 @@ async fn output_bucket_is_served_with_cloudfront_headers() {
         assert_eq!(reply.status, StatusCode::OK, "{name}: {}", reply.text());
         assert_eq!(reply.header("content-type"), Some(content_type), "{name}");
         assert_eq!(reply.header("cache-control"), Some(cache), "{name}");
-        assert_eq!(reply.header("access-control-allow-origin"), Some("*"), "{name}");
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            Some("*"),
+            "{name}"
+        );
         assert_eq!(reply.header("accept-ranges"), Some("bytes"), "{name}");
-        assert!(reply.header("etag").is_some_and(|e| e.starts_with('"')), "{name}");
-        assert!(reply.header("last-modified").is_some_and(|d| d.ends_with("GMT")), "{name}");
+        assert!(
+            reply.header("etag").is_some_and(|e| e.starts_with('"')),
+            "{name}"
+        );
+        assert!(
+            reply
+                .header("last-modified")
+                .is_some_and(|d| d.ends_with("GMT")),
+            "{name}"
+        );
     }
     let master = get(&app, &url("stream.m3u8"), &[]).await;
     assert_eq!(master.text(), MASTER);
-    assert_eq!(master.header("content-length"), Some(MASTER.len().to_string().as_str()));
+    assert_eq!(
+        master.header("content-length"),
+        Some(MASTER.len().to_string().as_str())
+    );
 
     // Keys are percent-decoded exactly once.
     let spaced = get(&app, &url("name%20with%20space%2Bplus.jpg"), &[]).await;
-    assert_eq!((spaced.status, &spaced.body[..]), (StatusCode::OK, &[1u8, 2, 3][..]));
+    assert_eq!(
+        (spaced.status, &spaced.body[..]),
+        (StatusCode::OK, &[1u8, 2, 3][..])
+    );
     let percent = get(&app, &url("a%2541.jpg"), &[]).await;
-    assert_eq!((percent.status, &percent.body[..]), (StatusCode::OK, &[4u8, 5][..]));
-    assert_eq!(get(&app, &url("aA.jpg"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (percent.status, &percent.body[..]),
+        (StatusCode::OK, &[4u8, 5][..])
+    );
+    assert_eq!(
+        get(&app, &url("aA.jpg"), &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Conditional GET with the ETag.
     let etag = master.header("etag").expect("etag").to_owned();
@@ -109,7 +166,12 @@ async fn ranges_head_cors_and_traversal() {
     assert_eq!(suffix.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(&suffix.body[..], &whole[990..]);
     let beyond = get(&app, &seg, &[("range", "bytes=5000-6000")]).await;
-    assert_eq!(beyond.status, StatusCode::RANGE_NOT_SATISFIABLE, "{}", beyond.text());
+    assert_eq!(
+        beyond.status,
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "{}",
+        beyond.text()
+    );
     assert_eq!(beyond.header("content-range"), Some("bytes */1000"));
     // A range we do not support is ignored: the whole object.
     let multi = get(&app, &seg, &[("range", "bytes=0-1,5-6")]).await;
@@ -120,7 +182,10 @@ async fn ranges_head_cors_and_traversal() {
     assert_eq!(head.status, StatusCode::OK);
     assert_eq!(head.header("content-length"), Some("1000"));
     assert_eq!(head.header("content-type"), Some("video/mp4"));
-    assert_eq!(head.header("cache-control"), Some(vod_cdn_local::CACHE_IMMUTABLE));
+    assert_eq!(
+        head.header("cache-control"),
+        Some(vod_cdn_local::CACHE_IMMUTABLE)
+    );
     assert!(head.body.is_empty());
     let head_missing = call(&app, Method::HEAD, &format!("/{prefix}nope.cmfv"), &[]).await;
     assert_eq!(head_missing.status, StatusCode::NOT_FOUND);
@@ -128,7 +193,10 @@ async fn ranges_head_cors_and_traversal() {
     // CORS: simple requests and the preflight a player sends before a ranged request.
     let cors = get(&app, &seg, &[("origin", "http://player.example")]).await;
     assert_eq!(cors.header("access-control-allow-origin"), Some("*"));
-    assert!(cors.header("access-control-expose-headers").is_some_and(|h| h.contains("Content-Range")));
+    assert!(
+        cors.header("access-control-expose-headers")
+            .is_some_and(|h| h.contains("Content-Range"))
+    );
     let preflight = call(
         &app,
         Method::OPTIONS,
@@ -142,14 +210,31 @@ async fn ranges_head_cors_and_traversal() {
     .await;
     assert_eq!(preflight.status, StatusCode::NO_CONTENT);
     assert_eq!(preflight.header("access-control-allow-origin"), Some("*"));
-    assert_eq!(preflight.header("access-control-allow-headers"), Some("range"));
-    assert!(preflight.header("access-control-allow-methods").is_some_and(|m| m.contains("GET")));
-    assert_eq!(call(&app, Method::POST, &seg, &[]).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        preflight.header("access-control-allow-headers"),
+        Some("range")
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .is_some_and(|m| m.contains("GET"))
+    );
+    assert_eq!(
+        call(&app, Method::POST, &seg, &[]).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
 
     // Nothing outside the output bucket, however the dots are spelled.
-    twin.clients.s3.create_bucket().bucket("secret").send().await.expect("bucket");
+    twin.clients
+        .s3
+        .create_bucket()
+        .bucket("secret")
+        .send()
+        .await
+        .expect("bucket");
     twin.put("secret", "key.txt", b"secret".to_vec()).await;
-    twin.put(OUTPUT_BUCKET, "secret/key.txt", b"decoy".to_vec()).await;
+    twin.put(OUTPUT_BUCKET, "secret/key.txt", b"decoy".to_vec())
+        .await;
     for path in [
         "/..%2fsecret%2fkey.txt",
         "/../secret/key.txt",
@@ -159,7 +244,12 @@ async fn ranges_head_cors_and_traversal() {
         "/..%5csecret%5ckey.txt",
     ] {
         let reply = get(&app, path, &[]).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}: {}", reply.text());
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            reply.text()
+        );
         assert!(!reply.text().contains("secret\n") && !reply.body.starts_with(b"secret"));
     }
     // The key `secret/key.txt` *inside* the output bucket is an ordinary object.

@@ -25,8 +25,12 @@ const FILES: [&str; 5] = [
 async fn protected_asset(twin: &Twin, name: &str) -> String {
     let prefix = format!("assets/{}/", asset_id(name));
     for file in FILES {
-        twin.put(OUTPUT_BUCKET, &format!("{prefix}{file}"), file.as_bytes().to_vec())
-            .await;
+        twin.put(
+            OUTPUT_BUCKET,
+            &format!("{prefix}{file}"),
+            file.as_bytes().to_vec(),
+        )
+        .await;
     }
     prefix
 }
@@ -86,20 +90,35 @@ async fn signed_mode_accepts_only_valid_signatures() {
         .map(|(n, v)| format!("{n}={v}"))
         .collect();
     let split: Vec<(&str, &str)> = pairs.iter().map(|p| ("cookie", p.as_str())).collect();
-    assert_eq!(get(&app, &path(FILES[0]), &split).await.status, StatusCode::OK);
+    assert_eq!(
+        get(&app, &path(FILES[0]), &split).await.status,
+        StatusCode::OK
+    );
     // ... but never for another asset's folder.
-    let elsewhere = with_cookies(&app, &format!("/{other_prefix}stream.m3u8"), &session.cookies).await;
+    let elsewhere = with_cookies(
+        &app,
+        &format!("/{other_prefix}stream.m3u8"),
+        &session.cookies,
+    )
+    .await;
     assert_denied(&elsewhere, "ResourceMismatch", "resource");
 
     // Signed URLs: canned for one file, custom with a wildcard for the folder.
     let canned = key
-        .signed_url_canned(&format!("{BASE_URL}{}", path("stream.m3u8")), Utc::now() + TimeDelta::minutes(5))
+        .signed_url_canned(
+            &format!("{BASE_URL}{}", path("stream.m3u8")),
+            Utc::now() + TimeDelta::minutes(5),
+        )
         .expect("sign url");
     let canned_path = canned.strip_prefix(BASE_URL).expect("on the CDN");
     assert_eq!(get(&app, canned_path, &[]).await.status, StatusCode::OK);
     // The same canned signature on another file does not verify.
     let moved = canned_path.replace("stream.m3u8", "stream_720p.m3u8");
-    assert_denied(&get(&app, &moved, &[]).await, "SignatureMismatch", "signature");
+    assert_denied(
+        &get(&app, &moved, &[]).await,
+        "SignatureMismatch",
+        "signature",
+    );
     let custom = key
         .signed_url_custom(
             &format!("{BASE_URL}{}", path("stream_720p_00001.cmfv")),
@@ -109,7 +128,10 @@ async fn signed_mode_accepts_only_valid_signatures() {
     let custom_path = custom.strip_prefix(BASE_URL).expect("on the CDN");
     assert_eq!(get(&app, custom_path, &[]).await.status, StatusCode::OK);
     let expired_url = key
-        .signed_url_canned(&format!("{BASE_URL}{}", path("stream.m3u8")), Utc::now() - TimeDelta::seconds(5))
+        .signed_url_canned(
+            &format!("{BASE_URL}{}", path("stream.m3u8")),
+            Utc::now() - TimeDelta::seconds(5),
+        )
         .expect("sign url");
     assert_denied(
         &get(&app, expired_url.strip_prefix(BASE_URL).expect("cdn"), &[]).await,
@@ -122,7 +144,11 @@ async fn signed_mode_accepts_only_valid_signatures() {
     let expired = key
         .signed_cookies_custom(&prefix_policy(&prefix, TimeDelta::seconds(-5)))
         .expect("sign");
-    assert_denied(&with_cookies(&app, &playlist, &expired).await, "Expired", "expired");
+    assert_denied(
+        &with_cookies(&app, &playlist, &expired).await,
+        "Expired",
+        "expired",
+    );
 
     let wrong_prefix = key
         .signed_cookies_custom(&prefix_policy(&other_prefix, TimeDelta::minutes(5)))
@@ -147,7 +173,11 @@ async fn signed_mode_accepts_only_valid_signatures() {
     );
 
     let mut tampered_signature = session.cookies.clone();
-    let flipped = if tampered_signature.signature.starts_with('A') { "B" } else { "A" };
+    let flipped = if tampered_signature.signature.starts_with('A') {
+        "B"
+    } else {
+        "A"
+    };
     tampered_signature.signature.replace_range(0..1, flipped);
     assert_denied(
         &with_cookies(&app, &playlist, &tampered_signature).await,
@@ -175,7 +205,11 @@ async fn signed_mode_accepts_only_valid_signatures() {
         "signature",
     );
 
-    assert_denied(&get(&app, &playlist, &[]).await, "MissingCredentials", "missing");
+    assert_denied(
+        &get(&app, &playlist, &[]).await,
+        "MissingCredentials",
+        "missing",
+    );
 
     // `AWS:SourceIp` is checked against the socket's address (the test viewer is 198.51.100.7).
     let elsewhere_ip = key
@@ -185,7 +219,11 @@ async fn signed_mode_accepts_only_valid_signatures() {
                 .expect("cidr"),
         )
         .expect("sign");
-    assert_denied(&with_cookies(&app, &playlist, &elsewhere_ip).await, "IpNotAllowed", "ip");
+    assert_denied(
+        &with_cookies(&app, &playlist, &elsewhere_ip).await,
+        "IpNotAllowed",
+        "ip",
+    );
     let this_ip = key
         .signed_cookies_custom(
             &prefix_policy(&prefix, TimeDelta::minutes(5))
@@ -193,24 +231,39 @@ async fn signed_mode_accepts_only_valid_signatures() {
                 .expect("cidr"),
         )
         .expect("sign");
-    assert_eq!(with_cookies(&app, &playlist, &this_ip).await.status, StatusCode::OK);
+    assert_eq!(
+        with_cookies(&app, &playlist, &this_ip).await.status,
+        StatusCode::OK
+    );
 
     // CORS with credentials: the origin is reflected, also on a 403 so the page can read why.
     let origin = [("origin", "http://127.0.0.1:9999")];
     let denied = get(&app, &playlist, &origin).await;
-    assert_eq!(denied.header("access-control-allow-origin"), Some("http://127.0.0.1:9999"));
-    assert_eq!(denied.header("access-control-allow-credentials"), Some("true"));
+    assert_eq!(
+        denied.header("access-control-allow-origin"),
+        Some("http://127.0.0.1:9999")
+    );
+    assert_eq!(
+        denied.header("access-control-allow-credentials"),
+        Some("true")
+    );
     assert_eq!(denied.header("vary"), Some("Origin"));
     // Preflights carry no cookies and are answered without a signature.
     let preflight = call(
         &app,
         Method::OPTIONS,
         &playlist,
-        &[("origin", "http://127.0.0.1:9999"), ("access-control-request-method", "GET")],
+        &[
+            ("origin", "http://127.0.0.1:9999"),
+            ("access-control-request-method", "GET"),
+        ],
     )
     .await;
     assert_eq!(preflight.status, StatusCode::NO_CONTENT);
-    assert_eq!(preflight.header("access-control-allow-credentials"), Some("true"));
+    assert_eq!(
+        preflight.header("access-control-allow-credentials"),
+        Some("true")
+    );
 }
 
 fn set_cookies(reply: &Reply) -> Vec<String> {
@@ -241,15 +294,24 @@ async fn playback_helper_sets_cookies_that_open_the_asset() {
     let app = twin.app(Some(signing_config()));
 
     // The page, the record and the helper need no credentials.
-    assert_eq!(get(&app, &format!("/player/{id}"), &[]).await.status, StatusCode::OK);
-    assert_eq!(get(&app, &format!("/api/assets/{id}"), &[]).await.status, StatusCode::OK);
+    assert_eq!(
+        get(&app, &format!("/player/{id}"), &[]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&app, &format!("/api/assets/{id}"), &[]).await.status,
+        StatusCode::OK
+    );
     let reply = get(&app, &format!("/api/playback/{id}"), &[]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let body: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
     assert_eq!(body["signed"], true);
     assert_eq!(body["hlsUrl"], format!("{BASE_URL}/{prefix}stream.m3u8"));
     assert_eq!(body["resource"], format!("{BASE_URL}/{prefix}*"));
-    assert!(!reply.text().contains("CloudFront-Signature"), "HttpOnly cookies stay out of the body");
+    assert!(
+        !reply.text().contains("CloudFront-Signature"),
+        "HttpOnly cookies stay out of the body"
+    );
 
     let lines = set_cookies(&reply);
     assert_eq!(lines.len(), 3, "{lines:?}");
@@ -258,7 +320,10 @@ async fn playback_helper_sets_cookies_that_open_the_asset() {
         assert!(line.contains(&format!("; Path=/{prefix};")), "{line}");
         assert!(line.contains("; HttpOnly"), "{line}");
         assert!(line.contains("; SameSite=Lax"), "{line}");
-        assert!(!line.contains("Secure"), "an http origin cannot use Secure cookies: {line}");
+        assert!(
+            !line.contains("Secure"),
+            "an http origin cannot use Secure cookies: {line}"
+        );
     }
     let cookie_header = lines
         .iter()
@@ -266,10 +331,20 @@ async fn playback_helper_sets_cookies_that_open_the_asset() {
         .collect::<Vec<_>>()
         .join("; ");
     for file in FILES {
-        let reply = get(&app, &format!("/{prefix}{file}"), &[("cookie", &cookie_header)]).await;
+        let reply = get(
+            &app,
+            &format!("/{prefix}{file}"),
+            &[("cookie", &cookie_header)],
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::OK, "{file}: {}", reply.text());
     }
-    let other = get(&app, &format!("/{other_prefix}stream.m3u8"), &[("cookie", &cookie_header)]).await;
+    let other = get(
+        &app,
+        &format!("/{other_prefix}stream.m3u8"),
+        &[("cookie", &cookie_header)],
+    )
+    .await;
     assert_eq!(other.status, StatusCode::FORBIDDEN);
 
     // Unknown asset: 404, no cookies.
@@ -281,7 +356,12 @@ async fn playback_helper_sets_cookies_that_open_the_asset() {
     // that would 403.
     let mut keyless = signing_config();
     keyless.cookie_key = None;
-    let reply = get(&twin.app(Some(keyless)), &format!("/api/playback/{id}"), &[]).await;
+    let reply = get(
+        &twin.app(Some(keyless)),
+        &format!("/api/playback/{id}"),
+        &[],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(reply.text().contains("private key"), "{}", reply.text());
 

@@ -105,8 +105,9 @@ impl Twin {
 
     /// The router as a viewer at 198.51.100.7 reaches it.
     pub fn app(&self, signing: Option<SigningConfig>) -> Router {
-        vod_cdn_local::router(self.config(BASE_URL, signing))
-            .layer(MockConnectInfo(SocketAddr::from(([198, 51, 100, 7], 50_000))))
+        vod_cdn_local::router(self.config(BASE_URL, signing)).layer(MockConnectInfo(
+            SocketAddr::from(([198, 51, 100, 7], 50_000)),
+        ))
     }
 
     pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) {
@@ -133,8 +134,12 @@ impl Twin {
                 }
                 let rel = path.strip_prefix(dir).expect("under dir");
                 let key = format!("{prefix}{}", rel.to_string_lossy());
-                self.put(OUTPUT_BUCKET, &key, std::fs::read(&path).expect("read file"))
-                    .await;
+                self.put(
+                    OUTPUT_BUCKET,
+                    &key,
+                    std::fs::read(&path).expect("read file"),
+                )
+                .await;
                 count += 1;
             }
         }

@@ -11,44 +11,63 @@ pub(crate) struct VideoConfig {
     pub(crate) transfer: Option<String>,
 }
 
-/// `AVCDecoderConfigurationRecord` (ISO/IEC 14496-15): profile_idc is the second byte.
+/// `AVCDecoderConfigurationRecord` (ISO/IEC 14496-15): profile_idc is the second byte; the
+/// first SPS in the record, when it parses, gives the bit depth and transfer.
 pub(crate) fn avcc(b: &[u8]) -> VideoConfig {
     let profile_idc = b.get(1).copied();
+    let sps = avcc_first_sps(b).and_then(crate::nal::h264_sps);
     VideoConfig {
-        profile: profile_idc.map(|p| {
-            match p {
-                66 => "baseline",
-                77 => "main",
-                88 => "extended",
-                100 => "high",
-                110 => "high10",
-                122 => "high422",
-                244 => "high444",
-                _ => "other",
-            }
-            .to_owned()
+        profile: profile_idc.map(|p| h264_profile_name(p).to_owned()),
+        bit_depth: sps.as_ref().map(|s| s.bit_depth).or_else(|| {
+            // Without an SPS: only the High 10/4:2:2/4:4:4 family can carry more than 8 bits.
+            profile_idc
+                .filter(|p| matches!(p, 66 | 77 | 88 | 100))
+                .map(|_| 8)
         }),
-        // Only the High 10/4:2:2/4:4:4 family can carry more than 8 bits.
-        bit_depth: profile_idc
-            .filter(|p| matches!(p, 66 | 77 | 88 | 100))
-            .map(|_| 8),
-        transfer: None,
+        transfer: sps.and_then(|s| s.transfer),
+    }
+}
+
+/// The first `sequenceParameterSetNALUnit` of an `avcC` record.
+fn avcc_first_sps(b: &[u8]) -> Option<&[u8]> {
+    let mut c = Cur::new(b);
+    c.skip(5)?;
+    if c.u8()? & 0x1F == 0 {
+        return None;
+    }
+    let len = usize::from(c.u16()?);
+    c.bytes(len)
+}
+
+/// H.264 `profile_idc` → our profile word (shared by `avcC` and in-band SPS).
+pub(crate) fn h264_profile_name(profile_idc: u8) -> &'static str {
+    match profile_idc {
+        66 => "baseline",
+        77 => "main",
+        88 => "extended",
+        100 => "high",
+        110 => "high10",
+        122 => "high422",
+        244 => "high444",
+        _ => "other",
+    }
+}
+
+/// HEVC `general_profile_idc` → our profile word (shared by `hvcC` and in-band SPS).
+pub(crate) fn hevc_profile_name(profile_idc: u8) -> &'static str {
+    match profile_idc {
+        1 => "main",
+        2 => "main10",
+        3 => "mainstillpicture",
+        4 => "rext",
+        _ => "other",
     }
 }
 
 /// `HEVCDecoderConfigurationRecord`: profile in byte 1, luma bit depth in byte 17.
 pub(crate) fn hvcc(b: &[u8]) -> VideoConfig {
     VideoConfig {
-        profile: b.get(1).map(|p| {
-            match p & 0x1F {
-                1 => "main",
-                2 => "main10",
-                3 => "mainstillpicture",
-                4 => "rext",
-                _ => "other",
-            }
-            .to_owned()
-        }),
+        profile: b.get(1).map(|p| hevc_profile_name(p & 0x1F).to_owned()),
         bit_depth: b.get(17).map(|d| (d & 0x07) + 8),
         transfer: None,
     }

@@ -34,6 +34,7 @@ mod audio;
 mod codec;
 mod mkv;
 mod mp4;
+mod nal;
 mod sniff;
 mod source;
 mod ts;

@@ -1,8 +1,10 @@
 //! MPEG transport streams: PAT → PMT from a bounded prefix lists the streams; ADTS headers
-//! give AAC facts; the first and last PCR (one read at each end) estimate the duration.
-//! Video dimensions are not parsed, so reports are `partial`.
+//! give AAC facts; the first H.264/HEVC sequence parameter set in the video PES gives the
+//! picture facts (within [`SCAN_CAP`]); the first and last PCR (one read at each end)
+//! estimate the duration. Other video codecs leave the report `partial`.
 
 use crate::audio::round3;
+use crate::nal::{self, Sps};
 use crate::source::{Source, Stop, reject};
 use vod_core::probe::{
     AudioTrack, Container, ProbeReport, RejectReason, SubtitleTrack, VideoTrack,
@@ -11,6 +13,15 @@ use vod_core::probe::{
 /// How far into the file we look for the PAT/PMT and first audio frames.
 const PREFIX_CAP: u64 = 1024 * 1024;
 const TAIL_LEN: u64 = 64 * 1024;
+/// How far into the file we keep reading for the first video SPS (and a few timestamps) and
+/// the first ADTS header of each AAC stream.
+/// Past this the report goes out without video dimensions; the tail read still fits the budget.
+const SCAN_CAP: u64 = 512 * 1024;
+/// Bytes kept from the start of each video PES: the SPS precedes the first slice of an access
+/// unit, so it is near the start; a lying stream cannot grow this buffer.
+const PES_KEEP: usize = 16 * 1024;
+/// Video PES timestamps kept for the frame-rate fallback.
+const MAX_TIMESTAMPS: usize = 16;
 const PCR_HZ: f64 = 90_000.0;
 
 #[derive(Debug, Clone, Copy)]
@@ -120,11 +131,15 @@ pub(crate) async fn probe(
     let mut pcr_pid = None;
     let mut first_pcr = None;
     let mut adts: Vec<(u16, u16, u32)> = Vec::new();
+    let mut video: Option<VideoScan> = None;
     let mut pos = first;
     loop {
         while let Some(b) = prefix.get(pos..pos + 188) {
             pos += packet_len;
             let Some(p) = packet(b) else { continue };
+            if let Some(scan) = &mut video {
+                scan.packet(&p);
+            }
             if p.pid == 0 && p.start && pmt_pid.is_none() {
                 pmt_pid = section(p.payload, 0x00).and_then(|body| {
                     body.chunks_exact(4)
@@ -138,6 +153,10 @@ pub(crate) async fn probe(
             {
                 let (pcr, list) = parse_pmt(body);
                 pcr_pid = pcr;
+                video = list
+                    .iter()
+                    .find(|s| s.kind == "video")
+                    .and_then(VideoScan::new);
                 streams = Some(list);
             }
             if first_pcr.is_none() && pcr_pid == Some(p.pid) {
@@ -154,12 +173,20 @@ pub(crate) async fn probe(
             let aac_count = streams
                 .as_ref()
                 .map_or(0, |l| l.iter().filter(|s| s.codec == "aac").count());
-            if streams.is_some() && first_pcr.is_some() && adts.len() >= aac_count {
+            let video_done = video.as_ref().is_none_or(|v| v.done(pos));
+            if streams.is_some() && first_pcr.is_some() && adts.len() >= aac_count && video_done {
                 break;
             }
         }
         let have = prefix.len() as u64;
-        let done = streams.is_some() && (first_pcr.is_some() || have >= PREFIX_CAP);
+        let video_done = video.as_ref().is_none_or(|v| v.done(pos));
+        let aac_count = streams
+            .as_ref()
+            .map_or(0, |l| l.iter().filter(|s| s.codec == "aac").count());
+        // Audio PES can trail a large first video frame: keep reading for the ADTS headers
+        // too, up to the same cap as the SPS search.
+        let streams_done = video_done && adts.len() >= aac_count || pos as u64 >= SCAN_CAP;
+        let done = streams.is_some() && (first_pcr.is_some() && streams_done || have >= PREFIX_CAP);
         if done || have >= PREFIX_CAP || have >= size {
             break;
         }
@@ -178,15 +205,14 @@ pub(crate) async fn probe(
             "no program table (PAT/PMT) in the first MiB of the MPEG-TS file; the stream is damaged or not a complete recording",
         ));
     };
+    if let Some(scan) = &mut video {
+        scan.finish_pes();
+    }
     let mut report = ProbeReport {
         container: Container::MpegTs,
         size_bytes: size,
-        partial: true,
         ..ProbeReport::default()
     };
-    report
-        .notes
-        .push("MPEG-TS: video dimensions and frame rate are not read from the stream".into());
 
     if let (Some(pid), Some(start)) = (pcr_pid, first_pcr) {
         let tail_start = size.saturating_sub(TAIL_LEN).max(prefix.len() as u64);
@@ -228,10 +254,10 @@ pub(crate) async fn probe(
     for s in &streams {
         match s.kind {
             "video" if report.video.is_none() => {
-                report.video = Some(VideoTrack {
-                    codec: s.codec.into(),
-                    ..VideoTrack::default()
-                });
+                let scan = video.as_ref().filter(|v| v.pid == s.pid);
+                let (track, note) = video_track(s.codec, scan);
+                report.video = Some(track);
+                report.notes.push(note);
             }
             "audio" => {
                 let facts = adts.iter().find(|(pid, _, _)| *pid == s.pid);
@@ -250,6 +276,10 @@ pub(crate) async fn probe(
             _ => {}
         }
     }
+    // Partial when a fact MediaConvert's ladder needs is missing: the picture size, or the
+    // layout of an audio track we could not read.
+    report.partial = report.video.as_ref().is_some_and(|v| v.width == 0)
+        || report.audio.iter().any(|a| a.channels == 0);
     if report.video.is_none() && report.audio.is_empty() {
         return Err(reject(
             RejectReason::NoStreams,
@@ -257,6 +287,198 @@ pub(crate) async fn probe(
         ));
     }
     Ok(report)
+}
+
+/// Collects the start of each PES of the first video stream until an SPS parses.
+#[derive(Debug)]
+struct VideoScan {
+    pid: u16,
+    hevc: bool,
+    /// The first bytes of the current PES payload (at most [`PES_KEEP`]).
+    pes: Vec<u8>,
+    /// Whether `pes` was already searched (it is searched once, when full or complete).
+    searched: bool,
+    sps: Option<Sps>,
+    /// DTS (or PTS) of the video PES packets seen, in 90 kHz ticks.
+    timestamps: Vec<u64>,
+}
+
+impl VideoScan {
+    fn new(stream: &Stream) -> Option<Self> {
+        let hevc = match stream.codec {
+            "h264" => false,
+            "hevc" => true,
+            _ => return None,
+        };
+        Some(Self {
+            pid: stream.pid,
+            hevc,
+            pes: Vec::new(),
+            searched: true,
+            sps: None,
+            timestamps: Vec::new(),
+        })
+    }
+
+    fn packet(&mut self, p: &Packet<'_>) {
+        if p.pid != self.pid {
+            return;
+        }
+        if p.start {
+            self.finish_pes();
+            let Some((payload, timestamp)) = pes_payload(p.payload) else {
+                return;
+            };
+            if let Some(t) = timestamp
+                && self.timestamps.len() < MAX_TIMESTAMPS
+            {
+                self.timestamps.push(t);
+            }
+            if self.sps.is_none() {
+                self.searched = false;
+                self.append(payload);
+            }
+        } else if !self.searched {
+            self.append(p.payload);
+        }
+    }
+
+    fn append(&mut self, bytes: &[u8]) {
+        let room = PES_KEEP.saturating_sub(self.pes.len());
+        self.pes
+            .extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or(&[]));
+        if self.pes.len() >= PES_KEEP {
+            self.finish_pes();
+        }
+    }
+
+    /// Searches the kept start of the current PES for an SPS, once.
+    fn finish_pes(&mut self) {
+        if !self.searched && self.sps.is_none() {
+            self.sps = if self.hevc {
+                nal::first_hevc_sps(&self.pes)
+            } else {
+                nal::first_h264_sps(&self.pes)
+            };
+        }
+        self.searched = true;
+        self.pes.clear();
+    }
+
+    /// Nothing more worth reading: an SPS with a frame rate (or enough timestamps to
+    /// estimate one), or the scan cap reached.
+    fn done(&self, scanned: usize) -> bool {
+        let enough = self
+            .sps
+            .as_ref()
+            .is_some_and(|s| s.frame_rate.is_some() || self.timestamps.len() >= MAX_TIMESTAMPS / 2);
+        enough || scanned as u64 >= SCAN_CAP
+    }
+
+    /// Frames per second from the spacing of consecutive PES timestamps: the median step,
+    /// averaged with the steps close to it (23.976 fps alternates 3753 and 3754 ticks).
+    fn timestamp_rate(&self) -> Option<f64> {
+        let mut steps: Vec<u64> = self
+            .timestamps
+            .windows(2)
+            .map(|w| w[1].wrapping_sub(w[0]) & ((1 << 33) - 1))
+            .filter(|d| (1..=90_000).contains(d))
+            .collect();
+        if steps.len() < 2 {
+            return None;
+        }
+        steps.sort_unstable();
+        let median = steps[steps.len() / 2];
+        let near: Vec<u64> = steps
+            .into_iter()
+            .filter(|d| d.abs_diff(median) <= 2)
+            .collect();
+        let mean = near.iter().sum::<u64>() as f64 / near.len() as f64;
+        Some(PCR_HZ / mean).filter(|f| (1.0..=300.0).contains(f))
+    }
+}
+
+/// The elementary-stream bytes of a PES packet start, and its DTS (or PTS when there is no
+/// DTS), in 90 kHz ticks.
+fn pes_payload(pes: &[u8]) -> Option<(&[u8], Option<u64>)> {
+    if pes.get(..3)? != [0, 0, 1] {
+        return None;
+    }
+    let flags = *pes.get(7)?;
+    let header_len = usize::from(*pes.get(8)?);
+    let timestamp = match flags >> 6 {
+        0b10 => pes.get(9..14).and_then(timestamp),
+        0b11 => pes.get(14..19).and_then(timestamp),
+        _ => None,
+    };
+    Some((pes.get(9 + header_len..)?, timestamp))
+}
+
+/// A 33-bit PTS/DTS from its five marker-laced bytes.
+fn timestamp(b: &[u8]) -> Option<u64> {
+    let b: [u8; 5] = b.try_into().ok()?;
+    Some(
+        (u64::from((b[0] >> 1) & 0x07) << 30)
+            | (u64::from(b[1]) << 22)
+            | (u64::from(b[2] >> 1) << 15)
+            | (u64::from(b[3]) << 7)
+            | u64::from(b[4] >> 1),
+    )
+}
+
+/// The video track of the report, and a note on where its facts came from.
+fn video_track(codec: &str, scan: Option<&VideoScan>) -> (VideoTrack, String) {
+    let mut track = VideoTrack {
+        codec: codec.into(),
+        ..VideoTrack::default()
+    };
+    let name = if codec == "hevc" { "HEVC" } else { "H.264" };
+    let Some(scan) = scan else {
+        return (
+            track,
+            format!(
+                "MPEG-TS: {codec} video dimensions and frame rate are not read from the stream"
+            ),
+        );
+    };
+    let Some(sps) = &scan.sps else {
+        return (
+            track,
+            format!(
+                "MPEG-TS: no {name} sequence parameter set in the first {} KiB; video dimensions unknown",
+                SCAN_CAP / 1024
+            ),
+        );
+    };
+    let (sar_w, sar_h) = sps.sample_aspect.unwrap_or((1, 1));
+    track.profile.clone_from(&sps.profile);
+    track.width = sps.width;
+    track.height = sps.height;
+    track.display_aspect = crate::aspect(
+        u64::from(sps.width) * u64::from(sar_w),
+        u64::from(sps.height) * u64::from(sar_h),
+    );
+    track.bit_depth = Some(sps.bit_depth);
+    track.transfer.clone_from(&sps.transfer);
+    let (rate, from) = match sps.frame_rate {
+        Some(r) => (Some(r), "its timing info"),
+        None => (scan.timestamp_rate(), "PES timestamps"),
+    };
+    track.frame_rate = rate.map(round3);
+    let level = if scan.hevc {
+        format!("{:.1}", f64::from(sps.level_idc) / 30.0)
+    } else {
+        format!("{:.1}", f64::from(sps.level_idc) / 10.0)
+    };
+    let note = format!(
+        "MPEG-TS: video facts from the {name} sequence parameter set (level {level}); frame rate from {}",
+        if rate.is_some() {
+            from
+        } else {
+            "nowhere (unknown)"
+        }
+    );
+    (track, note)
 }
 
 fn parse_pmt(body: &[u8]) -> (Option<u16>, Vec<Stream>) {

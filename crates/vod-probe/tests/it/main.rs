@@ -5,6 +5,7 @@ mod corpus;
 mod edge;
 mod media;
 mod mutate;
+mod ts;
 
 use std::path::Path;
 use vod_core::ports::{MediaReader, ObjectRange, PortResult};

@@ -72,6 +72,23 @@ async fn mutated_files_never_panic_or_overread() {
         h264_clip("mut.mkv", "64x64", 10, &["-t", "0.5"]),
         h264_clip("mut.ts", "64x64", 10, &["-t", "0.5"]),
         clip(
+            "mut-hevc.ts",
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=64x64:rate=10",
+                "-t",
+                "0.5",
+                "-c:v",
+                "libx265",
+                "-preset",
+                "ultrafast",
+                "-x265-params",
+                "log-level=error",
+            ],
+        ),
+        clip(
             "mut.wav",
             &["-f", "lavfi", "-i", "sine=sample_rate=8000", "-t", "0.2"],
         ),

@@ -358,15 +358,21 @@ async fn five_concurrent_uploads_with_awkward_keys_all_complete() {
         "awkward/mixed +% é/clip (1).mp4",
     ];
     let uploads: Vec<_> = keys.iter().map(|k| p.upload(k, body.clone())).collect();
+    let mut predicted = Vec::new();
     for u in uploads {
-        u.await.unwrap();
+        predicted.push(u.await.unwrap());
     }
     let mut ids = HashSet::new();
-    for key in keys {
+    for (key, predicted) in keys.iter().zip(&predicted) {
         let record = p.wait_final(key).await.unwrap();
         assert_eq!(record["status"], "COMPLETE", "{key}: {record:#}");
         assert_eq!(
-            record["source"]["resolvedKey"], key,
+            s(&record["assetId"]),
+            predicted,
+            "{key}: the uploader's id (`vod upload --wait`) is the pipeline's: {record:#}"
+        );
+        assert_eq!(
+            record["source"]["resolvedKey"], *key,
             "the pipeline read the uploaded object: {record:#}"
         );
         let hls = s(&record["playback"]["hlsUrl"]).to_owned();

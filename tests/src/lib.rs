@@ -168,21 +168,26 @@ impl Pipeline {
         &self.local.endpoints().twin
     }
 
-    pub async fn upload(&self, key: &str, body: Vec<u8>) -> anyhow::Result<()> {
-        self.s3
+    /// Uploads `body` as `key` and returns the asset id the uploader predicts from its own key
+    /// and PutObject's answer (what `vod upload` does); the pipeline must agree.
+    pub async fn upload(&self, key: &str, body: Vec<u8>) -> anyhow::Result<String> {
+        let bucket = &self.twin().source_bucket;
+        let put = self
+            .s3
             .put_object()
-            .bucket(&self.twin().source_bucket)
+            .bucket(bucket)
             .key(key)
             .body(body.into())
             .send()
             .await
             .with_context(|| format!("uploading {key}"))?;
-        Ok(())
+        let revision = vod_core::asset_id::object_revision(put.version_id(), put.e_tag())
+            .with_context(|| format!("PutObject of {key} returned no ETag"))?;
+        Ok(vod_core::AssetId::derive(bucket, key, revision).to_string())
     }
 
     /// The record of the asset uploaded as `key`: the one whose object key (the key the
-    /// pipeline found the object under) is `key`. Not the `bySourceKey` index: that holds the
-    /// decoded event key, which differs for keys with `+` when the event carries them raw (moto).
+    /// pipeline found the object under) is `key`.
     pub async fn record_for_key(&self, key: &str) -> anyhow::Result<Option<Value>> {
         Ok(self.all_records().await?.into_iter().find(|r| {
             let source = &r["source"];

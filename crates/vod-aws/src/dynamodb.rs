@@ -12,7 +12,7 @@ use vod_core::AssetId;
 use vod_core::ports::{AssetStore, Claim, PortError, PortResult};
 use vod_core::record::AssetRecord;
 
-/// Attribute holding `bucket/decoded key`, the partition key of the `bySourceKey` index.
+/// Attribute holding `bucket/key` (the key the object was found under), the partition key of the `bySourceKey` index.
 pub const SOURCE_KEY_ATTRIBUTE: &str = "sourceKey";
 /// Index names, shared with the CDK app and the local bootstrap.
 pub const INDEX_BY_STATUS: &str = "byStatus";
@@ -41,7 +41,8 @@ impl DynamoAssetStore {
             SOURCE_KEY_ATTRIBUTE.to_owned(),
             AttributeValue::S(format!(
                 "{}/{}",
-                record.source.bucket, record.source.key.decoded
+                record.source.bucket,
+                record.source.object_key()
             )),
         );
         Ok(item)

@@ -74,7 +74,7 @@ pub fn list_line(r: &AssetRecord) -> String {
         r.status.as_str(),
         r.asset_id,
         r.source.bucket,
-        r.source.key.decoded
+        r.source.object_key()
     )
 }
 

@@ -45,10 +45,7 @@ pub fn asset_id(
     etag: Option<&str>,
     version_id: Option<&str>,
 ) -> CliResult<AssetId> {
-    let revision = version_id
-        .filter(|v| !v.is_empty() && *v != "null")
-        .or(etag)
-        .ok_or_else(|| {
+    let revision = vod_core::asset_id::object_revision(version_id, etag).ok_or_else(|| {
             CliError::bad_input(format!(
                 "S3 stored s3://{bucket}/{key} but returned neither an ETag nor a version id, so the asset id cannot be derived"
             ))

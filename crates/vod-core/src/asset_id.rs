@@ -58,6 +58,17 @@ impl fmt::Display for AssetId {
     }
 }
 
+/// The revision that identifies an object's content, as [`AssetId::derive`] takes it: the
+/// version id when the bucket is versioned, else the ETag. An empty version id and S3's literal
+/// `"null"` (unversioned bucket, or an object written while versioning was off) count as none,
+/// so the uploader's PutObject response and the "Object Created" event agree on the id.
+pub fn object_revision<'a>(version_id: Option<&'a str>, etag: Option<&'a str>) -> Option<&'a str> {
+    version_id
+        .filter(|v| !v.is_empty() && *v != "null")
+        .or(etag)
+        .filter(|r| !r.trim_matches('"').is_empty())
+}
+
 /// An asset id that is not 32 lowercase hex characters.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("'{0}' is not an asset id (expected 32 lowercase hex characters)")]
@@ -74,6 +85,19 @@ mod tests {
             AssetId::derive("b", "k", "\"abc\""),
             AssetId::derive("b", "k", "abc")
         );
+    }
+
+    #[test]
+    fn a_null_or_empty_version_id_falls_back_to_the_etag() {
+        for version in [None, Some(""), Some("null")] {
+            assert_eq!(object_revision(version, Some("\"e\"")), Some("\"e\""));
+        }
+        assert_eq!(
+            object_revision(Some("3HL4kq"), Some("\"e\"")),
+            Some("3HL4kq")
+        );
+        assert_eq!(object_revision(Some("null"), None), None);
+        assert_eq!(object_revision(None, Some("\"\"")), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use vod_core::AssetId;
+use vod_core::asset_id::object_revision;
 use vod_core::record::SourceObject;
 use vod_core::s3_key::ObjectKey;
 
@@ -34,8 +35,10 @@ pub struct S3Object {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `etag` from S3; moto (5.x) spells it `eTag`.
+    #[serde(default, alias = "eTag", skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// S3 puts `"null"` here for an unversioned bucket (see `vod_core::asset_id::object_revision`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,21 +46,32 @@ pub struct S3Object {
 }
 
 impl S3ObjectCreated {
+    /// The key as delivered, with its decoded form (see `vod_core::s3_key`).
+    pub fn key(&self) -> ObjectKey {
+        ObjectKey::from_event(&self.object.key)
+    }
+
     /// The asset this upload becomes, and its source description; `None` when the event
     /// carries neither a version id nor an etag (nothing identifies the object's content).
-    pub fn identify(&self) -> Option<(AssetId, SourceObject)> {
-        let revision = self
-            .object
-            .version_id
-            .as_deref()
-            .or(self.object.etag.as_deref())
-            .filter(|r| !r.is_empty())?;
-        let key = ObjectKey::from_event(&self.object.key);
-        let id = AssetId::derive(&self.bucket.name, &key.decoded, revision);
+    ///
+    /// `found_key` is the key the object was found under (one of `key().candidates()`); the id
+    /// derives from it so that it is the id the uploader computes from its own key and
+    /// PutObject response. Without it (the object is gone) the decoded key stands in.
+    pub fn identify(&self, found_key: Option<&str>) -> Option<(AssetId, SourceObject)> {
+        let revision = object_revision(
+            self.object.version_id.as_deref(),
+            self.object.etag.as_deref(),
+        )?;
+        let key = self.key();
+        let id = AssetId::derive(
+            &self.bucket.name,
+            found_key.unwrap_or(&key.decoded),
+            revision,
+        );
         let source = SourceObject {
             bucket: self.bucket.name.clone(),
             key,
-            resolved_key: None,
+            resolved_key: found_key.map(str::to_owned),
             version_id: self.object.version_id.clone(),
             etag: self.object.etag.clone(),
             size_bytes: self.object.size,

@@ -2,15 +2,16 @@
 //! REJECTED.
 
 use crate::HandlerError;
-use crate::events::S3ObjectCreatedEvent;
+use crate::events::{S3ObjectCreated, S3ObjectCreatedEvent};
 use crate::records::{Change, modify};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use vod_core::AssetStatus;
 use vod_core::job::CallbackTimeouts;
-use vod_core::ports::{AssetStore, Claim, Clock, MediaProbe, MediaReader, ObjectRange};
+use vod_core::ports::{AssetStore, Claim, Clock, MediaProbe, MediaReader, ObjectMeta, ObjectRange};
 use vod_core::probe::ProbeOutcome;
 use vod_core::record::AssetRecord;
+use vod_core::s3_key::ObjectKey;
 
 #[derive(Clone)]
 pub struct IngestProbeDeps {
@@ -63,12 +64,16 @@ pub async fn handle(
         execution_id,
     } = parse(payload)?;
     let detail = &event.detail;
-    let (asset_id, source) = detail.identify().ok_or_else(|| {
-        HandlerError::invalid_input(format!(
-            "the event for s3://{}/{} has neither a version id nor an etag",
-            detail.bucket.name, detail.object.key
-        ))
-    })?;
+    let event_key = detail.key();
+    let found = locate(deps.reader.as_ref(), detail, &event_key).await?;
+    let (asset_id, source) = detail
+        .identify(found.as_ref().map(|(key, _)| key.as_str()))
+        .ok_or_else(|| {
+            HandlerError::invalid_input(format!(
+                "the event for s3://{}/{} has neither a version id nor an etag",
+                detail.bucket.name, detail.object.key
+            ))
+        })?;
     let now = deps.clock.now();
     let mut claim = AssetRecord::claim(asset_id.clone(), source, now);
     claim.claimed_by = execution_id.clone();
@@ -89,7 +94,7 @@ pub async fn handle(
         .map_err(|e| HandlerError::from_port("claiming the asset", e))?
     {
         Claim::Claimed => {
-            tracing::info!(asset_id = %asset_id, key = %claim.source.key.decoded, "claimed")
+            tracing::info!(asset_id = %asset_id, key = %claim.source.object_key(), "claimed")
         }
         Claim::Duplicate(existing) => {
             let ours = execution_id.is_some() && existing.claimed_by == execution_id;
@@ -112,19 +117,6 @@ pub async fn handle(
         }
     }
 
-    // Find the object under the decoded key, else the raw one (emulators pass keys raw).
-    let mut found = None;
-    for candidate in claim.source.key.candidates() {
-        let meta = deps
-            .reader
-            .stat(&claim.source.bucket, candidate)
-            .await
-            .map_err(|e| HandlerError::from_port("looking up the uploaded object", e))?;
-        if let Some(meta) = meta {
-            found = Some((candidate.to_owned(), meta));
-            break;
-        }
-    }
     let Some((key, meta)) = found else {
         return Err(HandlerError::invalid_input(format!(
             "s3://{}/{} no longer exists (deleted after upload?); upload it again",
@@ -152,7 +144,6 @@ pub async fn handle(
             if record.status != AssetStatus::Probing {
                 return Ok(Change::Keep);
             }
-            record.source.resolved_key = Some(key.clone());
             record.source.size_bytes = Some(meta.size);
             match &outcome {
                 ProbeOutcome::Accepted { report } => {
@@ -187,4 +178,33 @@ pub async fn handle(
             Ok(output("probed", duration))
         }
     }
+}
+
+/// Finds the object an event names: under the decoded key or the raw one (S3 encodes keys in
+/// events, emulators such as moto pass them raw). When both exist, the one whose ETag is the
+/// event's wins; `None` when neither exists (deleted after upload).
+async fn locate(
+    reader: &dyn MediaReader,
+    detail: &S3ObjectCreated,
+    key: &ObjectKey,
+) -> Result<Option<(String, ObjectMeta)>, HandlerError> {
+    let same_etag = |meta: &ObjectMeta| match (&meta.etag, &detail.object.etag) {
+        (Some(a), Some(b)) => a.trim_matches('"') == b.trim_matches('"'),
+        _ => true,
+    };
+    let mut first = None;
+    for candidate in key.candidates() {
+        let meta = reader
+            .stat(&detail.bucket.name, candidate)
+            .await
+            .map_err(|e| HandlerError::from_port("looking up the uploaded object", e))?;
+        match meta {
+            Some(meta) if same_etag(&meta) => return Ok(Some((candidate.to_owned(), meta))),
+            Some(meta) => {
+                first.get_or_insert((candidate.to_owned(), meta));
+            }
+            None => {}
+        }
+    }
+    Ok(first)
 }

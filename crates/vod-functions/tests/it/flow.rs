@@ -60,8 +60,59 @@ async fn a_raw_key_is_found_when_the_decoded_one_does_not_exist() {
         .await
         .unwrap();
     assert_eq!(out.decision, "probed");
-    let record = p.store.record(&id_of(&out)).unwrap();
+    // The id is the one the uploader computes from its own key and PutObject's ETag.
+    let id = id_of(&out);
+    assert_eq!(id, AssetId::derive(SOURCE_BUCKET, "clips/a+b.mp4", ETAG));
+    let record = p.store.record(&id).unwrap();
     assert_eq!(record.source.resolved_key.as_deref(), Some("clips/a+b.mp4"));
+    assert_eq!(record.source.object_key(), "clips/a+b.mp4");
+}
+
+#[tokio::test]
+async fn when_both_the_decoded_and_the_raw_key_exist_the_events_etag_picks_the_object() {
+    use vod_core::ports::MediaReader;
+    let p = Pipeline::new();
+    p.reader.insert(
+        SOURCE_BUCKET,
+        "clips/a b.mp4",
+        b"an older, different upload".to_vec(),
+    );
+    p.reader.insert(SOURCE_BUCKET, "clips/a+b.mp4", small_mp4());
+    let etag = p
+        .reader
+        .stat(SOURCE_BUCKET, "clips/a+b.mp4")
+        .await
+        .unwrap()
+        .unwrap()
+        .etag
+        .unwrap();
+    let out = ingest_probe::handle(&p.probe, probe_input(s3_event("clips/a+b.mp4", &etag), "e"))
+        .await
+        .unwrap();
+    assert_eq!(out.decision, "probed");
+    let record = p.store.record(&id_of(&out)).unwrap();
+    assert_eq!(record.source.object_key(), "clips/a+b.mp4");
+    assert_eq!(
+        id_of(&out),
+        AssetId::derive(SOURCE_BUCKET, "clips/a+b.mp4", &etag)
+    );
+}
+
+#[tokio::test]
+async fn a_moto_event_with_null_version_and_e_tag_gets_the_uploaders_id() {
+    let p = Pipeline::new();
+    p.reader.insert(SOURCE_BUCKET, DECODED, small_mp4());
+    let mut event = s3_event(RAW, ETAG);
+    // Exactly what moto 5 puts in the event: `version-id: "null"` (as S3 does for objects
+    // written while versioning was off) and the etag spelled `eTag`.
+    let object = event["detail"]["object"].as_object_mut().unwrap();
+    object.remove("etag");
+    object.insert("eTag".into(), ETAG.trim_matches('"').into());
+    object.insert("version-id".into(), "null".into());
+    let out = ingest_probe::handle(&p.probe, probe_input(event, "exec-1"))
+        .await
+        .unwrap();
+    assert_eq!(id_of(&out), AssetId::derive(SOURCE_BUCKET, DECODED, ETAG));
 }
 
 #[tokio::test]

@@ -144,8 +144,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The local twin (no AWS account needed).
+    Local {
+        #[command(subcommand)]
+        command: LocalCommand,
+    },
     /// List the environment variables vod reads.
     Env,
+}
+
+#[derive(Debug, Subcommand)]
+enum LocalCommand {
+    /// Run the twin in the foreground (moto, Step Functions, Lambdas, MediaConvert, CDN) and
+    /// print its endpoints and the `export` lines for the aws CLI; Ctrl-C stops it cleanly.
+    Up(vod_local::cli::UpArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -521,6 +533,13 @@ async fn run(cli: Cli) -> Result<u8> {
                     session.cookies.cookie_header()
                 );
             }
+            Ok(exit::OK)
+        }
+        Command::Local {
+            command: LocalCommand::Up(args),
+        } => {
+            vod_local::cli::init_tracing();
+            vod_local::cli::run_until_signal(args).await?;
             Ok(exit::OK)
         }
         Command::Env => {

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod bootstrap;
+pub mod cli;
 pub mod definitions;
 pub mod lambda;
 pub mod moto;

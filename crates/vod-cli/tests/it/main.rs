@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod local_up;
 mod plan;
 mod records;
 mod sign;

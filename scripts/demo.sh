@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole pipeline on this machine (what `make demo` runs):
 #   build release binaries → start vod-local (moto started by it) → make a 20 s 1080p clip →
-#   subscribe a queue to the lifecycle topic → upload with `vod --local upload` → print the
-#   SNS events, the record and the player URL → serve until Ctrl-C.
+#   subscribe a queue to the lifecycle topic → `vod --local upload --wait` (progress, then
+#   status and transcode %) → print the record, the SNS events and the player URL → serve
+#   until Ctrl-C.
 # DEMO_EXIT=1: exit 0 once the asset is COMPLETE (CI). Every child is stopped on exit.
 # Env: VOD_STATE_DIR (default .vod), CARGO_TARGET_DIR, DEMO_CLIP (use this file instead),
 # DEMO_PROFILE=debug (skip the release build).
@@ -89,34 +90,36 @@ EOF
 echo "$QUEUE_URL"
 
 KEY="demo/my clip $(date +%H%M%S).mp4"
-say "uploading s3://$VOD_SOURCE_BUCKET/$KEY"
-"$VOD" --local upload "$CLIP" --key "$KEY"
-
-# The asset id comes from the pipeline's own event (not recomputed here), so what is printed
-# is what the pipeline did.
-say "waiting for the lifecycle events (SNS → SQS)"
-FINAL=$(QUEUE_URL="$QUEUE_URL" "$PY" - <<'EOF'
-import boto3, json, os, sys, time
-sqs = boto3.client("sqs")
-url, deadline, final = os.environ["QUEUE_URL"], time.time() + 1800, None
-while time.time() < deadline and final is None:
-    for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", []):
-        event = json.loads(m["Body"])
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        print(json.dumps(event, indent=2, ensure_ascii=False), file=sys.stderr)
-        if event.get("eventType") in ("asset.completed", "asset.failed", "asset.rejected"):
-            final = event
-print(json.dumps(final or {}))
-EOF
-)
-EVENT_TYPE=$(echo "$FINAL" | jq -r '.eventType // "none"')
-ASSET_ID=$(echo "$FINAL" | jq -r '.assetId // empty')
-[ -n "$ASSET_ID" ] || die "no final lifecycle event within 30 min; see $LOG"
+say "uploading s3://$VOD_SOURCE_BUCKET/$KEY and following it to a final state"
+# `--wait` polls the record (status, transcode %); `--json` prints the final record on stdout.
+# The exit code is non-zero for REJECTED/FAILED/timeout; the record is printed either way.
+RECORD="$STATE/demo-record.json"
+set +e
+"$VOD" --local upload "$CLIP" --key "$KEY" --wait --json >"$RECORD"
+UPLOAD_RC=$?
+set -e
+field() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print(r.get('assetId') or r.get('record',{}).get('assetId',''))" "$RECORD"; }
+ASSET_ID=$(field)
+[ -n "$ASSET_ID" ] || die "vod upload printed no record (exit $UPLOAD_RC); see $LOG"
 
 say "asset record"
-"$VOD" --local status "$ASSET_ID" --json | jq . || true
+"$PY" -m json.tool --no-ensure-ascii "$RECORD"
 
-[ "$EVENT_TYPE" = "asset.completed" ] || die "the asset ended with $EVENT_TYPE; see the record above and $LOG"
+say "lifecycle events received by an SQS subscriber of the topic"
+QUEUE_URL="$QUEUE_URL" ASSET_ID="$ASSET_ID" "$PY" - <<'EOF2'
+import boto3, json, os, time
+sqs = boto3.client("sqs")
+url, asset, seen, deadline = os.environ["QUEUE_URL"], os.environ["ASSET_ID"], set(), time.time() + 30
+while time.time() < deadline and not seen & {"asset.completed", "asset.failed", "asset.rejected"}:
+    for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", []):
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        event = json.loads(m["Body"])
+        if event.get("assetId") == asset:
+            seen.add(event.get("eventType"))
+            print(json.dumps(event, indent=2, ensure_ascii=False))
+EOF2
+
+[ "$UPLOAD_RC" = 0 ] || die "the asset did not complete (vod upload exit $UPLOAD_RC); see the record above and $LOG"
 say "play it"
 echo "  http://127.0.0.1:$CDN_PORT/player/$ASSET_ID"
 echo "  Step Functions: aws stepfunctions list-executions --state-machine-arn $VOD_STATE_MACHINE_ARN"

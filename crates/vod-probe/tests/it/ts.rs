@@ -346,3 +346,14 @@ async fn a_lying_sps_does_not_invent_dimensions() {
         assert!(report.partial || video.width > 0, "{es:02x?}");
     }
 }
+
+#[tokio::test]
+async fn m2ts_192_byte_packets_read_the_sps_too() {
+    let Some(path) = h264_clip("bluray.m2ts", "1280x720", 25, &["-t", "0.5"]) else {
+        return;
+    };
+    let (video, report) = video_of(&path).await;
+    assert_eq!((video.width, video.height), (1280, 720));
+    close(video.frame_rate, 25.0, 0.01);
+    assert!(!report.partial, "{report:?}");
+}

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
+
 use serde_json::Value;
 use std::collections::HashSet;
 use vod_e2e::{Pipeline, clip, corrupt_mdat, http_get, pdf_bytes, playlist_uris, resolve};

@@ -3,6 +3,7 @@
 //! on return values alone. Used by handler tests, probe tests and benchmarks; never swapped in
 //! with `cfg(test)`.
 
+pub mod browser;
 mod fakes;
 pub mod moto;
 mod reader;

@@ -6,6 +6,8 @@
 //   VOD_BROKEN_ASSET_ID                  a record whose manifests are missing (on VOD_CDN_URL)
 //   VOD_SIGNED_CDN_URL, VOD_SIGNED_ASSET_ID  signed distribution + a playable asset
 //   VOD_CHROMIUM                         the browser (default /usr/bin/chromium)
+// or, from the end-to-end suite (tests/it/browser.rs) with an asset the pipeline made:
+//   VOD_PIPELINE_CDN_URL, VOD_PIPELINE_ASSET_ID
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +17,8 @@ import { chromium } from 'playwright-core';
 
 const env = process.env;
 const configured = Boolean(env.VOD_CDN_URL && env.VOD_ASSET_ID);
-if (!configured) {
+const pipeline = Boolean(env.VOD_PIPELINE_CDN_URL && env.VOD_PIPELINE_ASSET_ID);
+if (!configured && !pipeline) {
   console.error('\n!!!! SKIPPED: set VOD_CDN_URL and VOD_ASSET_ID (cargo test -p vod-cdn-local --test it player_page does) !!!!\n');
 }
 const PLAY_SECONDS = 3;
@@ -24,7 +27,7 @@ let browser; // a persistent context: Chromium with a fresh --user-data-dir
 let profile;
 
 before(async () => {
-  if (!configured) return;
+  if (!configured && !pipeline) return;
   profile = mkdtempSync(join(tmpdir(), 'vod-player-'));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: env.VOD_CHROMIUM || '/usr/bin/chromium',
@@ -146,6 +149,29 @@ test('signed distribution: 403 without cookies, plays through the page with them
     }
     // The HttpOnly cookies are invisible to the page's script.
     assert.equal(await page.evaluate(() => document.cookie.includes('CloudFront')), false);
+  } finally {
+    await page.close();
+  }
+});
+
+test('pipeline asset: HLS and DASH play past 3 s, every video rendition of the record is a level', { skip: !pipeline, timeout: 90_000 }, async () => {
+  const { page, consoleErrors } = await openPlayer(env.VOD_PIPELINE_CDN_URL, env.VOD_PIPELINE_ASSET_ID);
+  try {
+    const s = await waitForPlayback(page, 60_000);
+    const record = JSON.parse(await page.locator('#record').textContent());
+    assert.equal(record.assetId, env.VOD_PIPELINE_ASSET_ID);
+    assert.equal(record.status, 'COMPLETE');
+    const expected = record.renditions.filter((r) => r.kind === 'video').map((r) => r.height).sort((a, b) => a - b);
+    assert.ok(expected.length > 1, `the pipeline made one rung: ${JSON.stringify(record.renditions)}`);
+    for (const kind of ['hls', 'dash']) {
+      const heights = s[kind].levels.map((l) => l.height).sort((a, b) => a - b);
+      assert.deepEqual(heights, expected, `${kind} levels vs the record's renditions`);
+      for (const l of s[kind].levels) assert.ok(l.bitrate > 0, `${kind} bitrate ${JSON.stringify(l)}`);
+    }
+    await page.waitForFunction(() => document.getElementById('poster').complete && document.getElementById('poster').naturalWidth > 0);
+    assert.equal(await page.locator('#storyboard .thumb').count(), record.playback.thumbnails.length);
+    assert.ok(record.playback.thumbnails.length > 0);
+    assert.deepEqual(consoleErrors, []);
   } finally {
     await page.close();
   }

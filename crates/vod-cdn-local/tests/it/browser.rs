@@ -14,51 +14,10 @@ use vod_core::AssetId;
 use vod_core::record::Playback;
 
 use crate::support::{Twin, asset_id, signing_config};
+use vod_testkit::browser::{self, chromium};
 
 /// Bump when the generated media changes, so a cached copy is not reused.
 const MEDIA_VERSION: &str = "v1";
-const NPM_COMMAND: &str = "npm ci --prefix crates/vod-cdn-local/player";
-
-fn chromium() -> PathBuf {
-    std::env::var_os("VOD_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
-fn works(program: &str, arg: &str) -> bool {
-    Command::new(program)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Why the browser test cannot run here, if it cannot.
-fn missing_tools() -> Vec<String> {
-    let mut missing = Vec::new();
-    if !chromium().exists() {
-        missing.push(format!(
-            "Chromium at {} (apt-get install chromium, or set VOD_CHROMIUM)",
-            chromium().display()
-        ));
-    }
-    if !works("node", "--version") {
-        missing.push("node (apt-get install nodejs npm)".into());
-    }
-    if !works("ffmpeg", "-version") {
-        missing.push("ffmpeg".into());
-    }
-    let modules = default_player_dir().join("node_modules");
-    for package in ["playwright-core", "hls.js", "dashjs"] {
-        if !modules.join(package).exists() {
-            missing.push(format!(
-                "{package} in {} (run `{NPM_COMMAND}`)",
-                modules.display()
-            ));
-        }
-    }
-    missing
-}
-
 fn run(command: &mut Command) {
     let output = command.output().expect("spawn");
     assert!(
@@ -229,13 +188,10 @@ fn playback_urls(base: &str, id: &AssetId) -> Playback {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn player_page_plays_hls_and_dash_in_chromium() {
-    let missing = missing_tools();
-    if !missing.is_empty() {
-        eprintln!(
-            "\n{bar}\nSKIPPED player_page_plays_hls_and_dash_in_chromium: missing\n  - {}\n{bar}\n",
-            missing.join("\n  - "),
-            bar = "!".repeat(78)
-        );
+    if !browser::can_run(
+        "player_page_plays_hls_and_dash_in_chromium",
+        &default_player_dir(),
+    ) {
         return;
     }
     let media = tokio::task::spawn_blocking(real_asset)

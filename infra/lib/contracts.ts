@@ -1,7 +1,8 @@
 /**
  * The files this app shares with the Rust workspace and the local twin, read at synth time so
  * there is exactly one copy of each: the state machine, the two EventBridge patterns and the
- * Lambda contract generated from `vod_core::contracts` (`docs/contracts/lambdas.json`).
+ * Lambda contract generated from `vod_core::contracts` (`docs/contracts/lambdas.json`) and the
+ * asset table's shape as the twin creates it (`docs/contracts/asset-table.json`).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +16,8 @@ export const MEDIACONVERT_PATTERN_FILE = path.join(
   REPO_ROOT, 'statemachine', 'events', 'mediaconvert-job-state-change.json',
 );
 export const LAMBDAS_CONTRACT_FILE = path.join(REPO_ROOT, 'docs', 'contracts', 'lambdas.json');
+/** The asset table's keys and indexes as the twin creates them (a vod-aws test keeps it current). */
+export const ASSET_TABLE_CONTRACT_FILE = path.join(REPO_ROOT, 'docs', 'contracts', 'asset-table.json');
 
 export interface LambdaContract {
   readonly function: string;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
-  ASL_FILE, LAMBDAS_CONTRACT_FILE, LambdasContract, MEDIACONVERT_PATTERN_FILE, S3_PATTERN_FILE,
+  ASL_FILE, ASSET_TABLE_CONTRACT_FILE, LAMBDAS_CONTRACT_FILE, LambdasContract, MEDIACONVERT_PATTERN_FILE, S3_PATTERN_FILE,
 } from '../lib/contracts';
 import { defaults, functionId, functionProps, logicalIdOf, resourcesOfType } from './helpers';
 
@@ -103,4 +103,18 @@ test('job-submit stamps the pipeline name the job-state rule matches', (t) => {
   }
   const rule = json.Resources[logicalIdOf(stack, stack.pipeline.jobStateChangeRule)].Properties;
   assert.deepEqual(rule.EventPattern.detail.userMetadata.vodPipeline, [envOf('job-submit').VOD_PIPELINE_NAME]);
+});
+
+test('asset table keys and indexes = asset-table.json (what the twin and the Rust tests create)', () => {
+  const contract = JSON.parse(readFileSync(ASSET_TABLE_CONTRACT_FILE, 'utf8'));
+  const tables = resourcesOfType(json, 'AWS::DynamoDB::Table');
+  assert.equal(tables.length, 1);
+  const props = tables[0][1].Properties;
+  const byName = (key: string) => (a: any, b: any) => String(a[key]).localeCompare(String(b[key]));
+  assert.deepEqual(props.KeySchema, contract.KeySchema);
+  assert.deepEqual([...props.AttributeDefinitions].sort(byName('AttributeName')), contract.AttributeDefinitions);
+  const indexes = props.GlobalSecondaryIndexes
+    .map((i: any) => ({ IndexName: i.IndexName, KeySchema: i.KeySchema, Projection: { ProjectionType: i.Projection.ProjectionType } }))
+    .sort(byName('IndexName'));
+  assert.deepEqual(indexes, contract.GlobalSecondaryIndexes);
 });

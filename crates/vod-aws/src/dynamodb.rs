@@ -18,6 +18,85 @@ pub const SOURCE_KEY_ATTRIBUTE: &str = "sourceKey";
 pub const INDEX_BY_STATUS: &str = "byStatus";
 pub const INDEX_BY_SOURCE_KEY: &str = "bySourceKey";
 
+/// Creates the asset table with the shape `infra/` deploys (key `assetId`; `byStatus` =
+/// `status` + `createdAt`, `bySourceKey` = [`SOURCE_KEY_ATTRIBUTE`], both projecting all
+/// attributes; on-demand billing). An existing table is left as it is. For the local twin and
+/// tests: on AWS the CDK stack owns the table.
+pub async fn ensure_asset_table(client: &Client, table: &str) -> PortResult<()> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType,
+    };
+    if client
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let invalid = |e: aws_sdk_dynamodb::error::BuildError| {
+        PortError::permanent("the asset table definition is invalid").with_source(e)
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(invalid)
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(invalid)
+    };
+    let all = Projection::builder()
+        .projection_type(ProjectionType::All)
+        .build();
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("assetId")?)
+        .attribute_definitions(attribute("status")?)
+        .attribute_definitions(attribute("createdAt")?)
+        .attribute_definitions(attribute(SOURCE_KEY_ATTRIBUTE)?)
+        .key_schema(key("assetId", KeyType::Hash)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(INDEX_BY_STATUS)
+                .key_schema(key("status", KeyType::Hash)?)
+                .key_schema(key("createdAt", KeyType::Range)?)
+                .projection(all.clone())
+                .build()
+                .map_err(invalid)?,
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(INDEX_BY_SOURCE_KEY)
+                .key_schema(key(SOURCE_KEY_ATTRIBUTE, KeyType::Hash)?)
+                .projection(all)
+                .build()
+                .map_err(invalid)?,
+        )
+        .send()
+        .await;
+    match created {
+        Ok(_) => Ok(()),
+        // Created meanwhile by someone else (two twins bootstrapping one moto).
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(port_error("creating the asset table", e)),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct DynamoAssetStore {
     client: Client,

@@ -4,15 +4,10 @@
 use crate::definitions::{self, MEDIACONVERT_JOB_PATTERN, S3_OBJECT_CREATED_PATTERN};
 use crate::twin_file::TwinFile;
 use anyhow::Context as _;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
 use aws_sdk_eventbridge::types::{RuleState, Target};
 use aws_sdk_s3::types::{EventBridgeConfiguration, NotificationConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
-use vod_aws::dynamodb::{INDEX_BY_SOURCE_KEY, INDEX_BY_STATUS, SOURCE_KEY_ATTRIBUTE};
 
 /// What the bootstrap created or found.
 #[derive(Debug, Clone)]
@@ -67,7 +62,9 @@ pub async fn bootstrap(dp: &DataPlane, twin: &TwinFile) -> anyhow::Result<Resour
                 twin.source_bucket
             )
         })?;
-    ensure_table(dp, &twin.asset_table).await?;
+    vod_aws::dynamodb::ensure_asset_table(&dp.dynamodb, &twin.asset_table)
+        .await
+        .with_context(|| format!("creating table {}", twin.asset_table))?;
     let topic_arn = dp
         .sns
         .create_topic()
@@ -118,71 +115,6 @@ async fn ensure_bucket(dp: &DataPlane, bucket: &str) -> anyhow::Result<()> {
             Ok(())
         }
         Err(e) => Err(anyhow::Error::new(e).context(format!("creating bucket {bucket}"))),
-    }
-}
-
-async fn ensure_table(dp: &DataPlane, table: &str) -> anyhow::Result<()> {
-    if dp
-        .dynamodb
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .is_ok()
-    {
-        return Ok(());
-    }
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-    };
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-    };
-    let all = Projection::builder()
-        .projection_type(ProjectionType::All)
-        .build();
-    let result = dp
-        .dynamodb
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("assetId")?)
-        .attribute_definitions(attr("status")?)
-        .attribute_definitions(attr("createdAt")?)
-        .attribute_definitions(attr(SOURCE_KEY_ATTRIBUTE)?)
-        .key_schema(key("assetId", KeyType::Hash)?)
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(INDEX_BY_STATUS)
-                .key_schema(key("status", KeyType::Hash)?)
-                .key_schema(key("createdAt", KeyType::Range)?)
-                .projection(all.clone())
-                .build()?,
-        )
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(INDEX_BY_SOURCE_KEY)
-                .key_schema(key(SOURCE_KEY_ATTRIBUTE, KeyType::Hash)?)
-                .projection(all)
-                .build()?,
-        )
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(anyhow::Error::new(e).context(format!("creating table {table}"))),
     }
 }
 

@@ -1,13 +1,9 @@
 use crate::sdk_config;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::Utc;
 use std::process::Command;
 use vod_aws::AwsClients;
-use vod_aws::dynamodb::{DynamoAssetStore, INDEX_BY_SOURCE_KEY, INDEX_BY_STATUS};
+use vod_aws::dynamodb::DynamoAssetStore;
 use vod_aws::s3::S3MediaReader;
 use vod_aws::sns::SnsNotifier;
 use vod_core::event::{EventType, PipelineEvent};
@@ -19,56 +15,6 @@ use vod_core::record::{AssetRecord, SourceObject};
 use vod_core::s3_key::ObjectKey;
 use vod_core::{AssetId, AssetStatus};
 use vod_testkit::MotoServer;
-
-async fn create_table(clients: &AwsClients, table: &str) {
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let all = Projection::builder()
-        .projection_type(ProjectionType::All)
-        .build();
-    clients
-        .dynamodb
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("assetId"))
-        .attribute_definitions(attr("status"))
-        .attribute_definitions(attr("createdAt"))
-        .attribute_definitions(attr("sourceKey"))
-        .key_schema(key("assetId", KeyType::Hash))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(INDEX_BY_STATUS)
-                .key_schema(key("status", KeyType::Hash))
-                .key_schema(key("createdAt", KeyType::Range))
-                .projection(all.clone())
-                .build()
-                .unwrap(),
-        )
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(INDEX_BY_SOURCE_KEY)
-                .key_schema(key("sourceKey", KeyType::Hash))
-                .projection(all)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
 
 fn record(key: &str) -> AssetRecord {
     let key = ObjectKey::from_event(key);
@@ -88,7 +34,9 @@ fn record(key: &str) -> AssetRecord {
 async fn dynamodb_claim_is_conditional_and_updates_refuse_stale_writes() {
     let moto = MotoServer::start().unwrap();
     let clients = AwsClients::from_sdk_config(&sdk_config(&moto.endpoint()));
-    create_table(&clients, "assets").await;
+    vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb, "assets")
+        .await
+        .unwrap();
     let store = DynamoAssetStore::new(clients.dynamodb.clone(), "assets");
 
     let mut first = record("uploads/caf%C3%A9+clip.mp4");
@@ -296,4 +244,76 @@ async fn sns_publish_carries_filterable_attributes_to_an_sqs_subscriber() {
     assert_eq!(attributes["status"]["Value"], "REJECTED");
     let delivered: PipelineEvent = serde_json::from_str(body["Message"].as_str().unwrap()).unwrap();
     assert_eq!(delivered, event);
+}
+
+/// The table `ensure_asset_table` creates (the twin's and every test's), read back from
+/// DescribeTable in CloudFormation's shape, is `docs/contracts/asset-table.json`; infra's
+/// `contracts.test.ts` checks the CDK table against the same file. `VOD_BLESS=1` rewrites it.
+#[tokio::test]
+async fn the_asset_table_the_twin_creates_is_the_contract_infra_deploys() {
+    use serde_json::{Value, json};
+    let moto = MotoServer::start().unwrap();
+    let clients = AwsClients::from_sdk_config(&sdk_config(&moto.endpoint()));
+    vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb, "assets")
+        .await
+        .unwrap();
+    // Idempotent: a second bootstrap leaves the table alone.
+    vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb, "assets")
+        .await
+        .unwrap();
+    let described = clients
+        .dynamodb
+        .describe_table()
+        .table_name("assets")
+        .send()
+        .await
+        .unwrap();
+    let table = described.table().unwrap();
+    let keys = |schema: &[aws_sdk_dynamodb::types::KeySchemaElement]| -> Value {
+        schema
+            .iter()
+            .map(|k| json!({"AttributeName": k.attribute_name(), "KeyType": k.key_type().as_str()}))
+            .collect()
+    };
+    let mut attributes: Vec<Value> = table
+        .attribute_definitions()
+        .iter()
+        .map(|a| {
+            json!({"AttributeName": a.attribute_name(), "AttributeType": a.attribute_type().as_str()})
+        })
+        .collect();
+    attributes.sort_by_key(|a| a["AttributeName"].as_str().map(str::to_owned));
+    let mut indexes: Vec<Value> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|i| {
+            json!({
+                "IndexName": i.index_name(),
+                "KeySchema": keys(i.key_schema()),
+                "Projection": {"ProjectionType": i.projection().and_then(|p| p.projection_type()).map(|t| t.as_str())},
+            })
+        })
+        .collect();
+    indexes.sort_by_key(|i| i["IndexName"].as_str().map(str::to_owned));
+    let generated = json!({
+        "KeySchema": keys(table.key_schema()),
+        "AttributeDefinitions": attributes,
+        "GlobalSecondaryIndexes": indexes,
+    });
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/contracts/asset-table.json");
+    if std::env::var_os("VOD_BLESS").is_some() {
+        let text = format!("{}\n", serde_json::to_string_pretty(&generated).unwrap());
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let on_disk: Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "docs/contracts/asset-table.json is out of date: run `VOD_BLESS=1 cargo test -p vod-aws asset_table` and commit it\n{generated:#}"
+    );
 }

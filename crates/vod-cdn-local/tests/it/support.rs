@@ -5,10 +5,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
 use aws_sdk_s3::primitives::ByteStream;
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -17,7 +13,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use chrono::Utc;
 use tower::ServiceExt;
 use vod_aws::AwsClients;
-use vod_aws::dynamodb::{DynamoAssetStore, INDEX_BY_SOURCE_KEY, INDEX_BY_STATUS};
+use vod_aws::dynamodb::DynamoAssetStore;
 use vod_cdn_local::{CdnConfig, SigningConfig};
 use vod_core::AssetId;
 use vod_core::AssetStatus;
@@ -82,7 +78,9 @@ impl Twin {
             .send()
             .await
             .expect("create the output bucket");
-        create_table(&clients.dynamodb).await;
+        vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb, TABLE)
+            .await
+            .expect("asset table");
         let store = Arc::new(DynamoAssetStore::new(clients.dynamodb.clone(), TABLE));
         Self {
             _moto: moto,
@@ -171,55 +169,6 @@ impl Twin {
         record.playback = Some(playback);
         self.store.claim(&record).await.expect("store the record");
     }
-}
-
-async fn create_table(client: &aws_sdk_dynamodb::Client) {
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("attribute definition")
-    };
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .expect("key schema")
-    };
-    let all = Projection::builder()
-        .projection_type(ProjectionType::All)
-        .build();
-    client
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("assetId"))
-        .attribute_definitions(attribute("status"))
-        .attribute_definitions(attribute("createdAt"))
-        .attribute_definitions(attribute("sourceKey"))
-        .key_schema(key("assetId", KeyType::Hash))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(INDEX_BY_STATUS)
-                .key_schema(key("status", KeyType::Hash))
-                .key_schema(key("createdAt", KeyType::Range))
-                .projection(all.clone())
-                .build()
-                .expect("byStatus index"),
-        )
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(INDEX_BY_SOURCE_KEY)
-                .key_schema(key("sourceKey", KeyType::Hash))
-                .projection(all)
-                .build()
-                .expect("bySourceKey index"),
-        )
-        .send()
-        .await
-        .expect("create the asset table");
 }
 
 #[derive(Debug)]

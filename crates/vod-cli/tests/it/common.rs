@@ -1,12 +1,8 @@
 //! A moto server plus the resources `vod` expects, and a `Command` for the binary wired to it.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use vod_aws::dynamodb::{DynamoAssetStore, INDEX_BY_SOURCE_KEY, INDEX_BY_STATUS};
+use vod_aws::dynamodb::DynamoAssetStore;
 use vod_testkit::moto::MotoServer;
 
 pub const BUCKET: &str = "vod-source";
@@ -89,7 +85,9 @@ impl Env {
             .send()
             .await
             .expect("bucket");
-        create_table(&clients.dynamodb).await;
+        vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb, TABLE)
+            .await
+            .expect("asset table");
         let topic_arn = clients
             .sns
             .create_topic()
@@ -152,55 +150,6 @@ impl Env {
             .env("VOD_CDN_BASE_URL", CDN);
         cmd
     }
-}
-
-async fn create_table(client: &aws_sdk_dynamodb::Client) {
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("attribute")
-    };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .expect("key")
-    };
-    let all = Projection::builder()
-        .projection_type(ProjectionType::All)
-        .build();
-    client
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("assetId"))
-        .attribute_definitions(attr("status"))
-        .attribute_definitions(attr("createdAt"))
-        .attribute_definitions(attr("sourceKey"))
-        .key_schema(key("assetId", KeyType::Hash))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(INDEX_BY_STATUS)
-                .key_schema(key("status", KeyType::Hash))
-                .key_schema(key("createdAt", KeyType::Range))
-                .projection(all.clone())
-                .build()
-                .expect("gsi"),
-        )
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(INDEX_BY_SOURCE_KEY)
-                .key_schema(key("sourceKey", KeyType::Hash))
-                .projection(all)
-                .build()
-                .expect("gsi"),
-        )
-        .send()
-        .await
-        .expect("table");
 }
 
 /// A record as the ingest step would claim it, for `key` in the source bucket.

@@ -14,22 +14,18 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || {
   echo "bench: needs ffmpeg + ffprobe on PATH (apt-get install ffmpeg)" >&2; exit 1; }
 
-echo "bench: building release binaries (twin, asl-bench, vod-bench, the four Lambdas)" >&2
-# Two fixed package sets (each keeps its own cached feature resolution; services.py repeats the second).
+echo "bench: building release binaries (twin, asl-bench, vod-bench, vod-local, the four Lambdas)" >&2
+# One package set, so one feature resolution: every binary below comes out of a single build.
 if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
   echo "bench: BENCH_SKIP_BUILD=1: using the binaries already in $CARGO_TARGET_DIR/release" >&2
 else
-cargo build --release -p vod-mediaconvert-local -p vod-states --bins >&2
-if grep -q '"crates/vod-functions"' Cargo.toml; then
-  cargo build --release -p vod-bench -p vod-functions --bins >&2
-else
-  cargo build --release -p vod-bench --bins >&2
-fi
+  cargo build --release -p vod-mediaconvert-local -p vod-states -p vod-bench -p vod-functions \
+    -p vod-local --bins >&2
 fi
 
 echo "bench: transcode (the long part)" >&2
 .venv/bin/python bench/transcode.py bench/work/transcode.json
-echo "bench: probe, ASL executor, Lambdas" >&2
+echo "bench: probe, ASL executor, Lambdas, pipeline overhead" >&2
 .venv/bin/python bench/services.py bench/work/services.json
 .venv/bin/python bench/report.py bench/work/transcode.json bench/work/services.json \
   --wall "$(( $(date +%s) - START ))" --out-json bench/results.json --out-md bench/REPORT.md

@@ -1,7 +1,8 @@
 //! `vod-bench`: small helpers driven by `bench/run.sh`. Prints JSON; asserts nothing.
 //!
-//! - `vod-bench job-body FILE`: probes FILE with `vod-probe` (ranged reads), applies the default
-//!   ladder policy and prints the CreateJob body our job builder (`vod-aws`) sends for it.
+//! - `vod-bench job-body FILE`: probes FILE with `vod-probe` (ranged reads), applies the ladder
+//!   policy (the default, or the file named by `VOD_LADDER_POLICY_FILE`, loaded as job-submit
+//!   loads it) and prints the CreateJob body our job builder (`vod-aws`) sends for it.
 //! - `vod-bench probe REPEATS LABEL=FILE...`: bytes read, read requests and probe time per file.
 
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
+use vod_aws::config::load_ladder_policy;
 use vod_aws::mediaconvert::{JobOptions, plan_request_body};
 use vod_core::asset_id::AssetId;
 use vod_core::job::JobSpec;
@@ -51,7 +53,11 @@ async fn job_body(path: &Path) -> anyhow::Result<Value> {
         ProbeOutcome::Accepted { report } => report,
         ProbeOutcome::Rejected { rejection } => bail!("probe rejected the file: {rejection:?}"),
     };
-    let plan = plan_ladder(&report, &LadderPolicy::default())?;
+    let policy = match std::env::var_os(vod_core::contracts::LADDER_POLICY_FILE) {
+        Some(file) if !file.is_empty() => load_ladder_policy(Path::new(&file))?,
+        _ => LadderPolicy::default(),
+    };
+    let plan = plan_ladder(&report, &policy)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -16,9 +16,25 @@
 //! - AAC: `bitrate`, `codingMode` (1_0, 2_0, 5_1), `sampleRate`, `codecProfile` LC.
 //!
 //! # QVBR → x264
-//! x264 has no QVBR; the twin uses a *capped CRF*: `crf = 51 − 3 × qvbrQualityLevel`
-//! (fine-tune added to the level), clamped to 16..=42, with `-maxrate` = `maxBitrate` and
-//! `-bufsize` = `hrdBufferSize` or 2 × `maxBitrate`. Level 7 → CRF 30, 8 → 27, 9 → 24, 10 → 21.
+//! x264 has no QVBR; the twin uses a *capped CRF*: `crf = 37 − 2 × qvbrQualityLevel`
+//! (fine-tune added to the level), clamped to 15..=40, with `-maxrate` = `maxBitrate` and
+//! `-bufsize` = `hrdBufferSize` or 2 × `maxBitrate`. Level 7 → CRF 23, 8 → 21, 9 → 19,
+//! 10 → 17, 6 → 25, 1 → 35. This follows MediaConvert's documented scale (levels 1–10,
+//! "most broadcast-quality transcodes are between 6 and 9", level 10 "nearly lossless"): level
+//! 7 lands on x264's default CRF 23 (broadcast-good), 8–9 on CRF 21–19 (high), 10 on CRF 17
+//! (visually lossless for most content). On the 1080p30 footage of `make bench`, level 8 with
+//! the `faster` preset setting keeps every rung of 1080/720/480/360 within a VMAF point of x264
+//! medium at the usual fixed bitrates 5000/2800/1400/800k, for about the same video bytes
+//! (see `bench/REPORT.md`).
+//!
+//! # x264 presets per rung
+//! MediaConvert's `qualityTuningLevel` has no x264 twin, so the preset is the twin's choice
+//! ([`EncoderOptions::x264_preset`], `VOD_MEDIACONVERT_X264_PRESET`). It applies to rungs of
+//! 1.5 Mpx and more (1080p and up); smaller rungs cost a fraction of the pixels, so they get a
+//! slower, more efficient preset: two steps slower below 1.5 Mpx (720p and down), e.g.
+//! `faster` → `medium`, at most `veryslow`. Other preset names (`placebo`, or names x264 does
+//! not know) are used unchanged for every rung. Which ffmpeg runs is a setting too (`FFMPEG`, see
+//! [`crate::find_ffmpeg`]): ffmpeg 7+ runs decoding and filtering in threads of their own.
 //!
 //! # Knowingly ignored (no effect on the files the twin writes)
 //! `accelerationSettings`, `queue` (only echoed back), `priority`, `statusUpdateInterval`
@@ -921,9 +937,42 @@ fn video_encode(video: &At<'_>) -> Result<VideoEncode, BadRequest> {
     })
 }
 
-/// The documented QVBR→CRF mapping: `51 − 3 × level`, clamped to 16..=42.
+/// The documented QVBR→CRF mapping: `37 − 2 × level`, clamped to 15..=40 (see the module
+/// docs for why).
 pub fn qvbr_to_crf(level: f64) -> f64 {
-    (51.0 - 3.0 * level).clamp(16.0, 42.0)
+    (37.0 - 2.0 * level).clamp(15.0, 40.0)
+}
+
+/// x264's presets, fastest first (`placebo` left out: never chosen for a smaller rung, and
+/// used unchanged when configured).
+const X264_PRESETS: [&str; 9] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+];
+
+/// Rungs with at least this many pixels get the configured preset as is.
+const FULL_PRESET_PIXELS: u64 = 1_500_000;
+/// How many presets slower the smaller rungs go.
+const SMALL_RUNG_PRESET_STEPS: usize = 2;
+
+/// The x264 preset for a rung of `pixels` luma samples (see the module docs); `None` pixels
+/// (no scaling asked) counts as a full-size rung.
+pub fn preset_for_rung(configured: &str, pixels: Option<u64>) -> String {
+    let Some(at) = X264_PRESETS.iter().position(|p| *p == configured) else {
+        return configured.to_owned();
+    };
+    let steps = match pixels {
+        Some(px) if px < FULL_PRESET_PIXELS => SMALL_RUNG_PRESET_STEPS,
+        _ => 0,
+    };
+    X264_PRESETS[(at + steps).min(X264_PRESETS.len() - 1)].to_owned()
 }
 
 fn audio_encode(
@@ -1113,7 +1162,8 @@ pub struct VideoStreamInfo {
 /// Encoder choices that are the twin's, not the job's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncoderOptions {
-    /// x264 preset (`veryfast` by default: MediaConvert's quality tuning has no x264 twin).
+    /// x264 preset of rungs of 1.5 Mpx and more; smaller rungs go two presets slower (see the
+    /// module docs). `veryfast` by default: MediaConvert's quality tuning has no x264 twin.
     pub x264_preset: String,
 }
 
@@ -1478,7 +1528,12 @@ fn x264_args(
         format!("-c{s}"),
         "libx264".into(),
         format!("-preset{s}"),
-        options.x264_preset.clone(),
+        preset_for_rung(
+            &options.x264_preset,
+            v.width
+                .zip(v.height)
+                .map(|(w, h)| u64::from(w) * u64::from(h)),
+        ),
         format!("-profile{s}"),
         v.profile.into(),
         format!("-g{s}"),

@@ -98,15 +98,18 @@ fn one_ffmpeg_decodes_once_and_splits_to_every_rung() {
     assert!(graph.contains("scale=1280:720"), "{graph}");
     assert!(graph.contains("fps=1/10,scale=320:180"), "{graph}");
     let joined = args.join(" ");
-    // QVBR 8 → CRF 27, QVBR 7 → CRF 30, with the cap from maxBitrate.
+    // QVBR 8 → CRF 21, QVBR 7 → CRF 23, with the cap from maxBitrate.
     assert!(
-        joined.contains("-crf:v:0 27 -maxrate:v:0 6000000 -bufsize:v:0 12000000"),
+        joined.contains("-crf:v:0 21 -maxrate:v:0 6000000 -bufsize:v:0 12000000"),
         "{joined}"
     );
     assert!(
-        joined.contains("-crf:v:1 30 -maxrate:v:1 3000000"),
+        joined.contains("-crf:v:1 23 -maxrate:v:1 3000000"),
         "{joined}"
     );
+    // The configured preset (veryfast) for 1080p; 720p goes two presets slower.
+    assert!(joined.contains("-preset:v:0 veryfast"), "{joined}");
+    assert!(joined.contains("-preset:v:1 fast"), "{joined}");
     // 2 s closed GOPs aligned across rungs.
     assert!(joined.contains("-g:v:0 60 -keyint_min:v:0 60 -sc_threshold:v:0 0 -force_key_frames:v:0 expr:gte(t,n_forced*2)"), "{joined}");
     assert!(joined.contains("-profile:v:1 high"), "{joined}");
@@ -279,4 +282,31 @@ fn bench_fixture_is_a_valid_job() {
         "{args:?}"
     );
     super::validate_wire(&path);
+}
+
+#[test]
+fn qvbr_levels_map_to_the_documented_crf_scale() {
+    use vod_mediaconvert_local::qvbr_to_crf;
+    // 7 = x264's default CRF (broadcast-good), 8–9 high, 10 visually lossless.
+    let crfs: Vec<f64> = [1.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+        .into_iter()
+        .map(qvbr_to_crf)
+        .collect();
+    assert_eq!(crfs, vec![35.0, 25.0, 23.0, 21.0, 19.0, 17.0]);
+    // Fine-tune moves between whole levels; higher levels never get a higher CRF.
+    assert!((qvbr_to_crf(7.33) - 22.34).abs() < 1e-9);
+    assert!((1..10).all(|l| qvbr_to_crf(f64::from(l)) > qvbr_to_crf(f64::from(l + 1))));
+}
+
+#[test]
+fn small_rungs_get_a_slower_preset() {
+    use vod_mediaconvert_local::plan::preset_for_rung;
+    assert_eq!(preset_for_rung("faster", Some(1920 * 1080)), "faster");
+    assert_eq!(preset_for_rung("faster", None), "faster");
+    assert_eq!(preset_for_rung("faster", Some(1280 * 720)), "medium");
+    assert_eq!(preset_for_rung("faster", Some(640 * 360)), "medium");
+    assert_eq!(preset_for_rung("slower", Some(640 * 360)), "veryslow");
+    assert_eq!(preset_for_rung("placebo", Some(640 * 360)), "placebo");
+    // Unknown names are passed through unchanged.
+    assert_eq!(preset_for_rung("custom", Some(640 * 360)), "custom");
 }

@@ -229,7 +229,7 @@ def main():
                  "(ingest-probe, notifier `asset.ingested`, job-submit's CreateJob)", ""),
                 ("upload_to_job_submitted_s", "**upload → job submitted**", "< 1.5"),
                 ("record_job_submitted_at_minus_upload_s", "(cross-check: record `job.submittedAt` − upload)", ""),
-                ("transcode_s", "job submitted → COMPLETE (the 2 s clip's transcode)", ""),
+                ("transcode_s", "job submitted → COMPLETE (the clip's transcode)", ""),
                 ("complete_to_task_success_s", "COMPLETE → Transcode `TaskSucceeded` (job event → "
                  "completion-handler → SendTaskSuccess)", ""),
                 ("task_success_to_sns_event_s", "→ NotifyCompleted `TaskSucceeded` (notifier published)", ""),

@@ -375,21 +375,59 @@ pub async fn plan_request_body(
     spec: &JobSpec,
     options: &JobOptions,
 ) -> Result<serde_json::Value, PlanError> {
-    let (http_client, captured) =
-        aws_smithy_runtime::client::http::test_util::capture_request(None);
+    let capture = CaptureBody::default();
     let config = aws_sdk_mediaconvert::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("PLAN", "PLAN", None, None, "vod-job-plan"))
         .endpoint_url("https://mediaconvert.us-east-1.amazonaws.com")
-        .http_client(http_client)
+        .http_client(capture.clone())
         .build();
     let client = Client::from_conf(config);
-    // The captured "response" is an empty 200, which the SDK may fail to parse: irrelevant.
+    // The "response" is an empty 200, which the SDK may fail to parse: irrelevant.
     let _ = create_job_request(&client, spec, options).send().await;
-    let request = captured.expect_request();
-    let body = request.body().bytes().ok_or(PlanError::NoBody)?;
-    serde_json::from_slice(body).map_err(PlanError::NotJson)
+    let body = capture.body().ok_or(PlanError::NoBody)?;
+    serde_json::from_slice(&body).map_err(PlanError::NotJson)
+}
+
+/// An HTTP client that keeps the body of the request it is handed and answers `200 {}`,
+/// without sending anything. Hand-written on the public `HttpClient` trait rather than
+/// aws-smithy-runtime's `test-util` capture, which would link a second HTTP/TLS stack
+/// (hyper 0.14, rustls 0.21, ring) into every Lambda.
+#[derive(Debug, Clone, Default)]
+struct CaptureBody(std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>);
+
+impl CaptureBody {
+    fn body(&self) -> Option<Vec<u8>> {
+        self.0.lock().ok().and_then(|b| b.clone())
+    }
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for CaptureBody {
+    fn call(
+        &self,
+        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        if let (Ok(mut slot), Some(bytes)) = (self.0.lock(), request.body().bytes()) {
+            *slot = Some(bytes.to_vec());
+        }
+        let response = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(200_u16)
+                .unwrap_or_else(|_| unreachable!("200 is a status code")),
+            aws_smithy_types::body::SdkBody::from("{}"),
+        );
+        aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(response))
+    }
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for CaptureBody {
+    fn http_connector(
+        &self,
+        _settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1368,7 +1368,12 @@ pub fn ffmpeg_plan_for(
                     match output {
                         FileOutput::FrameCapture(fc) => {
                             let label = format!("v{}", chains.len());
-                            let mut chain = format!("fps={}/{}", fc.framerate.0, fc.framerate.1);
+                            // MediaConvert captures the first frame, then one every
+                            // 1/framerate seconds. `fps=1/10` would emit nothing for a clip
+                            // under 5 s (its first slot rounds to t = 5 s); `select` picks the
+                            // first frame at or after each multiple of the interval instead.
+                            let interval = f64::from(fc.framerate.1) / f64::from(fc.framerate.0);
+                            let mut chain = format!("select='gte(t,selected_n*{interval})'");
                             if let Some(scale) = scale_filter(fc.width, fc.height) {
                                 chain.push(',');
                                 chain.push_str(&scale);
@@ -1384,6 +1389,9 @@ pub fn ffmpeg_plan_for(
                                 "yuvj420p".into(),
                                 "-q:v".into(),
                                 jpeg_qscale(fc.quality).to_string(),
+                                // One image per selected frame, not a constant-rate stream.
+                                "-fps_mode".into(),
+                                "vfr".into(),
                             ];
                             if let Some(max) = fc.max_captures {
                                 args.extend(["-frames:v".into(), max.to_string()]);

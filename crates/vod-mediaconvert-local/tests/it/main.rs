@@ -1088,6 +1088,111 @@ async fn audio_only_source_gets_an_audio_only_cmaf_group() {
     env.stop().await;
 }
 
+/// A clip shorter than the capture interval still gets its first frame (MediaConvert captures
+/// at t = 0, then every interval): a 4 s clip with a 10 s poster interval and 1.5 s
+/// thumbnails yields 1 poster and 3 thumbnails (0, 1.5, 3 s), and the job completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captures_of_a_clip_shorter_than_the_interval_start_at_the_first_frame() {
+    let _heavy = HEAVY.lock().await;
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let clip = dir.path().join("short.mp4");
+    make_media(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-t",
+            "4",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+        ],
+        &clip,
+    );
+    env.put_source("short/clip.mp4", std::fs::read(&clip).expect("clip"))
+        .await;
+    let mut job = small_job("short/clip.mp4", "short");
+    job.output_groups.get_or_insert_with(Vec::new).extend([
+        frame_capture_group(
+            "Poster",
+            &format!("s3://{OUT}/assets/short/poster/"),
+            320,
+            180,
+            10,
+            1,
+        ),
+        frame_capture_group(
+            "Thumbs",
+            &format!("s3://{OUT}/assets/short/thumbs/"),
+            160,
+            90,
+            3,
+            100,
+        ),
+    ]);
+    // 1.5 s: framerate 2/3.
+    if let Some(groups) = job.output_groups.as_mut() {
+        let thumbs = groups
+            .last_mut()
+            .and_then(|g| g.outputs.as_mut())
+            .and_then(|o| o.first_mut());
+        let fc = thumbs
+            .and_then(|o| o.video_description.as_mut())
+            .and_then(|v| v.codec_settings.as_mut())
+            .and_then(|c| c.frame_capture_settings.as_mut())
+            .expect("frame capture settings");
+        fc.framerate_numerator = Some(2);
+    }
+    let id = submit(&env, job, "short").await;
+    let mut seen = Vec::new();
+    let done = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
+    // As on MediaConvert, a frame-capture output reports only its last file; list them all.
+    let listed = |prefix: &'static str| {
+        let s3 = env.s3.clone();
+        async move {
+            let listed = s3
+                .list_objects_v2()
+                .bucket(OUT)
+                .prefix(prefix)
+                .send()
+                .await
+                .expect("list");
+            let mut keys: Vec<String> = listed
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned))
+                .collect();
+            keys.sort();
+            keys
+        }
+    };
+    let poster = listed("assets/short/poster/").await;
+    let thumbs = listed("assets/short/thumbs/").await;
+    assert_eq!(poster.len(), 1, "{poster:?} {done:#}");
+    assert!(poster[0].ends_with(".0000000.jpg"), "{poster:?}");
+    assert_eq!(
+        thumbs.len(),
+        3,
+        "one thumbnail at 0, 1.5 and 3 s: {thumbs:?}"
+    );
+    for key in poster.iter().chain(&thumbs) {
+        let jpeg = env.get(OUT, key).await;
+        assert!(jpeg.starts_with(&[0xFF, 0xD8]), "{key} is not a JPEG");
+    }
+    env.stop().await;
+}
+
 /// The job exactly as job-submit builds it (vod-aws's builder over vod-core's default ladder)
 /// for the 10 s 1080p clip: the twin honours it and every promised output exists.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,7 @@
 //! - [`upload`]: PutObject / multipart upload and the asset id the pipeline will assign;
 //! - [`records`]: `status`, `list`, `upload --wait` over the asset table;
 //! - [`watch`]: a temporary SQS queue on the events topic;
+//! - [`probe`]: `probe`, the ingest probe's decision and facts for a local file;
 //! - [`plan`]: `job plan`, the exact MediaConvert CreateJob body for a probe report;
 //! - [`sign`]: CloudFront signed URLs and cookies.
 //!
@@ -18,6 +19,7 @@
 pub mod env;
 pub mod error;
 pub mod plan;
+pub mod probe;
 pub mod records;
 pub mod settings;
 pub mod sign;
@@ -32,7 +34,7 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// Any error (bad input, AWS refused, unreachable endpoint, interrupted).
     pub const ERROR: u8 = 1;
-    /// `--wait`: the pipeline rejected the source.
+    /// `--wait`: the pipeline rejected the source; `probe`: the pipeline would reject it.
     pub const REJECTED: u8 = 2;
     /// `--wait`: the pipeline failed.
     pub const FAILED: u8 = 3;

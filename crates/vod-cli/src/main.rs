@@ -10,7 +10,7 @@ use vod_aws::AwsClients;
 use vod_aws::dynamodb::DynamoAssetStore;
 use vod_cli::records::{self, WaitOutcome};
 use vod_cli::settings::{ResourceFlags, Resources, parse_duration};
-use vod_cli::{env, exit, plan, sign, upload, watch};
+use vod_cli::{env, exit, plan, probe, sign, upload, watch};
 use vod_core::{AssetRecord, AssetStatus};
 
 #[derive(Debug, Parser)]
@@ -102,6 +102,9 @@ enum Command {
         #[arg(long, value_parser = parse_duration)]
         timeout: Option<Duration>,
     },
+    /// Probe a local file as the pipeline would (ranged reads, nothing uploaded): the report
+    /// on stdout (input for `vod job plan`), a summary on stderr; exit 2 if it would be rejected.
+    Probe { file: PathBuf },
     /// MediaConvert job tools.
     Job {
         #[command(subcommand)]
@@ -352,6 +355,24 @@ async fn run(cli: Cli) -> Result<u8> {
                 _ => exit::OK,
             })
         }
+        Command::Probe { file } => match probe::probe_file(&file).await? {
+            vod_core::probe::ProbeOutcome::Accepted { report } => {
+                eprint!("accepted: {}", probe::describe(&report));
+                print_json(&report)?;
+                Ok(exit::OK)
+            }
+            vod_core::probe::ProbeOutcome::Rejected { rejection } => {
+                eprintln!(
+                    "rejected ({}): {}",
+                    serde_json::to_value(rejection.reason)?
+                        .as_str()
+                        .unwrap_or("?"),
+                    rejection.message
+                );
+                print_json(&rejection)?;
+                Ok(exit::REJECTED)
+            }
+        },
         Command::Job {
             command:
                 JobCommand::Plan {

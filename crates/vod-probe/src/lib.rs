@@ -32,6 +32,7 @@
 
 mod audio;
 mod codec;
+mod local;
 mod mkv;
 mod mp4;
 mod nal;
@@ -44,6 +45,7 @@ use source::{Source, Stop};
 use vod_core::ports::{MediaProbe, ObjectRange, PortResult};
 use vod_core::probe::{ProbeOutcome, ProbeReport, RejectReason, Rejection};
 
+pub use local::LocalFile;
 pub use sniff::{Family, sniff};
 
 /// Bytes every probe may read for headers, before the per-track allowance.

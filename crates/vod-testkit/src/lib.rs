@@ -5,6 +5,7 @@
 
 pub mod browser;
 mod fakes;
+pub mod media;
 pub mod moto;
 mod reader;
 

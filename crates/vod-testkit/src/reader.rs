@@ -2,10 +2,10 @@
 
 use async_trait::async_trait;
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use vod_core::ports::{MediaReader, ObjectMeta, PortError, PortResult};
+use vod_probe::LocalFile;
 
 /// Every ranged read a reader served: `(offset, len)` in call order.
 #[derive(Debug, Default)]
@@ -112,52 +112,36 @@ impl MediaReader for MemoryMediaReader {
 }
 
 /// One local file served as `bucket/key` (any bucket and key), for large or sparse inputs
-/// that should not be loaded into memory.
+/// that should not be loaded into memory: [`vod_probe::LocalFile`] with a [`ReadLog`].
 #[derive(Debug)]
 pub struct FileMediaReader {
-    path: PathBuf,
+    file: LocalFile,
     pub log: ReadLog,
 }
 
 impl FileMediaReader {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
-            path: path.into(),
+            file: LocalFile::new(path),
             log: ReadLog::default(),
         }
     }
 }
 
-fn io_error(e: std::io::Error) -> PortError {
-    PortError::permanent("reading the local file failed").with_source(e)
-}
-
 #[async_trait]
 impl MediaReader for FileMediaReader {
-    async fn stat(&self, _bucket: &str, _key: &str) -> PortResult<Option<ObjectMeta>> {
-        match std::fs::metadata(&self.path) {
-            Ok(m) => Ok(Some(ObjectMeta {
-                size: m.len(),
-                etag: Some(format!("\"{:x}\"", m.len())),
-                version_id: None,
-                content_type: None,
-            })),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error(e)),
-        }
+    async fn stat(&self, bucket: &str, key: &str) -> PortResult<Option<ObjectMeta>> {
+        self.file.stat(bucket, key).await
     }
 
     async fn read_range(
         &self,
-        _bucket: &str,
-        _key: &str,
+        bucket: &str,
+        key: &str,
         offset: u64,
         len: u64,
     ) -> PortResult<Vec<u8>> {
-        let mut file = std::fs::File::open(&self.path).map_err(io_error)?;
-        file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
-        let mut buf = Vec::new();
-        file.take(len).read_to_end(&mut buf).map_err(io_error)?;
+        let buf = self.file.read_range(bucket, key, offset, len).await?;
         self.log.push(offset, buf.len() as u64);
         Ok(buf)
     }

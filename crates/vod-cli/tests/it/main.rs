@@ -7,6 +7,7 @@
 mod common;
 mod local_up;
 mod plan;
+mod probe;
 mod records;
 mod sign;
 mod upload;

@@ -2,28 +2,34 @@ use crate::common::{bin, data, expect_code};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-const VALIDATOR: &str = "/work/shared/tools/validate_mediaconvert_job.py";
+/// botocore's MediaConvert model, from `../shared/tools` beside the repository.
+fn validator() -> PathBuf {
+    vod_testkit::moto::repo_root().join("../shared/tools/validate_mediaconvert_job.py")
+}
 
 fn python() -> Option<PathBuf> {
     let venv = vod_testkit::moto::repo_root().join(".venv/bin/python");
-    if venv.exists() && Path::new(VALIDATOR).exists() {
+    let validator = validator();
+    if venv.exists() && validator.exists() {
         Some(venv)
     } else {
         eprintln!(
-            "\n!!!!! {} or {VALIDATOR} is missing: MediaConvert job bodies are NOT validated (run `make venv`) !!!!!\n",
-            venv.display()
+            "\n!!!!! {} or {} is missing: MediaConvert job bodies are NOT validated (run `make venv`) !!!!!\n",
+            venv.display(),
+            validator.display()
         );
         None
     }
 }
 
-/// Runs `vod job plan`, validates the body with botocore's model, returns it.
 fn plan(fixture: &str) -> Value {
-    let out = bin()
-        .args(["job", "plan"])
-        .arg(data(fixture))
-        .output()
-        .unwrap();
+    plan_probe_file(&data(fixture))
+}
+
+/// Runs `vod job plan PROBE`, validates the body with botocore's model (`--wire`: the JSON
+/// the SDK sends), returns it.
+pub fn plan_probe_file(probe: &Path) -> Value {
+    let out = bin().args(["job", "plan"]).arg(probe).output().unwrap();
     expect_code(&out, 0);
     let body: Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON body only");
     assert!(
@@ -35,14 +41,15 @@ fn plan(fixture: &str) -> Value {
         let file = dir.path().join("job.json");
         std::fs::write(&file, &out.stdout).unwrap();
         let check = std::process::Command::new(python)
-            .arg(VALIDATOR)
+            .arg(validator())
             .arg("--wire")
             .arg(&file)
             .output()
             .unwrap();
         assert!(
             check.status.success(),
-            "{fixture}: validator found errors:\n{}{}",
+            "{}: validator found errors:\n{}{}",
+            probe.display(),
             String::from_utf8_lossy(&check.stdout),
             String::from_utf8_lossy(&check.stderr)
         );
@@ -51,7 +58,7 @@ fn plan(fixture: &str) -> Value {
 }
 
 /// (width, height) of every video output in the body.
-fn video_sizes(body: &Value) -> Vec<(u64, u64)> {
+pub fn video_sizes(body: &Value) -> Vec<(u64, u64)> {
     body["settings"]["outputGroups"]
         .as_array()
         .unwrap()

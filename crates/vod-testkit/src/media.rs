@@ -1,0 +1,124 @@
+//! Short test clips encoded by ffmpeg at test time (nothing large is committed), cached by
+//! their arguments so a second run reuses them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// True when `ffmpeg -version` runs.
+pub fn ffmpeg_available() -> bool {
+    static OK: OnceLock<bool> = OnceLock::new();
+    *OK.get_or_init(|| {
+        Command::new("ffmpeg")
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// A folder of clips, each encoded on first use; names carry a hash of the arguments.
+#[derive(Debug, Clone)]
+pub struct ClipCache {
+    dir: PathBuf,
+}
+
+impl ClipCache {
+    /// Clips under `dir` (created); a test passes e.g. `CARGO_TARGET_TMPDIR/<crate>-corpus`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {dir:?}: {e}"));
+        Self { dir }
+    }
+
+    /// Encodes `name` with ffmpeg `args` (inputs and codec options; the output path is
+    /// appended), or returns `None` after a loud message when ffmpeg is missing. Set
+    /// `VOD_REQUIRE_FFMPEG=1` to turn a missing ffmpeg into a failure.
+    pub fn clip(&self, name: &str, args: &[&str]) -> Option<PathBuf> {
+        if !ffmpeg_available() {
+            if std::env::var_os("VOD_REQUIRE_FFMPEG").is_some() {
+                panic!("ffmpeg is required (VOD_REQUIRE_FFMPEG is set) but not on PATH");
+            }
+            eprintln!(
+                "\n!!!!!! SKIPPED `{name}`: ffmpeg is not on PATH — media tests did NOT run !!!!!!\n"
+            );
+            return None;
+        }
+        let hash = args
+            .iter()
+            .flat_map(|a| a.bytes().chain([0]))
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        let path = self.dir.join(format!("{hash:016x}-{name}"));
+        if path.exists() {
+            return Some(path);
+        }
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bin");
+        let tmp = self.dir.join(
+            format!("{name}.{:?}.tmp.{ext}", std::thread::current().id()).replace(['(', ')'], ""),
+        );
+        let output = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-threads", "1"])
+            .args(args)
+            .arg(&tmp)
+            .output()
+            .unwrap_or_else(|e| panic!("running ffmpeg for {name}: {e}"));
+        assert!(
+            output.status.success(),
+            "ffmpeg failed for {name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::rename(&tmp, &path).unwrap_or_else(|e| panic!("renaming {tmp:?}: {e}"));
+        Some(path)
+    }
+
+    /// One second of `testsrc2` at `size` and `rate` with a tone (x264 ultrafast, AAC stereo),
+    /// plus `extra` ffmpeg options.
+    pub fn h264_clip(&self, name: &str, size: &str, rate: u32, extra: &[&str]) -> Option<PathBuf> {
+        let mut args = h264_args(size, rate);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.clip(name, &refs)
+    }
+
+    /// Remuxes `from` with ffmpeg `args` (e.g. `-c copy -metadata:s:v:0 rotate=90`) into `name`.
+    pub fn remux(&self, name: &str, from: &Path, args: &[&str]) -> Option<PathBuf> {
+        let from = from.to_str()?;
+        let mut all = vec!["-i", from];
+        all.extend_from_slice(args);
+        self.clip(name, &all)
+    }
+}
+
+/// `testsrc2` video of `size` at `rate` for one second with a 440 Hz tone, x264 ultrafast.
+pub fn h264_args(size: &str, rate: u32) -> Vec<String> {
+    [
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("testsrc2=size={size}:rate={rate}"),
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        "1",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "40",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        "-b:a",
+        "64k",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}

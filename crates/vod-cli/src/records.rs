@@ -108,31 +108,8 @@ pub fn describe(r: &AssetRecord) -> String {
     }
     if let Some(p) = &r.probe {
         let _ = writeln!(out, "probe");
-        let _ = write!(out, "  container {:?}, {} bytes", p.container, p.size_bytes);
-        if let Some(d) = p.duration_seconds {
-            let _ = write!(out, ", {d:.2} s");
-        }
-        out.push('\n');
-        if let Some(v) = &p.video {
-            let _ = write!(out, "  video {} {}x{}", v.codec, v.width, v.height);
-            if let Some(fps) = v.frame_rate {
-                let _ = write!(out, " @ {fps:.3} fps");
-            }
-            if v.rotation != 0 {
-                let _ = write!(out, ", rotated {}°", v.rotation);
-            }
-            out.push('\n');
-        }
-        for a in &p.audio {
-            let _ = writeln!(
-                out,
-                "  audio {} {} ch {} Hz",
-                a.codec, a.channels, a.sample_rate
-            );
-        }
-        for note in &p.notes {
-            let _ = writeln!(out, "  note: {note}");
-        }
+        out.push_str("  ");
+        out.push_str(&crate::probe::describe(p));
     }
     if let Some(rejection) = &r.rejection {
         let _ = writeln!(

@@ -14,7 +14,7 @@ use vod_aws::sfn::SfnTaskCallback;
 use vod_aws::sns::SnsNotifier;
 use vod_aws::{AwsClients, Config, ConfigError};
 use vod_core::contracts::LambdaFunction;
-use vod_core::ports::{AssetStore, Clock, SystemClock};
+use vod_core::ports::{AssetStore, SystemClock};
 
 /// The four handlers with their dependencies; a Lambda binary configures only its own.
 #[derive(Default, Clone)]
@@ -67,58 +67,18 @@ impl FunctionHost {
         clients: &AwsClients,
         config: &Config,
     ) -> Result<(), ConfigError> {
-        let store: Arc<dyn AssetStore> = Arc::new(DynamoAssetStore::new(
-            clients.dynamodb.clone(),
-            &config.asset_table,
-        ));
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         match function {
             LambdaFunction::IngestProbe => {
-                self.ingest_probe = Some(IngestProbeDeps {
-                    store,
-                    reader: Arc::new(S3MediaReader::new(clients.s3.clone())),
-                    probe: Arc::new(vod_probe::RangeProbe::new()),
-                    clock,
-                });
+                self.ingest_probe = Some(IngestProbeDeps::configure(clients, config)?);
             }
             LambdaFunction::JobSubmit => {
-                let mut options = JobOptions::new(config.mediaconvert_role_arn()?);
-                options.queue_arn = config.mediaconvert_queue_arn.clone();
-                options.acceleration = config.mediaconvert_acceleration.clone();
-                self.job_submit = Some(JobSubmitDeps {
-                    store,
-                    transcoder: Arc::new(MediaConvertTranscoder::new(
-                        clients.mediaconvert.clone(),
-                        options,
-                    )),
-                    clock,
-                    settings: JobSubmitSettings {
-                        output_bucket: config.output_bucket()?.to_owned(),
-                        output_prefix: config.output_prefix.clone(),
-                        pipeline_name: config.pipeline_name()?.to_owned(),
-                        ladder_policy: config.ladder_policy.clone(),
-                    },
-                });
+                self.job_submit = Some(JobSubmitDeps::configure(clients, config)?);
             }
             LambdaFunction::CompletionHandler => {
-                self.completion_handler = Some(CompletionDeps {
-                    store,
-                    callback: Arc::new(SfnTaskCallback::new(clients.sfn.clone())),
-                    writer: Arc::new(S3OutputWriter::new(clients.s3.clone())),
-                    clock,
-                    settings: CompletionSettings {
-                        output_bucket: config.output_bucket()?.to_owned(),
-                        output_prefix: config.output_prefix.clone(),
-                        cdn_base_url: config.cdn_base_url()?.to_owned(),
-                    },
-                });
+                self.completion_handler = Some(CompletionDeps::configure(clients, config)?);
             }
             LambdaFunction::Notifier => {
-                self.notifier = Some(NotifierDeps {
-                    store,
-                    notifier: Arc::new(SnsNotifier::new(clients.sns.clone(), config.topic_arn()?)),
-                    clock,
-                });
+                self.notifier = Some(NotifierDeps::configure(clients, config)?);
             }
         }
         Ok(())
@@ -130,46 +90,148 @@ impl FunctionHost {
         function: LambdaFunction,
         payload: serde_json::Value,
     ) -> Result<serde_json::Value, HandlerError> {
-        let missing = || {
-            HandlerError::internal(format!(
-                "{} is not configured in this process",
-                function.binary_name()
-            ))
-        };
-        let to_json = |v: Result<serde_json::Value, serde_json::Error>| {
-            v.map_err(|e| HandlerError::internal(format!("serializing the result: {e}")))
-        };
+        fn configured<F: Function>(deps: Option<&F>) -> Result<&F, HandlerError> {
+            deps.ok_or_else(|| {
+                HandlerError::internal(format!(
+                    "{} is not configured in this process",
+                    F::FUNCTION.binary_name()
+                ))
+            })
+        }
         match function {
             LambdaFunction::IngestProbe => {
-                let deps = self.ingest_probe.as_ref().ok_or_else(missing)?;
-                to_json(serde_json::to_value(
-                    crate::ingest_probe::handle(deps, payload).await?,
-                ))
+                configured(self.ingest_probe.as_ref())?
+                    .invoke(payload)
+                    .await
             }
             LambdaFunction::JobSubmit => {
-                let deps = self.job_submit.as_ref().ok_or_else(missing)?;
-                to_json(serde_json::to_value(
-                    crate::job_submit::handle(deps, payload).await?,
-                ))
+                configured(self.job_submit.as_ref())?.invoke(payload).await
             }
             LambdaFunction::CompletionHandler => {
-                let deps = self.completion_handler.as_ref().ok_or_else(missing)?;
-                to_json(serde_json::to_value(
-                    crate::completion_handler::handle(deps, payload).await?,
-                ))
+                configured(self.completion_handler.as_ref())?
+                    .invoke(payload)
+                    .await
             }
-            LambdaFunction::Notifier => {
-                let deps = self.notifier.as_ref().ok_or_else(missing)?;
-                to_json(serde_json::to_value(
-                    crate::notifier::handle(deps, payload).await?,
-                ))
-            }
+            LambdaFunction::Notifier => configured(self.notifier.as_ref())?.invoke(payload).await,
         }
     }
 }
 
-/// The body of every Lambda `main`: tracing, config, clients (once), then the runtime loop.
-pub async fn run_lambda(function: LambdaFunction) -> Result<(), lambda_runtime::Error> {
+/// One Lambda's handler with its dependencies: built from its [`Config`] on real adapters,
+/// invoked with the JSON its Lambda receives. [`run_lambda`] is generic over it, so each binary
+/// links only its own handler and the SDK operations that handler calls (the MediaConvert
+/// model, the largest, only in job-submit).
+#[async_trait::async_trait]
+pub trait Function: Sized + Send + Sync + 'static {
+    const FUNCTION: LambdaFunction;
+
+    fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError>;
+
+    async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError>;
+}
+
+fn asset_store(clients: &AwsClients, config: &Config) -> Arc<dyn AssetStore> {
+    Arc::new(DynamoAssetStore::new(
+        clients.dynamodb.clone(),
+        &config.asset_table,
+    ))
+}
+
+fn to_json(value: impl serde::Serialize) -> Result<serde_json::Value, HandlerError> {
+    serde_json::to_value(value)
+        .map_err(|e| HandlerError::internal(format!("serializing the result: {e}")))
+}
+
+#[async_trait::async_trait]
+impl Function for IngestProbeDeps {
+    const FUNCTION: LambdaFunction = LambdaFunction::IngestProbe;
+
+    fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
+            store: asset_store(clients, config),
+            reader: Arc::new(S3MediaReader::new(clients.s3.clone())),
+            probe: Arc::new(vod_probe::RangeProbe::new()),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError> {
+        to_json(crate::ingest_probe::handle(self, payload).await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl Function for JobSubmitDeps {
+    const FUNCTION: LambdaFunction = LambdaFunction::JobSubmit;
+
+    fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
+        let mut options = JobOptions::new(config.mediaconvert_role_arn()?);
+        options.queue_arn = config.mediaconvert_queue_arn.clone();
+        options.acceleration = config.mediaconvert_acceleration.clone();
+        Ok(Self {
+            store: asset_store(clients, config),
+            transcoder: Arc::new(MediaConvertTranscoder::new(
+                clients.mediaconvert.clone(),
+                options,
+            )),
+            clock: Arc::new(SystemClock),
+            settings: JobSubmitSettings {
+                output_bucket: config.output_bucket()?.to_owned(),
+                output_prefix: config.output_prefix.clone(),
+                pipeline_name: config.pipeline_name()?.to_owned(),
+                ladder_policy: config.ladder_policy.clone(),
+            },
+        })
+    }
+
+    async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError> {
+        to_json(crate::job_submit::handle(self, payload).await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl Function for CompletionDeps {
+    const FUNCTION: LambdaFunction = LambdaFunction::CompletionHandler;
+
+    fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
+            store: asset_store(clients, config),
+            callback: Arc::new(SfnTaskCallback::new(clients.sfn.clone())),
+            writer: Arc::new(S3OutputWriter::new(clients.s3.clone())),
+            clock: Arc::new(SystemClock),
+            settings: CompletionSettings {
+                output_bucket: config.output_bucket()?.to_owned(),
+                output_prefix: config.output_prefix.clone(),
+                cdn_base_url: config.cdn_base_url()?.to_owned(),
+            },
+        })
+    }
+
+    async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError> {
+        to_json(crate::completion_handler::handle(self, payload).await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl Function for NotifierDeps {
+    const FUNCTION: LambdaFunction = LambdaFunction::Notifier;
+
+    fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
+            store: asset_store(clients, config),
+            notifier: Arc::new(SnsNotifier::new(clients.sns.clone(), config.topic_arn()?)),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError> {
+        to_json(crate::notifier::handle(self, payload).await?)
+    }
+}
+
+/// The body of every Lambda `main`: tracing, config, clients (once), then the runtime loop
+/// around `F` alone.
+pub async fn run_lambda<F: Function>() -> Result<(), lambda_runtime::Error> {
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let filter = tracing_subscriber::EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -181,14 +243,15 @@ pub async fn run_lambda(function: LambdaFunction) -> Result<(), lambda_runtime::
     } else {
         builder.init();
     }
-    let config = Config::from_env(function)?;
+    let config = Config::from_env(F::FUNCTION)?;
     let clients = AwsClients::from_env().await;
-    let host = Arc::new(FunctionHost::for_function(function, &clients, &config)?);
+    let function = Arc::new(F::configure(&clients, &config)?);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-            let host = Arc::clone(&host);
+            let function = Arc::clone(&function);
             async move {
-                host.invoke(function, event.payload)
+                function
+                    .invoke(event.payload)
                     .await
                     .map_err(lambda_runtime::Diagnostic::from)
             }

@@ -5,9 +5,9 @@
 //! - [`completion_handler`]: MediaConvert job events → progress, outputs, task answer;
 //! - [`notifier`]: versioned SNS event, stamped on the record.
 //!
-//! [`FunctionHost`] wires them to the AWS adapters; the binaries in `src/bin/` and the local
-//! twin both call [`FunctionHost::invoke`]. Handlers never see SDK types, so tests drive them
-//! with the recording fakes of `vod-testkit`.
+//! [`Function`] wires each to the AWS adapters: a binary in `src/bin/` runs one with
+//! [`run_lambda`]; the local twin holds all four in a [`FunctionHost`]. Handlers never see SDK
+//! types, so tests drive them with the recording fakes of `vod-testkit`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,4 +30,4 @@ pub mod notifier;
 pub mod records;
 
 pub use error::HandlerError;
-pub use host::{FunctionHost, run_lambda};
+pub use host::{Function, FunctionHost, run_lambda};

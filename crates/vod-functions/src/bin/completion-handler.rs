@@ -1,8 +1,8 @@
 //! The `completion-handler` Lambda: see `vod_functions::completion_handler`.
 
-use vod_core::contracts::LambdaFunction;
+use vod_functions::completion_handler::CompletionDeps;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    vod_functions::run_lambda(LambdaFunction::CompletionHandler).await
+    vod_functions::run_lambda::<CompletionDeps>().await
 }

@@ -1,8 +1,8 @@
 //! The `ingest-probe` Lambda: see `vod_functions::ingest_probe`.
 
-use vod_core::contracts::LambdaFunction;
+use vod_functions::ingest_probe::IngestProbeDeps;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    vod_functions::run_lambda(LambdaFunction::IngestProbe).await
+    vod_functions::run_lambda::<IngestProbeDeps>().await
 }

@@ -1,8 +1,8 @@
 //! The `job-submit` Lambda: see `vod_functions::job_submit`.
 
-use vod_core::contracts::LambdaFunction;
+use vod_functions::job_submit::JobSubmitDeps;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    vod_functions::run_lambda(LambdaFunction::JobSubmit).await
+    vod_functions::run_lambda::<JobSubmitDeps>().await
 }

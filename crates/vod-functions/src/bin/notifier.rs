@@ -1,8 +1,8 @@
 //! The `notifier` Lambda: see `vod_functions::notifier`.
 
-use vod_core::contracts::LambdaFunction;
+use vod_functions::notifier::NotifierDeps;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    vod_functions::run_lambda(LambdaFunction::Notifier).await
+    vod_functions::run_lambda::<NotifierDeps>().await
 }

@@ -1301,11 +1301,17 @@ pub fn ffmpeg_plan_for(
                 let mut a_index = 0;
                 let mut has_video = false;
                 let mut has_audio = false;
+                // One picture shape for every rung of the group (see `group_display_aspect`).
+                let display_aspect =
+                    group_display_aspect(cmaf.outputs.iter().filter_map(|o| match &o.media {
+                        CmafMedia::Video(v) => Some(v),
+                        _ => None,
+                    }));
                 // Video representations first, then audio, so stream numbers are predictable.
                 for o in &cmaf.outputs {
                     if let CmafMedia::Video(v) = &o.media {
                         let label = format!("v{}", chains.len());
-                        chains.push(format!("{}[{label}]", video_chain(v)));
+                        chains.push(format!("{}[{label}]", video_chain(v, display_aspect)));
                         args.extend(["-map".into(), format!("[{label}]")]);
                         args.extend(x264_args(v, v_index, source_fps, options));
                         v_index += 1;
@@ -1412,7 +1418,7 @@ pub fn ffmpeg_plan_for(
                             let mut args: Vec<String> = Vec::new();
                             if let Some(v) = &mp4.video {
                                 let label = format!("v{}", chains.len());
-                                chains.push(format!("{}[{label}]", video_chain(v)));
+                                chains.push(format!("{}[{label}]", video_chain(v, None)));
                                 args.extend(["-map".into(), format!("[{label}]")]);
                                 args.extend(x264_args(v, 0, source_fps, options));
                             }
@@ -1493,8 +1499,46 @@ fn scale_filter(width: Option<u32>, height: Option<u32>) -> Option<String> {
     }
 }
 
-/// The filter chain of one video rung (after the split).
-fn video_chain(v: &VideoEncode) -> String {
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// The display aspect ratio (reduced `W:H`) of the group's largest rung with both sizes set.
+///
+/// ffmpeg's DASH muxer refuses an adaptation set whose representations differ in display
+/// aspect, and even rung sizes rarely keep it exactly (854×480 is 427:240, not 16:9). Players
+/// scale every rung to one picture anyway, so each rung gets the sample aspect ratio that gives
+/// it this display aspect: 1:1 where the size is exact, 1280:1281 for 854×480 under 16:9.
+fn group_display_aspect<'a>(videos: impl Iterator<Item = &'a VideoEncode>) -> Option<(u64, u64)> {
+    let (w, h) = videos
+        .filter_map(|v| Some((u64::from(v.width?), u64::from(v.height?))))
+        .filter(|&(w, h)| w > 0 && h > 0)
+        .max_by_key(|&(w, h)| w * h)?;
+    let g = gcd(w, h);
+    Some((w / g, h / g))
+}
+
+/// `setsar` value that shows a `width`×`height` picture at `display_aspect`.
+fn sample_aspect(v: &VideoEncode, display_aspect: Option<(u64, u64)>) -> String {
+    match (display_aspect, v.width, v.height) {
+        (Some((dw, dh)), Some(w), Some(h)) if w > 0 && h > 0 => {
+            let (num, den) = (dw * u64::from(h), dh * u64::from(w));
+            let g = gcd(num, den);
+            let (num, den) = (num / g, den / g);
+            if num == den {
+                "1".into()
+            } else {
+                // `max`: setsar otherwise rounds the ratio to terms ≤ 100 (1280/1281 → 1/1).
+                format!("{num}/{den}:max={}", num.max(den))
+            }
+        }
+        _ => "1".into(),
+    }
+}
+
+/// The filter chain of one video rung (after the split), shown at `display_aspect` when its
+/// group has one.
+fn video_chain(v: &VideoEncode, display_aspect: Option<(u64, u64)>) -> String {
     let mut parts = Vec::new();
     if let Some((n, d)) = v.framerate {
         parts.push(format!("fps={n}/{d}"));
@@ -1502,7 +1546,7 @@ fn video_chain(v: &VideoEncode) -> String {
     if let Some(scale) = scale_filter(v.width, v.height) {
         parts.push(scale);
     }
-    parts.push("setsar=1".into());
+    parts.push(format!("setsar={}", sample_aspect(v, display_aspect)));
     parts.push("format=yuv420p".into());
     parts.join(",")
 }

@@ -1028,6 +1028,38 @@ async fn a_restart_reports_old_jobs_and_fails_jobs_that_were_in_flight() {
     env.stop().await;
 }
 
+/// A ladder whose even sizes miss the top rung's display aspect (854×480 under 1280×720, as a
+/// 1080/720/480/360 policy gives) still completes, with every rung in one DASH adaptation set,
+/// the odd one out showing the same 16:9 picture through its sample aspect ratio.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rungs_that_round_off_the_aspect_stay_in_one_adaptation_set() {
+    let _heavy = HEAVY.lock().await;
+    let env = Env::start().await;
+    let clip = test_clip();
+    env.put_source("sd/clip.mp4", std::fs::read(&clip).expect("clip"))
+        .await;
+    let job = settings(
+        "sd/clip.mp4",
+        vec![cmaf_group(
+            &format!("s3://{OUT}/assets/sd/stream"),
+            vec![
+                video_rung("_720p", 1280, 720, 3_000_000),
+                video_rung("_480p", 854, 480, 1_400_000),
+                audio_output("_audio"),
+            ],
+        )],
+    );
+    let id = submit(&env, job, "sd").await;
+    let mut seen = Vec::new();
+    let done = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
+    let mpd = String::from_utf8(env.get(OUT, "assets/sd/stream.mpd").await).expect("utf8");
+    let video_sets = mpd.matches("contentType=\"video\"").count();
+    assert_eq!(video_sets, 1, "one video adaptation set: {mpd}\n{done:#}");
+    assert!(mpd.contains("width=\"854\""), "{mpd}");
+    assert!(mpd.contains("sar=\"1280:1281\""), "{mpd}");
+    env.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audio_only_source_gets_an_audio_only_cmaf_group() {
     let _heavy = HEAVY.lock().await;

@@ -313,3 +313,31 @@ fn small_rungs_get_a_slower_preset() {
     // Unknown names are passed through unchanged.
     assert_eq!(preset_for_rung("custom", Some(640 * 360)), "custom");
 }
+
+/// Rungs whose even sizes miss the group's display aspect (854×480 under 16:9) get the sample
+/// aspect that restores it, so ffmpeg's DASH muxer keeps them in one adaptation set; exact
+/// rungs keep square pixels.
+#[test]
+fn rungs_share_one_display_aspect() {
+    let mut body = builder_job();
+    let outputs = body["settings"]["outputGroups"][0]["outputs"]
+        .as_array_mut()
+        .expect("cmaf outputs");
+    let mut sd = outputs[1].clone();
+    sd["nameModifier"] = json!("_480p");
+    sd["videoDescription"]["width"] = json!(854);
+    sd["videoDescription"]["height"] = json!(480);
+    outputs.insert(2, sd);
+    let args = plan_args(&body);
+    let graph = args
+        .iter()
+        .skip_while(|a| *a != "-filter_complex")
+        .nth(1)
+        .expect("filter graph");
+    assert!(graph.contains("scale=1920:1080,setsar=1,"), "{graph}");
+    assert!(graph.contains("scale=1280:720,setsar=1,"), "{graph}");
+    assert!(
+        graph.contains("scale=854:480,setsar=1280/1281:max=1281,"),
+        "{graph}"
+    );
+}

@@ -204,7 +204,16 @@ def main():
               f"{mr(x.get('rss_at_first_poll_bytes'), 1, 1e-6)} | {mr(x.get('warm_ms'), 3)} | "
               f"{'/'.join(note.get('outcome', [])) or '—'} | {yes(x['zip_bytes'] < 5e6)} | "
               f"{yes(x['init_ms']['median'] < 20)} |")
-        w(f"\narm64: {lam.get('arm64')}.\n")
+        arm = lam.get("arm64") or {}
+        if arm.get("functions"):
+            w(f"\narm64 (what Lambda runs; {arm['source']}):\n")
+            w("| function | binary MB | zip MB | built | zip < 5 MB |")
+            w("|---|---|---|---|---|")
+            for name, x in arm["functions"].items():
+                w(f"| {name} | {x['binary_bytes'] / 1e6:.2f} | {x['zip_bytes'] / 1e6:.2f} | {x['built']} | "
+                  f"{yes(x['zip_bytes'] < 5e6)} |")
+        else:
+            w(f"\narm64: {arm.get('note', 'not measured')}.\n")
         size = Path(__file__).resolve().parent / "lambda-size.md"
         if size.exists():
             w(size.read_text().strip() + "\n")

@@ -1,9 +1,8 @@
 //! Adapters implementing the [`vod_core::ports`] with the AWS SDK for Rust, plus
 //! [`Config::from_env`] and the MediaConvert job builder.
 //!
-//! Every client is built once per process from one [`aws_config::SdkConfig`]
-//! ([`AwsClients::from_env`]); endpoints come only from the SDK's standard settings
-//! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SFN`, `AWS_ENDPOINT_URL_MEDIACONVERT`, …), which
+//! Every client comes from one [`aws_config::SdkConfig`] ([`AwsClients::from_env`]);
+//! endpoints come only from the SDK's standard settings (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SFN`, `AWS_ENDPOINT_URL_MEDIACONVERT`, …), which
 //! is how the same binaries talk to AWS or to the local twin.
 //!
 //! ```no_run
@@ -12,7 +11,7 @@
 //! use vod_core::contracts::LambdaFunction;
 //! let config = Config::from_env(LambdaFunction::Notifier)?;
 //! let clients = AwsClients::from_env().await;
-//! let store = vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb.clone(), &config.asset_table);
+//! let store = vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb(), &config.asset_table);
 //! # let _ = store; Ok(()) }
 //! ```
 
@@ -26,14 +25,16 @@ pub mod sns;
 
 pub use config::{Config, ConfigError};
 
-/// One client per service, all from the same SDK configuration.
+/// The SDK clients, all from one SDK configuration, each built when asked for.
+///
+/// Building on demand is what keeps a Lambda small: a client's construction links its
+/// endpoint rules, auth schemes and runtime plugins (S3's include the S3 Express session
+/// provider), so a binary whose function never asks for a client carries none of it.
 #[derive(Debug, Clone)]
 pub struct AwsClients {
-    pub s3: aws_sdk_s3::Client,
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub sns: aws_sdk_sns::Client,
-    pub sfn: aws_sdk_sfn::Client,
-    pub mediaconvert: aws_sdk_mediaconvert::Client,
+    sdk: aws_config::SdkConfig,
+    sfn_endpoint: Option<String>,
+    mediaconvert_endpoint: Option<String>,
 }
 
 impl AwsClients {
@@ -44,17 +45,55 @@ impl AwsClients {
     }
 
     pub fn from_sdk_config(shared: &aws_config::SdkConfig) -> Self {
+        Self {
+            sdk: shared.clone(),
+            sfn_endpoint: None,
+            mediaconvert_endpoint: None,
+        }
+    }
+
+    /// Step Functions at `url` instead of the configured endpoint (the twin's own API).
+    pub fn with_sfn_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.sfn_endpoint = Some(url.into());
+        self
+    }
+
+    /// MediaConvert at `url` instead of the configured endpoint (the twin's own API).
+    pub fn with_mediaconvert_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.mediaconvert_endpoint = Some(url.into());
+        self
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
         // Path-style S3 addressing works with every endpoint (AWS, moto, LocalStack); virtual
         // hosts need DNS that a local endpoint such as 127.0.0.1 does not have.
-        let s3_config = aws_sdk_s3::config::Builder::from(shared)
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk)
             .force_path_style(true)
             .build();
-        Self {
-            s3: aws_sdk_s3::Client::from_conf(s3_config),
-            dynamodb: aws_sdk_dynamodb::Client::new(shared),
-            sns: aws_sdk_sns::Client::new(shared),
-            sfn: aws_sdk_sfn::Client::new(shared),
-            mediaconvert: aws_sdk_mediaconvert::Client::new(shared),
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk)
+    }
+
+    pub fn sfn(&self) -> aws_sdk_sfn::Client {
+        let mut config = aws_sdk_sfn::config::Builder::from(&self.sdk);
+        if let Some(url) = &self.sfn_endpoint {
+            config = config.endpoint_url(url);
         }
+        aws_sdk_sfn::Client::from_conf(config.build())
+    }
+
+    pub fn mediaconvert(&self) -> aws_sdk_mediaconvert::Client {
+        let mut config = aws_sdk_mediaconvert::config::Builder::from(&self.sdk);
+        if let Some(url) = &self.mediaconvert_endpoint {
+            config = config.endpoint_url(url);
+        }
+        aws_sdk_mediaconvert::Client::from_conf(config.build())
     }
 }

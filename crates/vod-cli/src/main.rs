@@ -239,7 +239,7 @@ async fn run(cli: Cli) -> Result<u8> {
                 None => upload::default_key(&file)?,
             };
             let clients = AwsClients::from_sdk_config(&resources.sdk_config().await);
-            let done = upload::upload(&clients.s3, &bucket, &key, &file).await?;
+            let done = upload::upload(&clients.s3(), &bucket, &key, &file).await?;
             eprintln!(
                 "uploaded {} to s3://{}/{} ({} bytes); asset id {}",
                 file.display(),
@@ -259,7 +259,7 @@ async fn run(cli: Cli) -> Result<u8> {
             if !json {
                 println!("{}", done.asset_id);
             }
-            let store = DynamoAssetStore::new(clients.dynamodb.clone(), table);
+            let store = DynamoAssetStore::new(clients.dynamodb(), table);
             match records::wait_final(&store, &done.asset_id, timeout, poll_interval).await? {
                 WaitOutcome::Final(record) => {
                     if json {
@@ -575,7 +575,7 @@ async fn run(cli: Cli) -> Result<u8> {
 async fn store(resources: &Resources) -> Result<DynamoAssetStore> {
     let table = resources.table()?.to_owned();
     let clients = AwsClients::from_sdk_config(&resources.sdk_config().await);
-    Ok(DynamoAssetStore::new(clients.dynamodb, table))
+    Ok(DynamoAssetStore::new(clients.dynamodb(), table))
 }
 
 fn final_code(record: &AssetRecord) -> u8 {

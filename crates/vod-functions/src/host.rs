@@ -132,7 +132,7 @@ pub trait Function: Sized + Send + Sync + 'static {
 
 fn asset_store(clients: &AwsClients, config: &Config) -> Arc<dyn AssetStore> {
     Arc::new(DynamoAssetStore::new(
-        clients.dynamodb.clone(),
+        clients.dynamodb(),
         &config.asset_table,
     ))
 }
@@ -149,7 +149,7 @@ impl Function for IngestProbeDeps {
     fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
         Ok(Self {
             store: asset_store(clients, config),
-            reader: Arc::new(S3MediaReader::new(clients.s3.clone())),
+            reader: Arc::new(S3MediaReader::new(clients.s3())),
             probe: Arc::new(vod_probe::RangeProbe::new()),
             clock: Arc::new(SystemClock),
         })
@@ -170,10 +170,7 @@ impl Function for JobSubmitDeps {
         options.acceleration = config.mediaconvert_acceleration.clone();
         Ok(Self {
             store: asset_store(clients, config),
-            transcoder: Arc::new(MediaConvertTranscoder::new(
-                clients.mediaconvert.clone(),
-                options,
-            )),
+            transcoder: Arc::new(MediaConvertTranscoder::new(clients.mediaconvert(), options)),
             clock: Arc::new(SystemClock),
             settings: JobSubmitSettings {
                 output_bucket: config.output_bucket()?.to_owned(),
@@ -196,8 +193,8 @@ impl Function for CompletionDeps {
     fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
         Ok(Self {
             store: asset_store(clients, config),
-            callback: Arc::new(SfnTaskCallback::new(clients.sfn.clone())),
-            writer: Arc::new(S3OutputWriter::new(clients.s3.clone())),
+            callback: Arc::new(SfnTaskCallback::new(clients.sfn())),
+            writer: Arc::new(S3OutputWriter::new(clients.s3())),
             clock: Arc::new(SystemClock),
             settings: CompletionSettings {
                 output_bucket: config.output_bucket()?.to_owned(),
@@ -219,7 +216,7 @@ impl Function for NotifierDeps {
     fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
         Ok(Self {
             store: asset_store(clients, config),
-            notifier: Arc::new(SnsNotifier::new(clients.sns.clone(), config.topic_arn()?)),
+            notifier: Arc::new(SnsNotifier::new(clients.sns(), config.topic_arn()?)),
             clock: Arc::new(SystemClock),
         })
     }
@@ -259,3 +256,4 @@ pub async fn run_lambda<F: Function>() -> Result<(), lambda_runtime::Error> {
     ))
     .await
 }
+

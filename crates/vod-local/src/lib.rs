@@ -243,17 +243,9 @@ impl VodLocal {
         let (cdn_listener, cdn_url) = bind(twin.ports.cdn).await?;
 
         // 3. The in-process Lambdas: same clients as a Lambda, SFN and MediaConvert pointed at us.
-        let mut clients = vod_aws::AwsClients::from_sdk_config(&sdk);
-        clients.sfn = aws_sdk_sfn::Client::from_conf(
-            aws_sdk_sfn::config::Builder::from(&sdk)
-                .endpoint_url(&sfn_url)
-                .build(),
-        );
-        clients.mediaconvert = aws_sdk_mediaconvert::Client::from_conf(
-            aws_sdk_mediaconvert::config::Builder::from(&sdk)
-                .endpoint_url(&mc_url)
-                .build(),
-        );
+        let clients = vod_aws::AwsClients::from_sdk_config(&sdk)
+            .with_sfn_endpoint(&sfn_url)
+            .with_mediaconvert_endpoint(&mc_url);
         let mut lambda_env: HashMap<String, String> = [
             (env::ASSET_TABLE, twin.asset_table.clone()),
             (env::OUTPUT_BUCKET, twin.output_bucket.clone()),
@@ -309,15 +301,14 @@ impl VodLocal {
             .context("starting the MediaConvert twin")?;
 
         // 6. Records orphaned by an earlier instance, before any new execution can exist.
-        let store =
-            vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb.clone(), &twin.asset_table);
+        let store = vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb(), &twin.asset_table);
         let recovered = recovery::fail_orphans(&store, sfn.engine(), &host).await?;
 
         // 7. Serve and pump.
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let cdn_router = vod_cdn_local::router(vod_cdn_local::CdnConfig {
-            s3: clients.s3.clone(),
+            s3: clients.s3(),
             output_bucket: twin.output_bucket.clone(),
             asset_prefix: twin.output_prefix.clone(),
             store: Arc::new(store),

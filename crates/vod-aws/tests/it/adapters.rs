@@ -34,10 +34,10 @@ fn record(key: &str) -> AssetRecord {
 async fn dynamodb_claim_is_conditional_and_updates_refuse_stale_writes() {
     let moto = MotoServer::start().unwrap();
     let clients = AwsClients::from_sdk_config(&sdk_config(&moto.endpoint()));
-    vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb, "assets")
+    vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb(), "assets")
         .await
         .unwrap();
-    let store = DynamoAssetStore::new(clients.dynamodb.clone(), "assets");
+    let store = DynamoAssetStore::new(clients.dynamodb(), "assets");
 
     let mut first = record("uploads/caf%C3%A9+clip.mp4");
     assert_eq!(store.claim(&first).await.unwrap(), Claim::Claimed);
@@ -128,7 +128,7 @@ async fn s3_ranged_reads_probe_a_moov_at_end_mp4_without_downloading_it() {
     let moto = MotoServer::start().unwrap();
     let clients = AwsClients::from_sdk_config(&sdk_config(&moto.endpoint()));
     clients
-        .s3
+        .s3()
         .create_bucket()
         .bucket("src")
         .send()
@@ -138,7 +138,7 @@ async fn s3_ranged_reads_probe_a_moov_at_end_mp4_without_downloading_it() {
     let size = body.len() as u64;
     let key = "deep/prefix/my clip +1 %.mp4";
     clients
-        .s3
+        .s3()
         .put_object()
         .bucket("src")
         .key(key)
@@ -147,7 +147,7 @@ async fn s3_ranged_reads_probe_a_moov_at_end_mp4_without_downloading_it() {
         .await
         .unwrap();
 
-    let reader = S3MediaReader::new(clients.s3.clone());
+    let reader = S3MediaReader::new(clients.s3());
     assert_eq!(reader.stat("src", "nope.mp4").await.unwrap(), None);
     let meta = reader.stat("src", key).await.unwrap().unwrap();
     assert_eq!(meta.size, size);
@@ -184,7 +184,7 @@ async fn sns_publish_carries_filterable_attributes_to_an_sqs_subscriber() {
     let clients = AwsClients::from_sdk_config(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
     let topic_arn = clients
-        .sns
+        .sns()
         .create_topic()
         .name("events")
         .send()
@@ -211,7 +211,7 @@ async fn sns_publish_carries_filterable_attributes_to_an_sqs_subscriber() {
         .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
         .clone();
     clients
-        .sns
+        .sns()
         .subscribe()
         .topic_arn(&topic_arn)
         .protocol("sqs")
@@ -224,7 +224,7 @@ async fn sns_publish_carries_filterable_attributes_to_an_sqs_subscriber() {
     rec.transition(AssetStatus::Rejected, Utc::now(), None)
         .unwrap();
     let event = PipelineEvent::from_record(EventType::Rejected, &rec, Utc::now());
-    let message_id = SnsNotifier::new(clients.sns.clone(), &topic_arn)
+    let message_id = SnsNotifier::new(clients.sns(), &topic_arn)
         .publish(&event)
         .await
         .unwrap();
@@ -254,15 +254,15 @@ async fn the_asset_table_the_twin_creates_is_the_contract_infra_deploys() {
     use serde_json::{Value, json};
     let moto = MotoServer::start().unwrap();
     let clients = AwsClients::from_sdk_config(&sdk_config(&moto.endpoint()));
-    vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb, "assets")
+    vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb(), "assets")
         .await
         .unwrap();
     // Idempotent: a second bootstrap leaves the table alone.
-    vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb, "assets")
+    vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb(), "assets")
         .await
         .unwrap();
     let described = clients
-        .dynamodb
+        .dynamodb()
         .describe_table()
         .table_name("assets")
         .send()

@@ -226,7 +226,7 @@ async fn ranges_head_cors_and_traversal() {
 
     // Nothing outside the output bucket, however the dots are spelled.
     twin.clients
-        .s3
+        .s3()
         .create_bucket()
         .bucket("secret")
         .send()

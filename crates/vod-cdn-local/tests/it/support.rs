@@ -72,16 +72,16 @@ impl Twin {
             .await;
         let clients = AwsClients::from_sdk_config(&shared);
         clients
-            .s3
+            .s3()
             .create_bucket()
             .bucket(OUTPUT_BUCKET)
             .send()
             .await
             .expect("create the output bucket");
-        vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb, TABLE)
+        vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb(), TABLE)
             .await
             .expect("asset table");
-        let store = Arc::new(DynamoAssetStore::new(clients.dynamodb.clone(), TABLE));
+        let store = Arc::new(DynamoAssetStore::new(clients.dynamodb(), TABLE));
         Self {
             _moto: moto,
             clients,
@@ -91,7 +91,7 @@ impl Twin {
 
     pub fn config(&self, base_url: &str, signing: Option<SigningConfig>) -> CdnConfig {
         CdnConfig {
-            s3: self.clients.s3.clone(),
+            s3: self.clients.s3(),
             output_bucket: OUTPUT_BUCKET.into(),
             asset_prefix: "assets/".into(),
             store: self.store.clone(),
@@ -110,7 +110,7 @@ impl Twin {
 
     pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) {
         self.clients
-            .s3
+            .s3()
             .put_object()
             .bucket(bucket)
             .key(key)

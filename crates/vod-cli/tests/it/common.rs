@@ -79,17 +79,17 @@ impl Env {
             .await;
         let clients = vod_aws::AwsClients::from_sdk_config(&sdk);
         clients
-            .s3
+            .s3()
             .create_bucket()
             .bucket(BUCKET)
             .send()
             .await
             .expect("bucket");
-        vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb, TABLE)
+        vod_aws::dynamodb::ensure_asset_table(&clients.dynamodb(), TABLE)
             .await
             .expect("asset table");
         let topic_arn = clients
-            .sns
+            .sns()
             .create_topic()
             .name(TOPIC)
             .send()
@@ -127,7 +127,7 @@ impl Env {
     }
 
     pub fn store(&self) -> DynamoAssetStore {
-        DynamoAssetStore::new(self.clients().dynamodb, TABLE)
+        DynamoAssetStore::new(self.clients().dynamodb(), TABLE)
     }
 
     /// `vod --local …` through `VOD_REPO_ROOT`.

@@ -13,7 +13,7 @@ fn object_etag(out: &aws_sdk_s3::operation::head_object::HeadObjectOutput) -> St
 #[tokio::test(flavor = "multi_thread")]
 async fn small_and_multipart_uploads_land_under_the_exact_key_with_the_derived_id() {
     let env = Env::start().await;
-    let s3 = env.clients().s3;
+    let s3 = env.clients().s3();
     let dir = tempfile::tempdir().unwrap();
 
     // Small file, key from the file name (default), through --local.
@@ -140,7 +140,7 @@ async fn wait_exits_2_when_the_pipeline_rejects_and_4_on_timeout() {
         .unwrap();
 
     // Play the pipeline: once the object exists, claim it, then reject it.
-    let s3 = env.clients().s3;
+    let s3 = env.clients().s3();
     let etag = loop {
         if let Ok(head) = s3
             .head_object()

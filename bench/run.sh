@@ -15,12 +15,14 @@ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || {
   echo "bench: needs ffmpeg + ffprobe on PATH (apt-get install ffmpeg)" >&2; exit 1; }
 
 echo "bench: building release binaries (twin, asl-bench, vod-bench, vod-local, the four Lambdas)" >&2
-# One package set, so one feature resolution: every binary below comes out of a single build.
 if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
   echo "bench: BENCH_SKIP_BUILD=1: using the binaries already in $CARGO_TARGET_DIR/release" >&2
 else
-  cargo build --release -p vod-mediaconvert-local -p vod-states -p vod-bench -p vod-functions \
-    -p vod-local --bins >&2
+  cargo build --release -p vod-mediaconvert-local -p vod-states -p vod-bench -p vod-local --bins >&2
+  # The Lambdas in a build of their own, as `cargo lambda build` makes them for CDK: one
+  # package, so only its own features (built with the above, vod-local's and the twin's would
+  # be unified into them). Crates whose features do not differ come from the build above.
+  cargo build --release -p vod-functions --bins >&2
 fi
 
 echo "bench: transcode (the long part)" >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Transcode benchmark: the twin's real ffmpeg command for our default ladder vs the seed-000
-approach (one ffmpeg per rung, each decoding, run concurrently), plus candidate variants of our
-command. Writes JSON to stdout-path given as argv[1]. Asserts nothing.
+approach (one ffmpeg per rung, each decoding, run concurrently), plus a preset frontier of our
+command and, on the real footage, a one-rung x264-vs-AV1 codec-headroom probe. Writes JSON to stdout-path given as argv[1]. Asserts nothing.
 
 Environment knobs (all optional):
   BENCH_RUNS      runs per approach in the A/B (default 3)
@@ -352,36 +352,78 @@ def bench_input(label, src, runs, var_runs, sub, do_variants):
     res["seed"]["command"] = [" ".join(c) for c in seed_cmds("ffmpeg", Path("SRC"), Path("OUT"))]
     log("  quality + alignment")
     for name, out, rungs_fn in (("seed", seed_out, seed_rungs), ("ours", ours_out, lambda o: twin_rungs(o, heights))):
-        rungs = rungs_fn(out)
-        res[name]["alignment"] = alignment(rungs)
-        res[name]["rungs"] = []
-        for rg in rungs:
-            q = quality(rg["file"], src, sub)
-            res[name]["rungs"].append({"name": rg["name"], "height": rg["height"], "bytes": rg["bytes"],
-                                       "mbit_s": rg["bytes"] * 8 / content / 1e6,
-                                       "segments": rg["segments"], **q})
-            log(f"    {name} {rg['name']}: {rg['bytes'] * 8 / content / 1e6:.2f} Mbit/s {q}")
-        res[name]["video_bytes"] = sum(r["bytes"] for r in rungs)
+        score_rungs(res[name], rungs_fn(out), src, content, sub, name)
     if not do_variants:
         return res
 
-    # one variant: the same command on the system ffmpeg (5.1 on Debian 12), whose single main
-    # thread decodes, filters and feeds the encoders; bytes and time only (x264 is the same
-    # library, so quality does not depend on it)
-    variants = [("ours on the system ffmpeg", FF5, {})] if FF5 != plan["ffmpeg"] else []
+    # The preset frontier: the same command with every rung at one preset, scored like ours, so
+    # the report shows what CPU and realtime cost in bytes and quality (and which targets each
+    # point meets). One run each: CPU seconds per content second is stable to a few percent.
     res["variants"] = []
-    for name, ff, kw in variants:
+    for name, kw in FRONTIER:
         args = variant_args(plan["args"], **kw)
         vr = []
+        out = None
         for i in range(var_runs):
             log(f"  variant {name} run {i + 1}/{var_runs}")
-            r, _ = run_ours(ff, args, "variant")
+            r, out = run_ours(plan["ffmpeg"], args, "variant")
             vr.append(r)
             log(f"    wall {r['wall_s']:.1f} s cpu {r['cpu_s']:.1f} s")
         s = summarise(vr, content)
-        s.update(name=name, ffmpeg=ffversion(ff), settings=kw, args=args)
+        s.update(name=name, ffmpeg=ffversion(plan["ffmpeg"]), settings=kw, args=args)
+        score_rungs(s, twin_rungs(out, heights), src, content, sub, name)
         res["variants"].append(s)
+    if label == "real" and FF9:
+        res["codec_headroom"] = codec_headroom(src, content, sub)
     return res
+
+
+# Every rung at one preset (the twin's CRF and caps unchanged unless crf_delta says so).
+FRONTIER = [
+    ("every rung veryfast", {"presets": ["veryfast"] * 4}),
+    ("every rung faster, CRF − 1", {"presets": ["faster"] * 4, "crf_delta": -1}),
+]
+
+# Our 1080p rung's picture (same scaler, 2 s GOPs, no audio) encoded by SVT-AV1 instead of x264:
+# how many bytes a codec change would take off at the same quality, and at what CPU. Not our
+# ladder; evidence for what the bytes target needs. Compared with our 1080p rung in the report.
+HEADROOM = [
+    ("SVT-AV1 preset 10 CRF 24", ["-c:v", "libsvtav1", "-preset", "10", "-crf", "24"]),
+    ("SVT-AV1 preset 8 CRF 28", ["-c:v", "libsvtav1", "-preset", "8", "-crf", "28"]),
+]
+
+
+def score_rungs(s, rungs, src, content, sub, name):
+    s["alignment"] = alignment(rungs)
+    s["rungs"] = []
+    for rg in rungs:
+        q = quality(rg["file"], src, sub)
+        s["rungs"].append({"name": rg["name"], "height": rg["height"], "bytes": rg["bytes"],
+                           "mbit_s": rg["bytes"] * 8 / content / 1e6, "segments": rg["segments"], **q})
+        log(f"    {name} {rg['name']}: {rg['bytes'] * 8 / content / 1e6:.2f} Mbit/s {q}")
+    s["video_bytes"] = sum(r["bytes"] for r in rungs)
+
+
+def codec_headroom(src, content, sub):
+    rows = []
+    out_dir = WORK / "out" / "headroom"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for i, (name, enc) in enumerate(HEADROOM):
+        if "libsvtav1" in enc and "libsvtav1" not in subprocess.run(
+                [FF9, "-hide_banner", "-encoders"], capture_output=True, text=True).stdout:
+            continue
+        out = out_dir / f"h{i}.mp4"
+        cmd = [FF9, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(src), "-an",
+               "-vf", "scale=1920:1080,format=yuv420p"] + enc + ["-g", "60", "-keyint_min", "60",
+                                                                 "-sc_threshold", "0", str(out)]
+        log(f"  codec headroom: {name}")
+        r = run_concurrent([cmd])
+        q = quality(out, src, sub)
+        rows.append({"name": name, "command": " ".join(["ffmpeg"] + cmd[1:]).replace(str(src), "SRC")
+                     .replace(str(out), "OUT.mp4"), "cpu_per_content_s": r["cpu_s"] / content,
+                     "wall_s": r["wall_s"], "mbit_s": out.stat().st_size * 8 / content / 1e6, **q})
+        log(f"    {rows[-1]['mbit_s']:.2f} Mbit/s {q}")
+    return rows
 
 
 def main():

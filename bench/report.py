@@ -94,6 +94,16 @@ def release_profile():
     return text
 
 
+def cores_state(load):
+    """What the 1-minute load average at the start says of the 2 cores (it lags: a build that
+    has just ended still counts)."""
+    if load[0] < 0.5:
+        return "both cores were free"
+    if load[0] < 1.5:
+        return "about one core was free"
+    return "busy by this lagging measure"
+
+
 def yes(b):
     return "**met**" if b else "not met"
 
@@ -196,7 +206,7 @@ def main():
             w(f"| CPU ≤ 0.4× seed | {t['cpu_ratio_vs_seed']:.2f}× ({ours['cpu_per_content_s']['median']:.2f} vs "
               f"{seed['cpu_per_content_s']['median']:.2f} CPU s per content s) | {yes(t['cpu_target_met'])} |")
             w(f"| CPU/wall ≥ 1.8 | {t['cpu_per_wall']:.2f} (load average {', '.join(f(x) for x in tr['load_at_start'])} "
-              f"at start: the cores were not free) | {yes(t['cpu_per_wall_target_met'])} |")
+              f"at start: {cores_state(tr['load_at_start'])}) | {yes(t['cpu_per_wall_target_met'])} |")
             w(f"| ≥ 1.0× realtime | {t['realtime_factor']:.2f}× (on 2 free cores at CPU/wall 2 it would be "
               f"≈ {2 / ours['cpu_per_content_s']['median']:.2f}×) | {yes(t['realtime_target_met'])} |")
             w(f"| segments aligned | {ours['alignment']['keyframes_identical_across_rungs']} / "

@@ -16,17 +16,21 @@ def mr(d, nd=2, scale=1.0):
     return f"{d['median'] * scale:.{nd}f} ({d['min'] * scale:.{nd}f}–{d['max'] * scale:.{nd}f})"
 
 
+def quality_delta(ours, theirs):
+    """One rung's quality against another's: VMAF points, or PSNR-Y dB where no libvmaf scored
+    them; None when neither has a score."""
+    for key in ("vmaf", "psnr_y"):
+        if ours.get(key) is not None and theirs.get(key) is not None:
+            return ours[key] - theirs[key]
+    return None
+
+
 def targets(v, seed, content):
     """Evaluates the five targets for one measured approach/variant against the seed."""
     cpu_ratio = v["cpu_s"]["median"] / seed["cpu_s"]["median"]
     bytes_ratio = v["output_bytes"]["median"] / seed["output_bytes"]["median"]
     vbytes_ratio = v["video_bytes"] / seed["video_bytes"]
-    deltas = []
-    for ours, theirs in zip(v["rungs"], seed["rungs"]):
-        if ours.get("vmaf") is not None and theirs.get("vmaf") is not None:
-            deltas.append(ours["vmaf"] - theirs["vmaf"])
-        elif ours.get("psnr_y") is not None and theirs.get("psnr_y") is not None:
-            deltas.append(ours["psnr_y"] - theirs["psnr_y"])
+    deltas = [d for d in (quality_delta(o, t) for o, t in zip(v["rungs"], seed["rungs"])) if d is not None]
     worst = min(deltas) if deltas else None
     al = v["alignment"]
     aligned = bool(al["keyframes_identical_across_rungs"]) and al["segment_durations_identical_across_rungs"] is not False
@@ -44,8 +48,9 @@ def targets(v, seed, content):
 def frontier(w, r, seed, ours, content):
     """Ours beside the preset variants: what each point costs and which targets it meets."""
     w("### Preset frontier (same command, every rung at one preset)\n")
-    w("Our command with the x264 preset (and CRF) changed, 1 run each, scored like ours. CPU and realtime "
-      "move with the preset; bytes and quality move against them.\n")
+    w("Our command with the x264 preset (and CRF) changed, 1 run each, scored like ours (Δ against the seed's "
+      "rung: VMAF points, PSNR-Y dB where no libvmaf is at hand). CPU and realtime move with the preset; bytes "
+      "and quality move against them.\n")
     names = [rg["name"] for rg in seed["rungs"]]
     w("| point | CPU s / content s | CPU vs seed | × realtime on 2 free cores (≈ 2 / CPU) | total bytes vs seed | "
       + " | ".join(f"{n} Mbit/s, VMAF Δ" for n in names) + " | targets met (of CPU, realtime, bytes at quality) |")
@@ -56,8 +61,7 @@ def frontier(w, r, seed, ours, content):
         cpu = v["cpu_per_content_s"]["median"]
         cells = []
         for o, sr in zip(v["rungs"], seed["rungs"]):
-            d = (o["vmaf"] - sr["vmaf"]) if o.get("vmaf") is not None and sr.get("vmaf") is not None else None
-            cells.append(f"{o['mbit_s']:.2f}, {f(d)}")
+            cells.append(f"{o['mbit_s']:.2f}, {f(quality_delta(o, sr))}")
         met = [k for k, ok in (("CPU", t["cpu_target_met"]), ("realtime", 2 / cpu >= 1.0),
                                ("bytes", t["bytes_at_quality_target_met"])) if ok]
         w(f"| {name} | {cpu:.2f} | {t['cpu_ratio_vs_seed']:.2f}× | {2 / cpu:.2f}× | "
@@ -76,7 +80,7 @@ def headroom(w, rows, seed, ours):
     w("| encoder | CPU s / content s | Mbit/s | vs our x264 1080p rung | VMAF | VMAF vs seed's 1080p | command |")
     w("|---|---|---|---|---|---|---|")
     for h in rows:
-        d = h["vmaf"] - top["vmaf"] if h.get("vmaf") is not None and top.get("vmaf") is not None else None
+        d = quality_delta(h, top)
         w(f"| {h['name']} | {h['cpu_per_content_s']:.2f} | {h['mbit_s']:.2f} | {h['mbit_s'] / mine['mbit_s']:.2f}× | "
           f"{f(h['vmaf'])} | {f(d)} | `{h['command']}` |")
     w("")
@@ -284,7 +288,7 @@ def main():
             w(f"\narm64: {arm.get('note', 'not measured')}.\n")
         size = Path(__file__).resolve().parent / "lambda-size.md"
         if size.exists():
-            w(size.read_text().strip() + "\n")
+            w("\n" + size.read_text().strip() + "\n")
     po = sv.get("pipeline_overhead") or {}
     w("## Pipeline overhead on the twin\n")
     if not po.get("available"):

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Transcode benchmark: the twin's real ffmpeg command for our default ladder vs the seed-000
 approach (one ffmpeg per rung, each decoding, run concurrently), plus a preset frontier of our
-command and, on the real footage, a one-rung x264-vs-AV1 codec-headroom probe. Writes JSON to stdout-path given as argv[1]. Asserts nothing.
+command and, on the real footage, a one-rung x264-vs-AV1 codec-headroom probe. Writes JSON to
+the path given as argv[1]. Asserts nothing.
 
 Environment knobs (all optional):
   BENCH_RUNS      runs per approach in the A/B (default 3)
@@ -408,12 +409,13 @@ def score_rungs(s, rungs, src, content, sub, name):
 
 def codec_headroom(src, content, sub):
     rows = []
+    if "libsvtav1" not in subprocess.run([FF9, "-hide_banner", "-encoders"], capture_output=True,
+                                         text=True).stdout:
+        log("  codec headroom: skipped, this ffmpeg has no libsvtav1")
+        return rows
     out_dir = WORK / "out" / "headroom"
     out_dir.mkdir(parents=True, exist_ok=True)
     for i, (name, enc) in enumerate(HEADROOM):
-        if "libsvtav1" in enc and "libsvtav1" not in subprocess.run(
-                [FF9, "-hide_banner", "-encoders"], capture_output=True, text=True).stdout:
-            continue
         out = out_dir / f"h{i}.mp4"
         cmd = [FF9, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(src), "-an",
                "-vf", "scale=1920:1080,format=yuv420p"] + enc + ["-g", "60", "-keyint_min", "60",

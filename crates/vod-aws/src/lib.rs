@@ -1,9 +1,11 @@
 //! Adapters implementing the [`vod_core::ports`] with the AWS SDK for Rust, plus
 //! [`Config::from_env`] and the MediaConvert job builder.
 //!
-//! Every client comes from one [`aws_config::SdkConfig`] ([`AwsClients::from_env`]);
-//! endpoints come only from the SDK's standard settings (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SFN`, `AWS_ENDPOINT_URL_MEDIACONVERT`, …), which
-//! is how the same binaries talk to AWS or to the local twin.
+//! Every client is built at most once per process, when first asked for, from one
+//! [`aws_config::SdkConfig`] ([`AwsClients::from_env`]); endpoints come only from the SDK's
+//! standard settings (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SFN`,
+//! `AWS_ENDPOINT_URL_MEDIACONVERT`, …), which is how the same binaries talk to AWS or to the
+//! local twin.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,7 +27,10 @@ pub mod sns;
 
 pub use config::{Config, ConfigError};
 
-/// The SDK clients, all from one SDK configuration, each built when asked for.
+use std::sync::OnceLock;
+
+/// The SDK clients, all from one SDK configuration, each built the first time it is asked for
+/// and shared after that (one client, one connection pool, per service).
 ///
 /// Building on demand is what keeps a Lambda small: a client's construction links its
 /// endpoint rules, auth schemes and runtime plugins (S3's include the S3 Express session
@@ -35,6 +40,11 @@ pub struct AwsClients {
     sdk: aws_config::SdkConfig,
     sfn_endpoint: Option<String>,
     mediaconvert_endpoint: Option<String>,
+    s3: OnceLock<aws_sdk_s3::Client>,
+    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+    sns: OnceLock<aws_sdk_sns::Client>,
+    sfn: OnceLock<aws_sdk_sfn::Client>,
+    mediaconvert: OnceLock<aws_sdk_mediaconvert::Client>,
 }
 
 impl AwsClients {
@@ -49,51 +59,74 @@ impl AwsClients {
             sdk: shared.clone(),
             sfn_endpoint: None,
             mediaconvert_endpoint: None,
+            s3: OnceLock::new(),
+            dynamodb: OnceLock::new(),
+            sns: OnceLock::new(),
+            sfn: OnceLock::new(),
+            mediaconvert: OnceLock::new(),
         }
     }
 
     /// Step Functions at `url` instead of the configured endpoint (the twin's own API).
     pub fn with_sfn_endpoint(mut self, url: impl Into<String>) -> Self {
         self.sfn_endpoint = Some(url.into());
+        self.sfn = OnceLock::new();
         self
     }
 
     /// MediaConvert at `url` instead of the configured endpoint (the twin's own API).
     pub fn with_mediaconvert_endpoint(mut self, url: impl Into<String>) -> Self {
         self.mediaconvert_endpoint = Some(url.into());
+        self.mediaconvert = OnceLock::new();
         self
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        // Path-style S3 addressing works with every endpoint (AWS, moto, LocalStack); virtual
-        // hosts need DNS that a local endpoint such as 127.0.0.1 does not have.
-        let config = aws_sdk_s3::config::Builder::from(&self.sdk)
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
+        self.s3
+            .get_or_init(|| {
+                // Path-style S3 addressing works with every endpoint (AWS, moto, LocalStack);
+                // virtual hosts need DNS that a local endpoint such as 127.0.0.1 does not have.
+                let config = aws_sdk_s3::config::Builder::from(&self.sdk)
+                    .force_path_style(true)
+                    .build();
+                aws_sdk_s3::Client::from_conf(config)
+            })
+            .clone()
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        aws_sdk_dynamodb::Client::new(&self.sdk)
+        self.dynamodb
+            .get_or_init(|| aws_sdk_dynamodb::Client::new(&self.sdk))
+            .clone()
     }
 
     pub fn sns(&self) -> aws_sdk_sns::Client {
-        aws_sdk_sns::Client::new(&self.sdk)
+        self.sns
+            .get_or_init(|| aws_sdk_sns::Client::new(&self.sdk))
+            .clone()
     }
 
     pub fn sfn(&self) -> aws_sdk_sfn::Client {
-        let mut config = aws_sdk_sfn::config::Builder::from(&self.sdk);
-        if let Some(url) = &self.sfn_endpoint {
-            config = config.endpoint_url(url);
-        }
-        aws_sdk_sfn::Client::from_conf(config.build())
+        self.sfn
+            .get_or_init(|| {
+                let mut config = aws_sdk_sfn::config::Builder::from(&self.sdk);
+                if let Some(url) = &self.sfn_endpoint {
+                    config = config.endpoint_url(url);
+                }
+                aws_sdk_sfn::Client::from_conf(config.build())
+            })
+            .clone()
     }
 
     pub fn mediaconvert(&self) -> aws_sdk_mediaconvert::Client {
-        let mut config = aws_sdk_mediaconvert::config::Builder::from(&self.sdk);
-        if let Some(url) = &self.mediaconvert_endpoint {
-            config = config.endpoint_url(url);
-        }
-        aws_sdk_mediaconvert::Client::from_conf(config.build())
+        self.mediaconvert
+            .get_or_init(|| {
+                let mut config = aws_sdk_mediaconvert::config::Builder::from(&self.sdk);
+                if let Some(url) = &self.mediaconvert_endpoint {
+                    config = config.endpoint_url(url);
+                }
+                aws_sdk_mediaconvert::Client::from_conf(config.build())
+            })
+            .clone()
     }
 }

@@ -16,7 +16,8 @@ use vod_aws::{AwsClients, Config, ConfigError};
 use vod_core::contracts::LambdaFunction;
 use vod_core::ports::{AssetStore, SystemClock};
 
-/// The four handlers with their dependencies; a Lambda binary configures only its own.
+/// The four handlers with their dependencies in one process, as the local twin runs them (a
+/// Lambda binary runs only its own, through [`run_lambda`]).
 #[derive(Default, Clone)]
 pub struct FunctionHost {
     pub ingest_probe: Option<IngestProbeDeps>,
@@ -47,17 +48,6 @@ impl FunctionHost {
             let config = Config::from_lookup(function, &lookup)?;
             host.configure(function, clients, &config)?;
         }
-        Ok(host)
-    }
-
-    /// Only `function`, as its Lambda binary runs it.
-    pub fn for_function(
-        function: LambdaFunction,
-        clients: &AwsClients,
-        config: &Config,
-    ) -> Result<Self, ConfigError> {
-        let mut host = Self::default();
-        host.configure(function, clients, config)?;
         Ok(host)
     }
 

@@ -1,4 +1,5 @@
-//! `asl-conformance DIR` / `asl-conformance --choice-operators FILE`: replays recorded executions.
+//! `asl-conformance [DIR]` / `asl-conformance --choice-operators [FILE]`: replays recorded
+//! executions. With no path it replays the cases committed in `crates/vod-states/conformance/`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,11 +39,16 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance");
     let (choice, target) = match args.as_slice() {
+        [] => (false, committed.join("cases")),
+        [flag] if flag == "--choice-operators" => (true, committed.join("choice_operators.json")),
         [flag, file] if flag == "--choice-operators" => (true, PathBuf::from(file)),
         [dir] if !dir.starts_with('-') => (false, PathBuf::from(dir)),
         _ => {
-            eprintln!("usage: asl-conformance DIR | asl-conformance --choice-operators FILE");
+            eprintln!(
+                "usage: asl-conformance [DIR] | asl-conformance --choice-operators [FILE] | asl-conformance --show CASE_DIR"
+            );
             return ExitCode::from(2);
         }
     };

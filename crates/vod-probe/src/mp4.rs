@@ -466,10 +466,12 @@ fn tkhd_rotation(b: &[u8]) -> Option<u16> {
     let mut c = Cur::new(b.get(matrix_at..)?);
     let a = c.u32()? as i32;
     let bb = c.u32()? as i32;
-    // atan2(b, a) is the counter-clockwise angle; we report clockwise degrees, the way
-    // ffmpeg's `rotate` tag and phone players mean it (an upright iPhone portrait clip is 90).
+    // The matrix maps (x, y) to (a·x + c·y, b·x + d·y) in screen coordinates, y pointing down,
+    // so atan2(b, a) is already the clockwise angle: [0 1; -1 0] turns right into down, a
+    // quarter turn clockwise, as an upright iPhone portrait clip has it (90; ffmpeg reads the
+    // same matrix as "rotation of -90 degrees", its display matrices counting anticlockwise).
     let degrees = f64::from(bb).atan2(f64::from(a)).to_degrees();
-    let quarter = (-((degrees / 90.0).round() as i64)).rem_euclid(4);
+    let quarter = ((degrees / 90.0).round() as i64).rem_euclid(4);
     Some((quarter * 90) as u16)
 }
 
@@ -825,5 +827,29 @@ fn video_track(track: &Track, codec: &str) -> VideoTrack {
         bit_depth: track.config.bit_depth,
         transfer: track.config.transfer.clone(),
         bitrate_bps: track.avg_bitrate,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tkhd_rotation;
+
+    /// A version-0 `tkhd` payload whose matrix starts `[a b 0; c d 0]` (16.16 fixed point).
+    fn tkhd(a: i32, b: i32, c: i32, d: i32) -> Vec<u8> {
+        let mut payload = vec![0u8; 40];
+        for value in [a, b, 0, c, d, 0, 0, 0] {
+            payload.extend_from_slice(&(value * 0x1_0000).to_be_bytes()[..]);
+        }
+        payload.extend_from_slice(&0x4000_0000i32.to_be_bytes()[..]); // w = 1.0 in 2.30
+        payload
+    }
+
+    #[test]
+    fn tkhd_matrices_give_clockwise_quarter_turns() {
+        assert_eq!(tkhd_rotation(&tkhd(1, 0, 0, 1)), Some(0));
+        // An upright iPhone portrait clip: right turns into down.
+        assert_eq!(tkhd_rotation(&tkhd(0, 1, -1, 0)), Some(90));
+        assert_eq!(tkhd_rotation(&tkhd(-1, 0, 0, -1)), Some(180));
+        assert_eq!(tkhd_rotation(&tkhd(0, -1, 1, 0)), Some(270));
     }
 }

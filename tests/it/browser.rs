@@ -1,7 +1,7 @@
 //! The pipeline's own output in Chromium: a clip goes through upload → probe → twin
 //! transcode → completion, then the local CDN's player page must play the ladder the record
-//! lists, with HLS and DASH, past 3 s, without player errors. Skips loudly without Chromium,
-//! node or the player's node modules.
+//! lists, with HLS and DASH, past 3 s, without player errors. Skips (counted by `make test`)
+//! only without Chromium; see `vod_testkit::browser`.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -395,7 +395,7 @@ pub fn clip(width: u32, height: u32, seconds: u32) -> anyhow::Result<PathBuf> {
         "tmp-{}-{width}x{height}-{seconds}.mp4",
         std::process::id()
     ));
-    let status = Command::new(std::env::var("VOD_FFMPEG").unwrap_or_else(|_| "ffmpeg".into()))
+    let status = Command::new(vod_testkit::media::ffmpeg())
         .args([
             "-hide_banner",
             "-loglevel",

@@ -61,7 +61,7 @@ pub struct LocalConfig {
     pub aws_endpoint: Option<String>,
     /// `moto_server` binary used when vod-local starts moto.
     pub moto_binary: Option<PathBuf>,
-    /// ffmpeg for the MediaConvert twin (`None`: `VOD_FFMPEG` or `PATH`).
+    /// ffmpeg for the MediaConvert twin (`None`: `VOD_FFMPEG`, else the pinned `.venv/bin/ffmpeg`).
     pub ffmpeg: Option<PathBuf>,
     /// Transcodes running at once.
     pub max_concurrent_jobs: usize,

@@ -13,29 +13,6 @@ pub struct MotoProcess {
     port: u16,
 }
 
-/// `VOD_MOTO_SERVER`, else `.venv/bin/moto_server` in this directory or above, else `PATH`.
-pub fn find_moto() -> PathBuf {
-    if let Some(p) = std::env::var_os("VOD_MOTO_SERVER") {
-        return PathBuf::from(p);
-    }
-    if let Ok(mut dir) = std::env::current_dir() {
-        loop {
-            let candidate = dir.join(".venv/bin/moto_server");
-            if candidate.exists() {
-                return candidate;
-            }
-            if !dir.pop() {
-                break;
-            }
-        }
-    }
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server");
-    if repo.exists() {
-        return repo;
-    }
-    PathBuf::from("moto_server")
-}
-
 impl MotoProcess {
     pub async fn start(
         binary: Option<PathBuf>,
@@ -43,7 +20,10 @@ impl MotoProcess {
         account_id: &str,
         log: &Path,
     ) -> anyhow::Result<Self> {
-        let binary = binary.unwrap_or_else(find_moto);
+        let binary = match binary {
+            Some(binary) => binary,
+            None => vod_toolchain::moto_server()?,
+        };
         let port = if port == 0 {
             std::net::TcpListener::bind("127.0.0.1:0")?
                 .local_addr()?

@@ -137,11 +137,8 @@ pub enum TwinError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "ffmpeg not found: set FFMPEG=/path/to/ffmpeg, put ffmpeg on PATH (apt-get install ffmpeg), \
-         or run `make ffmpeg` to install the imageio-ffmpeg build into .venv/bin/ffmpeg"
-    )]
-    FfmpegNotFound,
+    #[error(transparent)]
+    FfmpegNotFound(#[from] vod_toolchain::ToolMissing),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

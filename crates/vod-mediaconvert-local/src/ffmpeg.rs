@@ -11,36 +11,10 @@ use tokio::sync::watch;
 use crate::error::{JobFailure, TwinError};
 use crate::plan::{SourceInfo, VideoStreamInfo};
 
-/// Env var naming the ffmpeg binary.
-pub const FFMPEG_ENV: &str = "FFMPEG";
-
-/// ffmpeg from `FFMPEG`, then `PATH`, then `<repo>/.venv/bin/ffmpeg` (the imageio-ffmpeg
-/// binary `make ffmpeg` installs), looking for the repo from `VOD_REPO_ROOT` and the current
-/// directory upwards.
+/// The project's ffmpeg ([`vod_toolchain::ffmpeg`]: `VOD_FFMPEG`, else the pinned
+/// `<repo>/.venv/bin/ffmpeg`), never whichever ffmpeg the system has.
 pub fn find_ffmpeg() -> Result<PathBuf, TwinError> {
-    if let Some(path) = std::env::var_os(FFMPEG_ENV).filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
-    }
-    if let Some(paths) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&paths) {
-            let candidate = dir.join("ffmpeg");
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    let mut roots: Vec<PathBuf> = Vec::new();
-    if let Some(root) = std::env::var_os("VOD_REPO_ROOT") {
-        roots.push(PathBuf::from(root));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        roots.extend(cwd.ancestors().map(Path::to_path_buf));
-    }
-    roots
-        .into_iter()
-        .map(|r| r.join(".venv/bin/ffmpeg"))
-        .find(|p| p.is_file())
-        .ok_or(TwinError::FfmpegNotFound)
+    vod_toolchain::ffmpeg().map_err(TwinError::FfmpegNotFound)
 }
 
 /// Reads duration, video size/rate and the number of audio streams from `ffmpeg -i` (which

@@ -43,7 +43,7 @@ mod twin;
 use std::sync::Arc;
 
 pub use error::{ApiError, BadRequest, JobFailure, TwinError};
-pub use ffmpeg::{FFMPEG_ENV, find_ffmpeg, parse_probe, probe};
+pub use ffmpeg::{find_ffmpeg, parse_probe, probe};
 pub use plan::{
     CreateJobRequest, EncoderOptions, FfmpegPlan, JobPlan, PlanError, SourceInfo, ffmpeg_plan,
     qvbr_to_crf,

@@ -33,7 +33,7 @@
 //! 1.5 Mpx and more (1080p and up); smaller rungs cost a fraction of the pixels, so they get a
 //! slower, more efficient preset: two steps slower below 1.5 Mpx (720p and down), e.g.
 //! `faster` → `medium`, at most `veryslow`. Other preset names (`placebo`, or names x264 does
-//! not know) are used unchanged for every rung. Which ffmpeg runs is a setting too (`FFMPEG`, see
+//! not know) are used unchanged for every rung. Which ffmpeg runs is a setting too (`VOD_FFMPEG`, see
 //! [`crate::find_ffmpeg`]): ffmpeg 7+ runs decoding and filtering in threads of their own.
 //!
 //! # Knowingly ignored (no effect on the files the twin writes)

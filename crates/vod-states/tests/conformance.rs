@@ -61,7 +61,10 @@ async fn recorded_executions_conform() {
     }
     match run_choice_operators(&choice).await {
         Ok(results) => new_failures.extend(check("choice operators", &results, &known)),
-        Err(e) => new_failures.push(format!("cannot run choice operators {}: {e}", choice.display())),
+        Err(e) => new_failures.push(format!(
+            "cannot run choice operators {}: {e}",
+            choice.display()
+        )),
     }
     assert!(
         new_failures.is_empty(),

@@ -1,16 +1,30 @@
-//! What the Chromium player tests need, and a loud skip when something is missing.
+//! What the Chromium player tests need, and the one skip `make test` allows.
 //! Used by `vod-cdn-local`'s player test (synthetic media) and the end-to-end suite (media the
 //! pipeline made); both run `player/test/playback.test.mjs` under `node --test`.
+//!
+//! Only a missing Chromium may skip a browser test, and only when [`REQUIRE_BROWSER_ENV`] is not
+//! set (`.ci/run` sets it): the test then prints a banner and appends a line to the file named
+//! by [`SKIP_LOG_ENV`], which `make test` counts in its closing line. Anything else missing (the
+//! player's node modules, node, ffmpeg) fails the test with the command that installs it.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// How to install the player's node modules, from the repository root.
 pub const NPM_COMMAND: &str = "npm ci --prefix crates/vod-cdn-local/player";
+/// The Chromium binary (default: Debian's `/usr/bin/chromium`).
+pub const CHROMIUM_ENV: &str = "VOD_CHROMIUM";
+/// `1`: a missing Chromium fails the browser tests instead of skipping them (CI).
+pub const REQUIRE_BROWSER_ENV: &str = "VOD_REQUIRE_BROWSER";
+/// A file each skipped test appends `name<TAB>reason` to (`make test` sets it and counts it).
+pub const SKIP_LOG_ENV: &str = "VOD_SKIP_LOG";
+/// How to get Chromium on Debian.
+pub const CHROMIUM_INSTALL: &str = "apt-get install chromium";
 
 /// The browser: `VOD_CHROMIUM`, else Debian's `/usr/bin/chromium`.
 pub fn chromium() -> PathBuf {
-    std::env::var_os("VOD_CHROMIUM")
+    std::env::var_os(CHROMIUM_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
@@ -22,21 +36,12 @@ fn works(program: &str, arg: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Why a browser test cannot run here (empty when it can): Chromium, node, ffmpeg and the
-/// player's node modules under `player_dir`.
+/// What a browser test needs besides Chromium and cannot do without (empty when all is there):
+/// node and the player's node modules under `player_dir`.
 pub fn missing_tools(player_dir: &Path) -> Vec<String> {
     let mut missing = Vec::new();
-    if !chromium().exists() {
-        missing.push(format!(
-            "Chromium at {} (apt-get install chromium, or set VOD_CHROMIUM)",
-            chromium().display()
-        ));
-    }
     if !works("node", "--version") {
         missing.push("node (apt-get install nodejs npm)".into());
-    }
-    if !works("ffmpeg", "-version") {
-        missing.push("ffmpeg".into());
     }
     let modules = player_dir.join("node_modules");
     for package in ["playwright-core", "hls.js", "dashjs"] {
@@ -50,17 +55,47 @@ pub fn missing_tools(player_dir: &Path) -> Vec<String> {
     missing
 }
 
-/// `true` when the test can run; otherwise prints a banner naming what is missing, so a
-/// `make test` without a browser says loudly that it skipped.
+fn browser_required() -> bool {
+    std::env::var_os(REQUIRE_BROWSER_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `true` when the test can run. Without Chromium it returns `false` after a banner and a line
+/// in the skip log, unless `VOD_REQUIRE_BROWSER` is set; anything else missing panics.
 pub fn can_run(test: &str, player_dir: &Path) -> bool {
     let missing = missing_tools(player_dir);
-    if missing.is_empty() {
+    assert!(
+        missing.is_empty(),
+        "{test} cannot run: missing\n  - {}",
+        missing.join("\n  - ")
+    );
+    let browser = chromium();
+    if browser.exists() {
         return true;
     }
+    let reason = format!(
+        "no Chromium at {} ({CHROMIUM_INSTALL}, or set {CHROMIUM_ENV})",
+        browser.display()
+    );
+    assert!(
+        !browser_required(),
+        "{test}: {reason}; {REQUIRE_BROWSER_ENV} is set, so browser tests may not skip"
+    );
     eprintln!(
-        "\n{bar}\nSKIPPED {test}: missing\n  - {}\n{bar}\n",
-        missing.join("\n  - "),
+        "\n{bar}\nSKIPPED {test}: {reason}\n{bar}\n",
         bar = "!".repeat(78)
     );
+    if let Some(log) = std::env::var_os(SKIP_LOG_ENV) {
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .and_then(|mut f| writeln!(f, "{test}\t{reason}"));
+        if let Err(e) = written {
+            panic!(
+                "{test}: cannot record the skip in {}: {e}",
+                Path::new(&log).display()
+            );
+        }
+    }
     false
 }

@@ -8,6 +8,7 @@ mod fakes;
 pub mod media;
 pub mod moto;
 mod reader;
+pub mod tools;
 
 pub use fakes::{
     CallbackCall, MemoryAssetStore, MemoryOutputWriter, RecordingNotifier, RecordingTaskCallback,

@@ -5,15 +5,37 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// True when `ffmpeg -version` runs.
-pub fn ffmpeg_available() -> bool {
-    static OK: OnceLock<bool> = OnceLock::new();
-    *OK.get_or_init(|| {
-        Command::new("ffmpeg")
-            .arg("-version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
+/// The project's pinned ffmpeg ([`vod_toolchain::ffmpeg`]). A missing one fails the test with
+/// the command that installs it: a media test that skips proves nothing.
+pub fn ffmpeg() -> PathBuf {
+    static FFMPEG: OnceLock<Result<PathBuf, vod_toolchain::ToolMissing>> = OnceLock::new();
+    match FFMPEG.get_or_init(vod_toolchain::ffmpeg) {
+        Ok(path) => path.clone(),
+        Err(missing) => panic!("{missing}"),
+    }
+}
+
+/// What ffmpeg says of a file (`ffmpeg -i FILE`: container, streams, colour, display matrix),
+/// so a test can check that its fixture holds what the test is about before asserting on it.
+pub fn describe(path: &Path) -> String {
+    let output = Command::new(ffmpeg())
+        .args(["-hide_banner", "-nostdin", "-i"])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("running ffmpeg -i {}: {e}", path.display()));
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Panics unless `ffmpeg -i` shows every one of `needles` for the fixture at `path`.
+pub fn assert_fixture_has(path: &Path, needles: &[&str]) {
+    let description = describe(path);
+    for needle in needles {
+        assert!(
+            description.contains(needle),
+            "fixture {} lacks {needle:?}; ffmpeg says:\n{description}",
+            path.display()
+        );
+    }
 }
 
 /// A folder of clips, each encoded on first use; names carry a hash of the arguments.
@@ -30,19 +52,9 @@ impl ClipCache {
         Self { dir }
     }
 
-    /// Encodes `name` with ffmpeg `args` (inputs and codec options; the output path is
-    /// appended), or returns `None` after a loud message when ffmpeg is missing. Set
-    /// `VOD_REQUIRE_FFMPEG=1` to turn a missing ffmpeg into a failure.
-    pub fn clip(&self, name: &str, args: &[&str]) -> Option<PathBuf> {
-        if !ffmpeg_available() {
-            if std::env::var_os("VOD_REQUIRE_FFMPEG").is_some() {
-                panic!("ffmpeg is required (VOD_REQUIRE_FFMPEG is set) but not on PATH");
-            }
-            eprintln!(
-                "\n!!!!!! SKIPPED `{name}`: ffmpeg is not on PATH — media tests did NOT run !!!!!!\n"
-            );
-            return None;
-        }
+    /// Encodes `name` with the project's ffmpeg and `args` (inputs and codec options; the
+    /// output path is appended).
+    pub fn clip(&self, name: &str, args: &[&str]) -> PathBuf {
         let hash = args
             .iter()
             .flat_map(|a| a.bytes().chain([0]))
@@ -51,13 +63,13 @@ impl ClipCache {
             });
         let path = self.dir.join(format!("{hash:016x}-{name}"));
         if path.exists() {
-            return Some(path);
+            return path;
         }
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bin");
         let tmp = self.dir.join(
             format!("{name}.{:?}.tmp.{ext}", std::thread::current().id()).replace(['(', ')'], ""),
         );
-        let output = Command::new("ffmpeg")
+        let output = Command::new(ffmpeg())
             .args(["-hide_banner", "-loglevel", "error", "-y", "-threads", "1"])
             .args(args)
             .arg(&tmp)
@@ -69,22 +81,26 @@ impl ClipCache {
             String::from_utf8_lossy(&output.stderr)
         );
         std::fs::rename(&tmp, &path).unwrap_or_else(|e| panic!("renaming {tmp:?}: {e}"));
-        Some(path)
+        path
     }
 
     /// One second of `testsrc2` at `size` and `rate` with a tone (x264 ultrafast, AAC stereo),
     /// plus `extra` ffmpeg options.
-    pub fn h264_clip(&self, name: &str, size: &str, rate: u32, extra: &[&str]) -> Option<PathBuf> {
+    pub fn h264_clip(&self, name: &str, size: &str, rate: u32, extra: &[&str]) -> PathBuf {
         let mut args = h264_args(size, rate);
         args.extend(extra.iter().map(|s| s.to_string()));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         self.clip(name, &refs)
     }
 
-    /// Remuxes `from` with ffmpeg `args` (e.g. `-c copy -metadata:s:v:0 rotate=90`) into `name`.
-    pub fn remux(&self, name: &str, from: &Path, args: &[&str]) -> Option<PathBuf> {
-        let from = from.to_str()?;
-        let mut all = vec!["-i", from];
+    /// Remuxes `from` with ffmpeg `args` (e.g. `-c copy`) into `name`; options that apply to
+    /// the input (`-display_rotation 90`) go in `input_args`.
+    pub fn remux(&self, name: &str, input_args: &[&str], from: &Path, args: &[&str]) -> PathBuf {
+        let from = from
+            .to_str()
+            .unwrap_or_else(|| panic!("clip path {from:?} is not UTF-8"));
+        let mut all = input_args.to_vec();
+        all.extend(["-i", from]);
         all.extend_from_slice(args);
         self.clip(name, &all)
     }

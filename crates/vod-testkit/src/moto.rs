@@ -1,7 +1,7 @@
 //! A moto server for one test: started on a free 127.0.0.1 port, stopped when dropped.
 //!
-//! The binary comes from `VOD_MOTO_SERVER`, else `<repo>/.venv/bin/moto_server` (created by
-//! `make venv` with the pinned `moto[server]`). A missing binary is a loud failure, not a skip:
+//! The binary comes from [`vod_toolchain::moto_server`] (`VOD_MOTO_SERVER`, else the pinned
+//! `<repo>/.venv/bin/moto_server` that `make venv` installs). A missing binary is a loud failure, not a skip:
 //! adapter tests that silently skip would prove nothing.
 
 use std::io::{Read, Write};
@@ -16,28 +16,19 @@ pub struct MotoServer {
     port: u16,
 }
 
-/// Where the repository root is, for finding `.venv` from any crate's tests.
+/// The repository root (`VOD_REPO_ROOT`, else the checkout this was built from).
 pub fn repo_root() -> PathBuf {
-    if let Some(root) = std::env::var_os("VOD_REPO_ROOT") {
-        return PathBuf::from(root);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    vod_toolchain::repo_root().unwrap_or_else(|| {
+        panic!(
+            "run the tests inside the repository or set {}",
+            vod_toolchain::REPO_ROOT_ENV
+        )
+    })
 }
 
 /// The moto_server binary, or an error saying how to get one.
 pub fn moto_binary() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os("VOD_MOTO_SERVER") {
-        return Ok(PathBuf::from(path));
-    }
-    let venv = repo_root().join(".venv/bin/moto_server");
-    if venv.exists() {
-        Ok(venv)
-    } else {
-        Err(format!(
-            "moto_server not found at {}: run `make venv` (it installs the pinned moto[server]) or set VOD_MOTO_SERVER",
-            venv.display()
-        ))
-    }
+    vod_toolchain::moto_server().map_err(|e| e.to_string())
 }
 
 /// A port that was free a moment ago.

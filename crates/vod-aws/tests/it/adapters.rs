@@ -89,7 +89,7 @@ async fn dynamodb_claim_is_conditional_and_updates_refuse_stale_writes() {
 fn moov_at_end_mp4() -> Vec<u8> {
     let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("moov-end-{}.mp4", std::process::id()));
-    let status = Command::new("ffmpeg")
+    let status = Command::new(vod_testkit::media::ffmpeg())
         .args(["-hide_banner", "-loglevel", "error", "-y"])
         .args([
             "-f",

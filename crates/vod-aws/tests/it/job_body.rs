@@ -1,5 +1,3 @@
-use crate::repo_root;
-use std::process::Command;
 use vod_aws::mediaconvert::{JobOptions, plan_request_body};
 use vod_core::AssetId;
 use vod_core::job::JobSpec;
@@ -41,37 +39,6 @@ async fn body_for(width: u32, height: u32) -> serde_json::Value {
     let mut options = JobOptions::new("arn:aws:iam::111122223333:role/vod-mediaconvert");
     options.acceleration = Some("PREFERRED".into());
     plan_request_body(&spec, &options).await.unwrap()
-}
-
-/// Runs the botocore-model validator on `body`; `None` when Python tools are not installed.
-fn validate(body: &serde_json::Value, name: &str) -> Option<(bool, String)> {
-    let python = repo_root().join(".venv/bin/python");
-    let tool = repo_root().join("../shared/tools/validate_mediaconvert_job.py");
-    if !python.exists() || !tool.exists() {
-        eprintln!(
-            "SKIPPED the botocore validation: need {} and {}",
-            python.display(),
-            tool.display()
-        );
-        return None;
-    }
-    let file = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("createjob-{name}.json"));
-    std::fs::write(&file, serde_json::to_vec_pretty(body).unwrap()).unwrap();
-    let out = Command::new(python)
-        .arg(tool)
-        .arg(&file)
-        .arg("--wire")
-        .output()
-        .unwrap();
-    Some((
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    ))
 }
 
 fn video_sizes(body: &serde_json::Value) -> Vec<(u64, u64)> {
@@ -120,8 +87,6 @@ async fn the_sdk_body_is_valid_for_botocore_and_never_upscales() {
             );
             assert_eq!(w > h, width > height, "{name}: orientation kept");
         }
-        if let Some((ok, report)) = validate(&body, name) {
-            assert!(ok, "{name}: botocore rejects the CreateJob body:\n{report}");
-        }
+        vod_testkit::tools::assert_valid_create_job(&body, name);
     }
 }

@@ -2,7 +2,7 @@
 //! makes a 12 s clip as two H.264 rungs + AAC in fMP4 with an HLS master and a DASH MPD,
 //! uploaded to moto with a COMPLETE record, served by two CDNs (open and signed).
 //!
-//! Skips loudly when Chromium, node, ffmpeg or `player/node_modules` are missing.
+//! Skips (counted by `make test`) only when Chromium is missing; see `vod_testkit::browser`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,7 +41,7 @@ fn real_asset() -> PathBuf {
     for sub in ["thumbs", "poster"] {
         std::fs::create_dir_all(work.join(sub)).expect("mkdir");
     }
-    run(Command::new("ffmpeg")
+    run(Command::new(vod_testkit::media::ffmpeg())
         .current_dir(&work)
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
         // Input durations, so every output (also the thumbnails) ends at 12 s.

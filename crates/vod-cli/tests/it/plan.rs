@@ -1,26 +1,6 @@
 use crate::common::{bin, data, expect_code};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-/// botocore's MediaConvert model, from `../shared/tools` beside the repository.
-fn validator() -> PathBuf {
-    vod_testkit::moto::repo_root().join("../shared/tools/validate_mediaconvert_job.py")
-}
-
-fn python() -> Option<PathBuf> {
-    let venv = vod_testkit::moto::repo_root().join(".venv/bin/python");
-    let validator = validator();
-    if venv.exists() && validator.exists() {
-        Some(venv)
-    } else {
-        eprintln!(
-            "\n!!!!! {} or {} is missing: MediaConvert job bodies are NOT validated (run `make venv`) !!!!!\n",
-            venv.display(),
-            validator.display()
-        );
-        None
-    }
-}
+use std::path::Path;
 
 fn plan(fixture: &str) -> Value {
     plan_probe_file(&data(fixture))
@@ -36,24 +16,7 @@ pub fn plan_probe_file(probe: &Path) -> Value {
         !String::from_utf8_lossy(&out.stderr).trim().is_empty(),
         "ladder reasons on stderr"
     );
-    if let Some(python) = python() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("job.json");
-        std::fs::write(&file, &out.stdout).unwrap();
-        let check = std::process::Command::new(python)
-            .arg(validator())
-            .arg("--wire")
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            check.status.success(),
-            "{}: validator found errors:\n{}{}",
-            probe.display(),
-            String::from_utf8_lossy(&check.stdout),
-            String::from_utf8_lossy(&check.stderr)
-        );
-    }
+    vod_testkit::tools::assert_valid_create_job(&body, &probe.display().to_string());
     body
 }
 

@@ -123,9 +123,7 @@ fn rejected(name: &str, path: &Path, reason: &str, words: &str) {
 #[test]
 fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
     let c = cache();
-    let Some(hd) = c.h264_clip("1080p30.mp4", "1920x1080", 30, &["-movflags", "+faststart"]) else {
-        return;
-    };
+    let hd = c.h264_clip("1080p30.mp4", "1920x1080", 30, &["-movflags", "+faststart"]);
     let video = |codec, w, h| Some((codec, w, h));
     accepted(
         "1080p30",
@@ -137,7 +135,7 @@ fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
             audio: Some(("aac", 2)),
         },
     );
-    let moov_at_end = c.remux("moov-at-end.mp4", &hd, &["-c", "copy"]).unwrap();
+    let moov_at_end = c.remux("moov-at-end.mp4", &[], &hd, &["-c", "copy"]);
     accepted(
         "moov-at-end",
         &moov_at_end,
@@ -148,9 +146,7 @@ fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
             audio: Some(("aac", 2)),
         },
     );
-    let uhd = c
-        .h264_clip("2160p.mp4", "3840x2160", 30, &["-t", "0.5"])
-        .unwrap();
+    let uhd = c.h264_clip("2160p.mp4", "3840x2160", 30, &["-t", "0.5"]);
     accepted(
         "2160p",
         &uhd,
@@ -161,7 +157,7 @@ fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
             audio: None,
         },
     );
-    let hd60 = c.h264_clip("720p60.mp4", "1280x720", 60, &[]).unwrap();
+    let hd60 = c.h264_clip("720p60.mp4", "1280x720", 60, &[]);
     accepted(
         "720p60",
         &hd60,
@@ -172,7 +168,7 @@ fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
             audio: None,
         },
     );
-    let portrait = c.h264_clip("portrait.mp4", "1080x1920", 30, &[]).unwrap();
+    let portrait = c.h264_clip("portrait.mp4", "1080x1920", 30, &[]);
     accepted(
         "portrait",
         &portrait,
@@ -183,7 +179,7 @@ fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
             audio: None,
         },
     );
-    let sd = c.h264_clip("480p.mp4", "854x480", 25, &[]).unwrap();
+    let sd = c.h264_clip("480p.mp4", "854x480", 25, &[]);
     accepted(
         "480p",
         &sd,
@@ -194,13 +190,13 @@ fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
             audio: None,
         },
     );
-    let rotated = c
-        .remux(
-            "rotated.mov",
-            &c.h264_clip("landscape.mov", "1280x720", 30, &[]).unwrap(),
-            &["-c", "copy", "-metadata:s:v:0", "rotate=90"],
-        )
-        .unwrap();
+    let rotated = c.remux(
+        "rotated.mov",
+        &["-display_rotation", "-90"],
+        &c.h264_clip("landscape.mov", "1280x720", 30, &[]),
+        &["-c", "copy"],
+    );
+    vod_testkit::media::assert_fixture_has(&rotated, &["rotation of -90.00 degrees"]);
     accepted(
         "mov rotated 90°",
         &rotated,
@@ -211,9 +207,7 @@ fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
             audio: None,
         },
     );
-    let mkv = c
-        .h264_clip("h264.mkv", "1280x720", 30, &["-c:a", "ac3", "-ac", "6"])
-        .unwrap();
+    let mkv = c.h264_clip("h264.mkv", "1280x720", 30, &["-c:a", "ac3", "-ac", "6"]);
     accepted(
         "mkv",
         &mkv,
@@ -224,35 +218,33 @@ fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
             audio: Some(("ac3", 6)),
         },
     );
-    let webm = c
-        .clip(
-            "vp9-opus.webm",
-            &[
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=640x360:rate=30",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=440:sample_rate=48000",
-                "-t",
-                "1",
-                "-c:v",
-                "libvpx-vp9",
-                "-deadline",
-                "realtime",
-                "-cpu-used",
-                "8",
-                "-b:v",
-                "300k",
-                "-c:a",
-                "libopus",
-                "-ac",
-                "2",
-            ],
-        )
-        .unwrap();
+    let webm = c.clip(
+        "vp9-opus.webm",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            "1",
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "300k",
+            "-c:a",
+            "libopus",
+            "-ac",
+            "2",
+        ],
+    );
     accepted(
         "webm",
         &webm,
@@ -263,23 +255,21 @@ fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
             audio: Some(("opus", 2)),
         },
     );
-    let m4a = c
-        .clip(
-            "audio.m4a",
-            &[
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=440:sample_rate=48000",
-                "-t",
-                "2",
-                "-c:a",
-                "aac",
-                "-ac",
-                "2",
-            ],
-        )
-        .unwrap();
+    let m4a = c.clip(
+        "audio.m4a",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            "2",
+            "-c:a",
+            "aac",
+            "-ac",
+            "2",
+        ],
+    );
     accepted(
         "audio-only",
         &m4a,
@@ -295,9 +285,7 @@ fn the_corpus_gets_the_right_decision_facts_and_a_valid_job() {
 #[test]
 fn broken_and_non_media_files_are_rejected_in_words() {
     let c = cache();
-    let Some(hd) = c.h264_clip("1080p30.mp4", "1920x1080", 30, &["-movflags", "+faststart"]) else {
-        return;
-    };
+    let hd = c.h264_clip("1080p30.mp4", "1920x1080", 30, &["-movflags", "+faststart"]);
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, bytes: &[u8]| {
         let path = dir.path().join(name);
@@ -313,12 +301,10 @@ fn broken_and_non_media_files_are_rejected_in_words() {
         b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
     );
     rejected("renamed pdf", &pdf, "NOT_MEDIA", "PDF");
-    let png = c
-        .clip(
-            "frame.png",
-            &["-f", "lavfi", "-i", "testsrc2=size=64x64", "-frames:v", "1"],
-        )
-        .unwrap();
+    let png = c.clip(
+        "frame.png",
+        &["-f", "lavfi", "-i", "testsrc2=size=64x64", "-frames:v", "1"],
+    );
     let renamed_png = write("frame.mov", &std::fs::read(png).unwrap());
     rejected("renamed png", &renamed_png, "NOT_MEDIA", "PNG");
     let text = write(

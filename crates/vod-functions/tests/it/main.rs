@@ -133,7 +133,7 @@ pub fn small_mp4() -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("vod-functions-small.mp4");
     if !path.exists() {
         let tmp = path.with_extension(format!("{}.mp4", std::process::id()));
-        let status = Command::new("ffmpeg")
+        let status = Command::new(vod_testkit::media::ffmpeg())
             .args(["-hide_banner", "-loglevel", "error", "-y"])
             .args([
                 "-f",

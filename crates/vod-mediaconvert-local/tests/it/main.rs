@@ -20,9 +20,7 @@ const OUT: &str = "out-bucket";
 /// Transcoding tests share two cores: run them one at a time.
 static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use vod_testkit::moto::repo_root;
 
 /// Runs `ffmpeg -hide_banner -loglevel error -y <args> <out>`, writing through a temp name so
 /// an interrupted run never leaves a half-made file behind.
@@ -31,7 +29,7 @@ fn make_media(args: &[&str], out: &Path) {
         "part.{}",
         out.extension().and_then(|e| e.to_str()).unwrap_or("mp4")
     ));
-    let status = Command::new("ffmpeg")
+    let status = Command::new(vod_testkit::media::ffmpeg())
         .args(["-hide_banner", "-loglevel", "error", "-y"])
         .args(args)
         .arg(&tmp)
@@ -82,25 +80,9 @@ fn test_clip() -> PathBuf {
     .clone()
 }
 
-/// Validates an MPD against the DASH schema when xmllint is installed.
+/// Validates an MPD against the DASH schema (the project's own validator).
 fn assert_valid_mpd(mpd: &[u8]) {
-    if !have("xmllint") {
-        eprintln!("skipping MPD schema validation: no xmllint");
-        return;
-    }
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("manifest.mpd");
-    std::fs::write(&path, mpd).expect("write mpd");
-    let out = Command::new("/work/shared/tools/dash-xsd/validate_mpd.sh")
-        .arg(&path)
-        .output()
-        .expect("validator runs");
-    assert!(
-        out.status.success(),
-        "MPD invalid: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(mpd)
-    );
+    vod_testkit::tools::assert_valid_mpd(mpd, "twin manifest");
 }
 
 struct Env {
@@ -521,28 +503,10 @@ fn small_job(input_key: &str, asset: &str) -> mc::JobSettings {
     )
 }
 
-fn ffprobe_size(path: &Path) -> Option<(u32, u32)> {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=width,height",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(path)
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let (w, h) = text.trim().split_once(',')?;
-    Some((w.parse().ok()?, h.parse().ok()?))
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("-version").output().is_ok()
+/// The first video stream's size, as the project's ffmpeg reads the file.
+fn video_size(path: &Path) -> Option<(u32, u32)> {
+    let video = vod_mediaconvert_local::parse_probe(&vod_testkit::media::describe(path)).video?;
+    Some((video.width, video.height))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -696,28 +660,26 @@ async fn ladder_job_writes_hls_dash_and_frame_captures_and_reports_complete() {
 
     // Each rung's init segment decodes at the promised size.
     let work = tempfile::tempdir().expect("tmp");
-    if have("ffprobe") {
-        for (m, size) in [
-            ("_1080p", (1920, 1080)),
-            ("_720p", (1280, 720)),
-            ("_360p", (640, 360)),
-        ] {
-            let media = String::from_utf8(
-                env.get(OUT, &format!("assets/{asset}/stream{m}.m3u8"))
-                    .await,
-            )
-            .expect("utf8");
-            assert!(media.contains("#EXT-X-ENDLIST"), "{media}");
-            let init = env
-                .get(OUT, &format!("assets/{asset}/stream{m}_init.cmfv"))
-                .await;
-            let first = env
-                .get(OUT, &format!("assets/{asset}/stream{m}_00001.cmfv"))
-                .await;
-            let file = work.path().join(format!("{m}.mp4"));
-            std::fs::write(&file, [init, first].concat()).expect("write");
-            assert_eq!(ffprobe_size(&file), Some(size), "{m}");
-        }
+    for (m, size) in [
+        ("_1080p", (1920, 1080)),
+        ("_720p", (1280, 720)),
+        ("_360p", (640, 360)),
+    ] {
+        let media = String::from_utf8(
+            env.get(OUT, &format!("assets/{asset}/stream{m}.m3u8"))
+                .await,
+        )
+        .expect("utf8");
+        assert!(media.contains("#EXT-X-ENDLIST"), "{media}");
+        let init = env
+            .get(OUT, &format!("assets/{asset}/stream{m}_init.cmfv"))
+            .await;
+        let first = env
+            .get(OUT, &format!("assets/{asset}/stream{m}_00001.cmfv"))
+            .await;
+        let file = work.path().join(format!("{m}.mp4"));
+        std::fs::write(&file, [init, first].concat()).expect("write");
+        assert_eq!(video_size(&file), Some(size), "{m}");
     }
 
     // The MPD is schema-valid.
@@ -752,23 +714,9 @@ async fn ladder_job_writes_hls_dash_and_frame_captures_and_reports_complete() {
 }
 
 fn validate_wire(request: &Path) {
-    let python = repo_root().join(".venv/bin/python");
-    if !python.exists() {
-        eprintln!("skipping botocore validation: no .venv");
-        return;
+    if let Err(report) = vod_testkit::tools::check_create_job(request, true) {
+        panic!("request body invalid: {report}");
     }
-    let out = Command::new(python)
-        .arg("/work/shared/tools/validate_mediaconvert_job.py")
-        .arg("--wire")
-        .arg(request)
-        .output()
-        .expect("validator runs");
-    assert!(
-        out.status.success(),
-        "request body invalid: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,14 +12,14 @@ fn cache() -> &'static ClipCache {
     })
 }
 
-pub fn clip(name: &str, args: &[&str]) -> Option<PathBuf> {
+pub fn clip(name: &str, args: &[&str]) -> PathBuf {
     cache().clip(name, args)
 }
 
-pub fn h264_clip(name: &str, size: &str, rate: u32, extra: &[&str]) -> Option<PathBuf> {
+pub fn h264_clip(name: &str, size: &str, rate: u32, extra: &[&str]) -> PathBuf {
     cache().h264_clip(name, size, rate, extra)
 }
 
-pub fn remux(name: &str, from: &Path, args: &[&str]) -> Option<PathBuf> {
-    cache().remux(name, from, args)
+pub fn remux(name: &str, input_args: &[&str], from: &Path, args: &[&str]) -> PathBuf {
+    cache().remux(name, input_args, from, args)
 }

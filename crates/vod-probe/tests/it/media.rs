@@ -6,9 +6,7 @@ use vod_core::probe::{Container, RejectReason};
 
 #[tokio::test]
 async fn mp4_1080p30_h264_aac_with_moov_at_end() {
-    let Some(path) = h264_clip("1080p30.mp4", "1920x1080", 30, &[]) else {
-        return;
-    };
+    let path = h264_clip("1080p30.mp4", "1920x1080", 30, &[]);
     let (outcome, served) = probe_file(&path).await;
     let report = accepted(outcome);
     let video = report.video.as_ref().expect("video");
@@ -53,14 +51,12 @@ async fn mp4_1080p30_h264_aac_with_moov_at_end() {
 
 #[tokio::test]
 async fn mp4_with_moov_at_front_reads_little_more_than_the_head() {
-    let Some(path) = h264_clip(
+    let path = h264_clip(
         "720p60-faststart.mp4",
         "1280x720",
         60,
         &["-movflags", "+faststart"],
-    ) else {
-        return;
-    };
+    );
     let (outcome, served) = probe_file(&path).await;
     let report = accepted(outcome);
     let video = report.video.as_ref().expect("video");
@@ -79,9 +75,7 @@ async fn mp4_with_moov_at_front_reads_little_more_than_the_head() {
 
 #[tokio::test]
 async fn mp4_4k_short_clip() {
-    let Some(path) = h264_clip("2160p.mp4", "3840x2160", 30, &["-t", "0.5"]) else {
-        return;
-    };
+    let path = h264_clip("2160p.mp4", "3840x2160", 30, &["-t", "0.5"]);
     let report = accepted(probe_file(&path).await.0);
     let video = report.video.expect("video");
     assert_eq!((video.width, video.height), (3840, 2160));
@@ -90,9 +84,7 @@ async fn mp4_4k_short_clip() {
 
 #[tokio::test]
 async fn mp4_portrait_1080x1920() {
-    let Some(path) = h264_clip("portrait.mp4", "1080x1920", 30, &[]) else {
-        return;
-    };
+    let path = h264_clip("portrait.mp4", "1080x1920", 30, &[]);
     let report = accepted(probe_file(&path).await.0);
     let video = report.video.expect("video");
     assert_eq!((video.width, video.height, video.rotation), (1080, 1920, 0));
@@ -101,9 +93,7 @@ async fn mp4_portrait_1080x1920() {
 
 #[tokio::test]
 async fn mp4_480p_25fps() {
-    let Some(path) = h264_clip("480p.mp4", "854x480", 25, &[]) else {
-        return;
-    };
+    let path = h264_clip("480p.mp4", "854x480", 25, &[]);
     let report = accepted(probe_file(&path).await.0);
     let video = report.video.expect("video");
     assert_eq!((video.width, video.height), (854, 480));
@@ -112,17 +102,16 @@ async fn mp4_480p_25fps() {
 
 #[tokio::test]
 async fn mov_with_rotation_90_reports_portrait_dimensions() {
-    // ffmpeg 5.1 writes the rotate tag into the tkhd matrix only when stream-copying.
-    let Some(plain) = h264_clip("unrotated.mov", "1280x720", 30, &[]) else {
-        return;
-    };
-    let Some(path) = remux(
+    // A QuickTime display matrix that turns the picture 90° clockwise (ffmpeg's
+    // `-display_rotation` counts counter-clockwise), written by stream copy.
+    let plain = h264_clip("unrotated.mov", "1280x720", 30, &[]);
+    let path = remux(
         "rotated.mov",
+        &["-display_rotation", "-90"],
         &plain,
-        &["-c", "copy", "-metadata:s:v:0", "rotate=90"],
-    ) else {
-        return;
-    };
+        &["-c", "copy"],
+    );
+    vod_testkit::media::assert_fixture_has(&path, &["1280x720", "rotation of -90.00 degrees"]);
     let report = accepted(probe_file(&path).await.0);
     assert_eq!(report.container, Container::Mov);
     let video = report.video.expect("video");
@@ -137,16 +126,14 @@ async fn mov_with_rotation_90_reports_portrait_dimensions() {
 
 #[tokio::test]
 async fn mp4_with_5_1_audio() {
-    let Some(path) = h264_clip("surround.mp4", "640x360", 30, &["-ac", "6", "-c:a", "aac"]) else {
-        return;
-    };
+    let path = h264_clip("surround.mp4", "640x360", 30, &["-ac", "6", "-c:a", "aac"]);
     let report = accepted(probe_file(&path).await.0);
     assert_eq!(report.audio[0].channels, 6);
 }
 
 #[tokio::test]
 async fn m4a_aac_is_audio_only() {
-    let Some(path) = clip(
+    let path = clip(
         "audio.m4a",
         &[
             "-f",
@@ -160,9 +147,7 @@ async fn m4a_aac_is_audio_only() {
             "-ac",
             "2",
         ],
-    ) else {
-        return;
-    };
+    );
     let report = accepted(probe_file(&path).await.0);
     assert!(report.is_audio_only());
     assert_eq!(
@@ -178,7 +163,7 @@ async fn m4a_aac_is_audio_only() {
 
 #[tokio::test]
 async fn mp3_with_id3_is_audio_only() {
-    let Some(path) = clip(
+    let path = clip(
         "audio.mp3",
         &[
             "-f",
@@ -196,9 +181,7 @@ async fn mp3_with_id3_is_audio_only() {
             "-metadata",
             "title=probe",
         ],
-    ) else {
-        return;
-    };
+    );
     let report = accepted(probe_file(&path).await.0);
     assert_eq!(report.container, Container::Mp3);
     assert!(report.is_audio_only());
@@ -215,7 +198,7 @@ async fn mp3_with_id3_is_audio_only() {
 
 #[tokio::test]
 async fn wav_pcm() {
-    let Some(path) = clip(
+    let path = clip(
         "audio.wav",
         &[
             "-f",
@@ -227,9 +210,7 @@ async fn wav_pcm() {
             "-ac",
             "2",
         ],
-    ) else {
-        return;
-    };
+    );
     let report = accepted(probe_file(&path).await.0);
     assert_eq!(report.container, Container::Wav);
     assert_eq!(
@@ -245,14 +226,12 @@ async fn wav_pcm() {
 
 #[tokio::test]
 async fn mkv_h264_with_ac3_5_1() {
-    let Some(path) = h264_clip(
+    let path = h264_clip(
         "h264-ac3.mkv",
         "1280x720",
         25,
         &["-c:a", "ac3", "-ac", "6", "-metadata:s:a", "language=fra"],
-    ) else {
-        return;
-    };
+    );
     let (outcome, served) = probe_file(&path).await;
     let report = accepted(outcome);
     assert_eq!(report.container, Container::Matroska);
@@ -278,7 +257,7 @@ async fn mkv_h264_with_ac3_5_1() {
 
 #[tokio::test]
 async fn webm_vp9_opus() {
-    let Some(path) = clip(
+    let path = clip(
         "vp9-opus.webm",
         &[
             "-f",
@@ -304,9 +283,7 @@ async fn webm_vp9_opus() {
             "-ac",
             "2",
         ],
-    ) else {
-        return;
-    };
+    );
     let (outcome, served) = probe_file(&path).await;
     let report = accepted(outcome);
     assert_eq!(report.container, Container::Webm);
@@ -332,9 +309,7 @@ async fn webm_vp9_opus() {
 
 #[tokio::test]
 async fn mpeg_ts_lists_streams_and_estimates_duration() {
-    let Some(path) = h264_clip("h264-aac.ts", "640x360", 30, &["-t", "2"]) else {
-        return;
-    };
+    let path = h264_clip("h264-aac.ts", "640x360", 30, &["-t", "2"]);
     let report = accepted(probe_file(&path).await.0);
     assert_eq!(report.container, Container::MpegTs);
     assert!(!report.partial, "the SPS gives the picture: {report:?}");
@@ -362,9 +337,7 @@ async fn mp4_cut_in_half_is_truncated() {
         ("cut-end.mp4", &[][..]),
         ("cut-front.mp4", &["-movflags", "+faststart"][..]),
     ] {
-        let Some(path) = h264_clip(name, "640x360", 30, extra) else {
-            return;
-        };
+        let path = h264_clip(name, "640x360", 30, extra);
         let full = std::fs::read(&path).expect("clip");
         let half = path.with_extension("half.mp4");
         std::fs::write(&half, &full[..full.len() / 2]).expect("write");
@@ -379,9 +352,7 @@ async fn mp4_cut_in_half_is_truncated() {
 
 #[tokio::test]
 async fn mkv_cut_in_half_is_truncated() {
-    let Some(path) = h264_clip("cut.mkv", "640x360", 30, &[]) else {
-        return;
-    };
+    let path = h264_clip("cut.mkv", "640x360", 30, &[]);
     let full = std::fs::read(&path).expect("clip");
     let half = path.with_extension("half.mkv");
     std::fs::write(&half, &full[..full.len() / 2]).expect("write");
@@ -390,7 +361,7 @@ async fn mkv_cut_in_half_is_truncated() {
 
 #[tokio::test]
 async fn hevc_in_mp4() {
-    let Some(path) = clip(
+    let path = clip(
         "hevc.mp4",
         &[
             "-f",
@@ -408,9 +379,7 @@ async fn hevc_in_mp4() {
             "-tag:v",
             "hvc1",
         ],
-    ) else {
-        return;
-    };
+    );
     let report = accepted(probe_file(&path).await.0);
     let video = report.video.expect("video");
     assert_eq!(
@@ -428,7 +397,7 @@ async fn hevc_in_mp4() {
 
 #[tokio::test]
 async fn unsupported_video_codec_is_rejected() {
-    let Some(path) = clip(
+    let path = clip(
         "png.mov",
         &[
             "-f",
@@ -440,9 +409,7 @@ async fn unsupported_video_codec_is_rejected() {
             "-c:v",
             "png",
         ],
-    ) else {
-        return;
-    };
+    );
     let rejection = rejected(probe_file(&path).await.0, RejectReason::UnsupportedCodec);
     assert!(rejection.message.contains("png"), "{}", rejection.message);
 }

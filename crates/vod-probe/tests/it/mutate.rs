@@ -94,7 +94,7 @@ async fn mutated_files_never_panic_or_overread() {
         ),
     ];
     let ceiling = vod_probe::BASE_BUDGET_BYTES + 64 * vod_probe::PER_TRACK_BUDGET_BYTES;
-    for path in seeds.into_iter().flatten() {
+    for path in seeds {
         let original = std::fs::read(&path).expect("seed");
         for seed in 1..=300u64 {
             let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);

@@ -1,0 +1,144 @@
+//! Where the project's pinned tools are, found the same way by the local twin, the `vod` CLI,
+//! the benchmarks and every test.
+//!
+//! The project installs its own tools (`make venv`, which `make demo` and `make test` run):
+//! moto, botocore, lxml and a static ffmpeg 9 from PyPI's `imageio-ffmpeg`, linked to
+//! `.venv/bin/ffmpeg`. Everything uses those, whatever the system has, so every machine runs the
+//! same build and no result depends on which ffmpeg happens to be on `PATH`. One environment
+//! variable per tool overrides the choice ([`FFMPEG_ENV`], [`MOTO_SERVER_ENV`]).
+//!
+//! ```no_run
+//! let ffmpeg = vod_toolchain::ffmpeg()?; // VOD_FFMPEG, else <repo>/.venv/bin/ffmpeg
+//! # Ok::<(), vod_toolchain::ToolMissing>(())
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The repository root (holds `localstack/twin.json` and `.venv`).
+pub const REPO_ROOT_ENV: &str = "VOD_REPO_ROOT";
+/// The ffmpeg binary to run instead of the pinned `.venv/bin/ffmpeg`.
+pub const FFMPEG_ENV: &str = "VOD_FFMPEG";
+/// The `moto_server` binary to run instead of `.venv/bin/moto_server`.
+pub const MOTO_SERVER_ENV: &str = "VOD_MOTO_SERVER";
+
+/// How to install everything in `.venv`, from the repository root.
+pub const INSTALL_VENV: &str = "make venv";
+
+/// A tool that is not where the project installs it, and how to get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolMissing {
+    /// What was looked for (`ffmpeg`, `moto_server`, `python`).
+    pub tool: &'static str,
+    /// Where it was looked for.
+    pub looked_at: Vec<PathBuf>,
+    /// The variable that names it instead.
+    pub env: Option<&'static str>,
+}
+
+impl fmt::Display for ToolMissing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} not found", self.tool)?;
+        if !self.looked_at.is_empty() {
+            let places: Vec<String> = self
+                .looked_at
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            write!(f, " at {}", places.join(", "))?;
+        }
+        write!(
+            f,
+            ": run `{INSTALL_VENV}` in the repository (it installs the project's pinned tools into .venv)"
+        )?;
+        if let Some(env) = self.env {
+            write!(f, " or set {env}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ToolMissing {}
+
+/// The repository root: `VOD_REPO_ROOT`, else the first directory from the current one upwards
+/// that holds `localstack/twin.json`, else the checkout this crate was built from (when it still
+/// exists). `None` outside a checkout.
+pub fn repo_root() -> Option<PathBuf> {
+    if let Some(root) = std::env::var_os(REPO_ROOT_ENV).filter(|r| !r.is_empty()) {
+        return Some(PathBuf::from(root));
+    }
+    let is_root = |dir: &Path| dir.join("localstack/twin.json").is_file();
+    if let Ok(cwd) = std::env::current_dir()
+        && let Some(root) = cwd.ancestors().find(|d| is_root(d))
+    {
+        return Some(root.to_path_buf());
+    }
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    is_root(&built_from).then_some(built_from)
+}
+
+/// A file inside the repository, `None` outside a checkout.
+pub fn in_repo(relative: &str) -> Option<PathBuf> {
+    repo_root().map(|r| r.join(relative))
+}
+
+/// `env` when set, else `.venv/bin/<name>` in the repository.
+fn venv_tool(
+    tool: &'static str,
+    env: Option<&'static str>,
+    name: &str,
+) -> Result<PathBuf, ToolMissing> {
+    if let Some(path) = env.and_then(std::env::var_os).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let candidate = in_repo(&format!(".venv/bin/{name}"));
+    match candidate {
+        Some(path) if path.exists() => Ok(path),
+        other => Err(ToolMissing {
+            tool,
+            looked_at: other.into_iter().collect(),
+            env,
+        }),
+    }
+}
+
+/// The project's ffmpeg: `VOD_FFMPEG`, else the pinned build at `<repo>/.venv/bin/ffmpeg`.
+/// Never whatever ffmpeg is on `PATH`: results must not depend on the machine.
+pub fn ffmpeg() -> Result<PathBuf, ToolMissing> {
+    venv_tool("ffmpeg", Some(FFMPEG_ENV), "ffmpeg")
+}
+
+/// moto's server: `VOD_MOTO_SERVER`, else `<repo>/.venv/bin/moto_server` (pinned `moto[server]`).
+pub fn moto_server() -> Result<PathBuf, ToolMissing> {
+    venv_tool("moto_server", Some(MOTO_SERVER_ENV), "moto_server")
+}
+
+/// The venv's Python (boto3, botocore, lxml): `<repo>/.venv/bin/python`.
+pub fn venv_python() -> Result<PathBuf, ToolMissing> {
+    venv_tool("python", None, "python")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_tool_says_how_to_install_it() {
+        let missing = ToolMissing {
+            tool: "ffmpeg",
+            looked_at: vec![PathBuf::from("/r/.venv/bin/ffmpeg")],
+            env: Some(FFMPEG_ENV),
+        };
+        assert_eq!(
+            missing.to_string(),
+            "ffmpeg not found at /r/.venv/bin/ffmpeg: run `make venv` in the repository \
+             (it installs the project's pinned tools into .venv) or set VOD_FFMPEG"
+        );
+    }
+
+    #[test]
+    fn the_checkout_this_crate_was_built_from_is_a_repository() {
+        let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        assert!(built_from.join("localstack/twin.json").is_file());
+    }
+}

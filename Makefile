@@ -1,13 +1,18 @@
-# The project's commands. `make demo` and `make test` do their own set-up, idempotently:
-# a .venv with pinned moto and Python tools, npm ci in infra/, ffmpeg found or installed.
+# The project's commands. `make demo` and `make test` do their own set-up, idempotently, on a
+# machine that has only Rust, Python 3 and Node: a .venv with the pinned Python tools and the
+# project's own ffmpeg (localstack/requirements.txt), npm ci in infra/ and the player.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
 CARGO ?= cargo
 export VOD_REPO_ROOT := $(CURDIR)
+# The project's pinned ffmpeg (imageio-ffmpeg's static ffmpeg 9), whatever the system has;
+# `make test VOD_FFMPEG=/path/to/ffmpeg` runs everything with another one.
+VOD_FFMPEG ?= $(CURDIR)/$(VENV)/bin/ffmpeg
+export VOD_FFMPEG
 
-.PHONY: help venv ffmpeg infra-deps player-deps build test test-rust test-infra lint fmt-check demo bench synth clean
+.PHONY: help venv ffmpeg infra-deps player-deps build test test-rust test-infra lint demo bench synth clean
 
 help:
 	@echo "make demo   - run the whole pipeline on the local twin and play it in a browser"
@@ -17,25 +22,19 @@ help:
 	@echo "make synth  - full cdk synth with cargo-lambda bundling (see infra/README.md)"
 
 # --- set-up ---------------------------------------------------------------------------------
+# One venv for every Python tool and the media toolchain; .venv/bin/ffmpeg is the binary inside
+# the pinned imageio-ffmpeg wheel (IMAGEIO_FFMPEG_EXE unset, so the wheel's own is named).
 $(VENV)/.installed: localstack/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r localstack/requirements.txt
+	ln -sfr "$$(env -u IMAGEIO_FFMPEG_EXE $(PY) -c 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())')" $(VENV)/bin/ffmpeg
+	@$(VENV)/bin/ffmpeg -hide_banner -version | head -n 1
 	touch $@
 
 venv: $(VENV)/.installed
 
-# ffmpeg: the system's if present, else the static build inside the imageio-ffmpeg wheel.
+# The media toolchain is part of the venv; kept as a name because messages and docs use it.
 ffmpeg: venv
-	@if command -v ffmpeg >/dev/null 2>&1; then \
-		echo "ffmpeg: $$(command -v ffmpeg)"; \
-	elif [ -x "$(VENV)/bin/ffmpeg" ]; then \
-		echo "ffmpeg: $(VENV)/bin/ffmpeg"; \
-	else \
-		echo "ffmpeg not found on PATH: installing imageio-ffmpeg into $(VENV)"; \
-		$(VENV)/bin/pip install --quiet imageio-ffmpeg && \
-		ln -sf "$$($(PY) -c 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())')" $(VENV)/bin/ffmpeg && \
-		echo "ffmpeg: $(VENV)/bin/ffmpeg"; \
-	fi
 
 infra/node_modules/.installed: infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error
@@ -51,29 +50,25 @@ crates/vod-cdn-local/player/node_modules/.installed: crates/vod-cdn-local/player
 	touch $@
 
 # --- checks ---------------------------------------------------------------------------------
-fmt-check:
-	$(CARGO) fmt --all -- --check
+lint:
+	CARGO="$(CARGO)" scripts/test.sh rustfmt clippy
 
-lint: fmt-check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-
-test-rust: venv ffmpeg player-deps
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) test --workspace --locked
+test-rust: venv player-deps
+	CARGO="$(CARGO)" scripts/test.sh rust-tests
 
 # The CDK app: type check, assertions + contract + cdk-nag tests, cfn-lint, asl-validator.
 test-infra: venv infra-deps
-	cd infra && npm run --silent build
-	cd infra && npm test
-	cd infra && CFN_LINT=$(CURDIR)/$(VENV)/bin/cfn-lint npm run --silent lint:cfn
-	cd infra && npm run --silent validate:asl
+	scripts/test.sh infra-typecheck infra-tests cfn-lint asl-validator
 
-test: lint test-rust test-infra
-	@echo "make test: all checks passed"
+# Every step runs even when an earlier one fails; the last lines count passed, failed and
+# skipped (only browser tests may skip, on a machine without Chromium).
+test: venv infra-deps player-deps
+	CARGO="$(CARGO)" scripts/test.sh
 
-demo: venv ffmpeg player-deps
-	DEMO_EXIT=$(DEMO_EXIT) scripts/demo.sh
+demo: venv player-deps
+	DEMO_EXIT=$(DEMO_EXIT) DEMO_PROFILE=$(DEMO_PROFILE) scripts/demo.sh
 
-bench: venv ffmpeg
+bench: venv
 	bench/run.sh
 
 # Full cdk synth with cargo-lambda bundling (needs cargo-lambda + zig from PyPI and the

@@ -133,9 +133,9 @@ def main():
       "Wall-clock figures depend on that load; **CPU seconds per content second** (user+sys of every ffmpeg "
       "process, from `wait4` rusage) is the stable measure. Every figure is a median with (min–max) over "
       f"the runs; A/B runs alternate seed/ours ({tr['runs']} runs each), variants {tr['variant_runs']} runs each.\n")
-    w(f"- ffmpeg for both approaches: `{tr.get('ffmpeg_used_version', tr['ffmpeg9'])}` (`{tr.get('ffmpeg_used', '')}`, the "
+    w(f"- ffmpeg for both approaches: `{tr['ffmpeg_used_version']}` (`{tr.get('ffmpeg_used', '')}`, the "
       "static build inside the `imageio-ffmpeg` wheel: libx264 and libvmaf, decoding and filtering in threads of "
-      "their own). The twin is pointed at it by its `FFMPEG` setting; seed and ours use the same x264, so the "
+      "their own). The twin is pointed at it by its `VOD_FFMPEG` setting; seed and ours use the same x264, so the "
       "ratios measure the approach, not the build. (ffmpeg 5.1 from Debian, whose one main thread decodes, "
       "filters and feeds every encoder, ran the same command at 5.54 CPU s per content s and CPU/wall 1.95 on "
       "2026-12-01: no longer the bottleneck.)\n")
@@ -325,7 +325,7 @@ def main():
     w("`make bench` = `bench/run.sh` (installs `bench/requirements.txt` into `.venv`, builds `vod-bench`, "
       "`vod-mediaconvert-local`, `asl-bench`, `vod-local` and the four Lambdas in release into "
       "`$CARGO_TARGET_DIR`, generates inputs, runs everything). Knobs: `BENCH_RUNS`, `BENCH_VAR_RUNS`, "
-      "`BENCH_SECONDS`, `BENCH_VMAF_SUB`, `BENCH_POLICY`, `BENCH_X264_PRESET`, `BENCH_FFMPEG` (see "
+      "`BENCH_SECONDS`, `BENCH_VMAF_SUB`, `BENCH_POLICY`, `BENCH_X264_PRESET`, `VOD_FFMPEG` (see "
       "`bench/transcode.py`), `BENCH_PIPELINE_UPLOADS` (`bench/pipeline.py`). Nothing here asserts timings; `make test` runs none of it.\n")
     Path(a.out_md).write_text("\n".join(L) + "\n")
     Path(a.out_json).write_text(json.dumps(results, indent=1, default=str) + "\n")

@@ -9,10 +9,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-bench}
 START=$(date +%s)
 mkdir -p bench/work
 
-if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-.venv/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
-command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || {
-  echo "bench: needs ffmpeg + ffprobe on PATH (apt-get install ffmpeg)" >&2; exit 1; }
+# `make bench` made .venv (pinned Python tools and the project's ffmpeg) before this runs.
+export VOD_FFMPEG=${VOD_FFMPEG:-$ROOT/.venv/bin/ffmpeg}
+[ -x "$VOD_FFMPEG" ] || { echo "bench: no ffmpeg at $VOD_FFMPEG: run 'make venv'" >&2; exit 1; }
 
 echo "bench: building release binaries (twin, asl-bench, vod-bench, vod-local, the four Lambdas)" >&2
 if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then

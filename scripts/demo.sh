@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole pipeline on this machine (what `make demo` runs):
-#   build release binaries → start vod-local (moto started by it) → make a 20 s 1080p clip →
+#   build the `vod` CLI → `vod local up` (moto started by it) → make a 20 s 1080p clip →
 #   subscribe a queue to the lifecycle topic → `vod --local upload --wait` (progress, then
 #   status and transcode %) → print the record, the SNS events and the player URL → serve
 #   until Ctrl-C.
 # DEMO_EXIT=1: exit 0 once the asset is COMPLETE (CI). Every child is stopped on exit.
 # Env: VOD_STATE_DIR (default .vod), CARGO_TARGET_DIR, DEMO_CLIP (use this file instead),
-# DEMO_PROFILE=debug (skip the release build).
+# DEMO_PROFILE=debug (the dev profile `make test` already built, instead of a release build),
+# VOD_FFMPEG (default: the project's pinned .venv/bin/ffmpeg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,18 +20,20 @@ LOG="$STATE/vod-local.log"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
-[ -x "$PY" ] || die "$PY not found: run 'make venv' (moto + boto3)"
-command -v ffmpeg >/dev/null || die "ffmpeg not found: run 'make ffmpeg'"
+[ -x "$PY" ] || die "$PY not found: run 'make venv' (moto, boto3 and the project's ffmpeg)"
+FFMPEG=${VOD_FFMPEG:-.venv/bin/ffmpeg}
+[ -x "$FFMPEG" ] || die "ffmpeg not found at $FFMPEG: run 'make venv' (it installs the project's pinned ffmpeg)"
+export VOD_FFMPEG=$FFMPEG
 
 PROFILE=${DEMO_PROFILE:-release}
-say "building $PROFILE binaries"
+say "building the vod CLI ($PROFILE)"
 if [ "$PROFILE" = release ]; then
-  cargo build --release -q -p vod-local -p vod-cli
+  cargo build --release -q --locked -p vod-cli
+  VOD="$TARGET/release/vod"
 else
-  cargo build -q -p vod-local -p vod-cli
+  cargo build -q --locked -p vod-cli
+  VOD="$TARGET/debug/vod"
 fi
-VOD_LOCAL="$TARGET/$PROFILE/vod-local"
-VOD="$TARGET/$PROFILE/vod"
 
 VOD_PID=""
 cleanup() {
@@ -53,8 +56,8 @@ twin() { "$PY" -c "import json,sys; print(json.load(open('localstack/twin.json')
 SFN_PORT=$(twin "['ports']['stepFunctions']")
 CDN_PORT=$(twin "['ports']['cdn']")
 
-say "starting vod-local (log: $LOG)"
-"$VOD_LOCAL" --state-dir "$STATE" >"$LOG" 2>&1 &
+say "starting the local twin: vod local up (log: $LOG)"
+"$VOD" local up --state-dir "$STATE" >"$LOG" 2>&1 &
 VOD_PID=$!
 for _ in $(seq 1 600); do
   grep -q '^Ctrl-C to stop' "$LOG" 2>/dev/null && break
@@ -69,7 +72,7 @@ eval "$(grep '^export ' "$LOG")"
 CLIP=${DEMO_CLIP:-$STATE/demo-1080p-20s.mp4}
 if [ ! -s "$CLIP" ]; then
   say "making a 20 s 1080p test clip ($CLIP)"
-  ffmpeg -hide_banner -loglevel error -nostdin -y \
+  "$FFMPEG" -hide_banner -loglevel error -nostdin -y \
     -f lavfi -i testsrc2=size=1920x1080:rate=30 \
     -f lavfi -i sine=frequency=440:sample_rate=48000 \
     -t 20 -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -b:a 128k \

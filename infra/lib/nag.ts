@@ -30,11 +30,7 @@ export function applyNagSuppressions(stack: VodStack): void {
       appliesTo: [sourceObjects],
     },
   ], true);
-  NagSuppressions.addResourceSuppressions(fns['job-submit'].role!, [{
-    id: 'AwsSolutions-IAM5',
-    reason: 'X-Ray tracing and mediaconvert:DescribeEndpoints support no resource-level permissions.',
-    appliesTo: ['Resource::*'],
-  }], true);
+  NagSuppressions.addResourceSuppressions(fns['job-submit'].role!, [XRAY], true);
   NagSuppressions.addResourceSuppressions(fns['completion-handler'].role!, [
     XRAY,
     {

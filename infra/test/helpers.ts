@@ -63,3 +63,80 @@ export function actionsOf(statements: any[]): string[] {
 export function statementsFor(statements: any[], action: string): any[] {
   return statements.filter((s) => s.Effect === 'Allow' && asArray(s.Action).includes(action));
 }
+
+/**
+ * A CloudFormation value as text, each intrinsic written as the logical id it points at:
+ * `{Ref: X}` → `${X}`, `{Fn::GetAtt: [X, Arn]}` → `${X.Arn}`, `Fn::Join` joined. Anything else
+ * fails, so a policy can never hide a value the tests do not read.
+ */
+export function resolveRefs(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as any;
+  if (v && typeof v === 'object') {
+    if (typeof v.Ref === 'string') return `\${${v.Ref}}`;
+    if (Array.isArray(v['Fn::GetAtt'])) return `\${${v['Fn::GetAtt'].join('.')}}`;
+    if (Array.isArray(v['Fn::Join'])) {
+      const [separator, parts] = v['Fn::Join'];
+      return (parts as unknown[]).map(resolveRefs).join(separator);
+    }
+  }
+  throw new Error(`cannot resolve ${JSON.stringify(value)} in a policy`);
+}
+
+/** One policy statement, normalized: actions and resources sorted, references resolved. */
+export interface Statement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string[];
+  readonly Resource: string[];
+  readonly Condition?: Record<string, unknown>;
+}
+
+/** Statements in one canonical order (by Sid, then content), for exact comparison. */
+export function canonical(statements: readonly Statement[]): Statement[] {
+  const key = (s: Statement) => `${s.Sid ?? ''}\u0000${JSON.stringify(s)}`;
+  return statements
+    .map((s) => ({
+      ...(s.Sid !== undefined ? { Sid: s.Sid } : {}),
+      Effect: s.Effect,
+      Action: [...s.Action].sort(),
+      Resource: [...s.Resource].sort(),
+      ...(s.Condition !== undefined ? { Condition: s.Condition } : {}),
+    }))
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/**
+ * Everything a role may do: the statements of every policy attached to it (inline ones and
+ * `AWS::IAM::Policy` resources), normalized and in canonical order. A role with a managed policy
+ * (whose statements are not in the template) fails instead of answering half.
+ */
+export function rolePolicy(json: any, roleId: string): Statement[] {
+  const role = json.Resources[roleId];
+  if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not a role`);
+  if (role.Properties.ManagedPolicyArns !== undefined) {
+    throw new Error(`${roleId} has managed policies: ${JSON.stringify(role.Properties.ManagedPolicyArns)}`);
+  }
+  return canonical(roleStatements(json, roleId).map((s: any) => {
+    for (const unexpected of ['NotAction', 'NotResource', 'Principal', 'NotPrincipal']) {
+      if (unexpected in s) throw new Error(`${roleId}: a statement with ${unexpected}`);
+    }
+    return {
+      Sid: s.Sid,
+      Effect: s.Effect,
+      Action: asArray(s.Action),
+      Resource: asArray(s.Resource).map(resolveRefs),
+      Condition: s.Condition,
+    };
+  }));
+}
+
+/** Logical id of the execution role of the function tagged with this `binaryName`. */
+export function functionRoleId(json: any, binaryName: string): string {
+  return functionProps(json, binaryName).Role['Fn::GetAtt'][0];
+}
+
+/** `rolePolicy` of a function's execution role. */
+export function functionPolicy(json: any, binaryName: string): Statement[] {
+  return rolePolicy(json, functionRoleId(json, binaryName));
+}

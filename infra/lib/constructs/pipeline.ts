@@ -24,7 +24,7 @@ import {
   ASL_FILE, CARGO_MANIFEST, constructIdFor, FUNCTION_NAMES, FunctionName, LambdasContract, MEDIACONVERT_PATTERN_FILE,
   S3_PATTERN_FILE, lambdaContract, loadEventPattern, placeholdersIn,
 } from '../contracts';
-import { ASSET_TABLE_INDEXES, OUTPUT_PREFIX, Storage } from './storage';
+import { OUTPUT_PREFIX, Storage } from './storage';
 
 /** Tag on each function naming its `binaryName`, so tests and operators can find it. */
 export const FUNCTION_TAG = 'vod:function';
@@ -173,40 +173,44 @@ export class Pipeline extends Construct {
       Record<FunctionName, lambda.Function>;
     const fns = this.functions;
 
-    // Every handler reads and conditionally writes its asset's record; the indexes serve
-    // look-ups by status and by source key. Named indexes instead of `index/*`.
-    const table = storage.table;
+    // Every handler reads its asset's record (GetItem, consistent) and writes it back with a
+    // condition (PutItem): `DynamoAssetStore` makes no other call. No handler queries an
+    // index (only `vod list` does, with the operator's own credentials), so none is granted.
     const recordStatement = new iam.PolicyStatement({
       sid: 'AssetRecords',
-      actions: [
-        'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem',
-        'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem',
-      ],
-      resources: [table.tableArn, ...ASSET_TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index}`)],
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      resources: [storage.table.tableArn],
     });
     for (const fn of Object.values(fns)) fn.addToRolePolicy(recordStatement);
 
+    // HeadObject and ranged GetObject, neither with a version id: s3:GetObject alone.
     fns['ingest-probe'].addToRolePolicy(new iam.PolicyStatement({
       sid: 'ReadUploads',
-      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      actions: ['s3:GetObject'],
       resources: [storage.sourceBucket.arnForObjects('*')],
+    }));
+    // Without s3:ListBucket, S3 answers a HEAD of a missing key with 403, not 404, and the
+    // probe cannot tell "deleted after upload" from "not allowed". S3 decides that 404 by
+    // evaluating ListBucket with `s3:prefix` = the requested key, so the grant is limited to
+    // non-empty prefixes: the whole bucket cannot be listed from its root. Uploads may use any
+    // key (the start rule matches the whole bucket), so no narrower prefix fits.
+    fns['ingest-probe'].addToRolePolicy(new iam.PolicyStatement({
+      sid: 'TellMissingUploads',
+      actions: ['s3:ListBucket'],
+      resources: [storage.sourceBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': '?*' } },
     }));
 
     const queueArn = config.mediaConvertQueueArn ?? stack.formatArn({
       service: 'mediaconvert', resource: 'queues', resourceName: 'Default',
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
+    // The SDK sends CreateJob to the regional endpoint; the deprecated DescribeEndpoints
+    // (account endpoints) is never called, so it is not granted.
     fns['job-submit'].addToRolePolicy(new iam.PolicyStatement({
       sid: 'CreateJobsOnQueue',
       actions: ['mediaconvert:CreateJob'],
       resources: [queueArn],
-    }));
-    fns['job-submit'].addToRolePolicy(new iam.PolicyStatement({
-      // DescribeEndpoints has no resource-level permissions; SDKs may call it to find the
-      // account endpoint (older accounts).
-      sid: 'DiscoverEndpoint',
-      actions: ['mediaconvert:DescribeEndpoints'],
-      resources: ['*'],
     }));
     fns['job-submit'].addToRolePolicy(new iam.PolicyStatement({
       sid: 'PassRoleToMediaConvert',

@@ -10,9 +10,6 @@ import { Construct } from 'constructs';
 /** Key prefix of every output object; each asset lives under `<prefix><assetId>/`. */
 export const OUTPUT_PREFIX = 'assets/';
 
-/** Global secondary indexes of the asset table (the Rust store queries them by name). */
-export const ASSET_TABLE_INDEXES = ['byStatus', 'bySourceKey'] as const;
-
 export interface StorageProps {
   /** Transition sources to Glacier after this many days; undefined keeps them in Standard. */
   readonly sourceGlacierDays?: number;

@@ -1,6 +1,8 @@
 /**
  * cdk-nag (AwsSolutions) findings this design accepts, each with its reason. Wildcard
  * findings are acknowledged one by one (`appliesTo`), so a new wildcard still fails the check.
+ * A finding whose reason would be untrue in some configuration is suppressed only in the
+ * configurations where it is true: CFR1 (no geo restriction) only when playback is signed.
  */
 import { Stack } from 'aws-cdk-lib';
 import { NagPackSuppression, NagSuppressions } from 'cdk-nag';
@@ -69,10 +71,16 @@ export function applyNagSuppressions(stack: VodStack): void {
       },
     ]);
 
-  const distributionFindings: NagPackSuppression[] = [{
-    id: 'AwsSolutions-CFR1',
-    reason: 'Who may watch is a business decision: playback is gated by signed URLs/cookies, not geography.',
-  }];
+  const distributionFindings: NagPackSuppression[] = [];
+  // Only a trusted key group gates playback. Without one the CDN is public (README.md says so)
+  // and CFR1 stays a visible warning instead of a suppression with a reason that is not true.
+  if (delivery.publicKey) {
+    distributionFindings.push({
+      id: 'AwsSolutions-CFR1',
+      reason: 'Who may watch is decided by the signer: every behaviour trusts only the configured key group, '
+        + 'so playback needs signed URLs/cookies; geography is not the control.',
+    });
+  }
   if (!config.certificateArn) {
     distributionFindings.push({
       id: 'AwsSolutions-CFR4',
@@ -86,5 +94,7 @@ export function applyNagSuppressions(stack: VodStack): void {
       reason: 'WAF is optional (context webAclArn): the origin is static, private (OAC) and read-only.',
     });
   }
-  NagSuppressions.addResourceSuppressions(delivery.distribution, distributionFindings, true);
+  if (distributionFindings.length > 0) {
+    NagSuppressions.addResourceSuppressions(delivery.distribution, distributionFindings, true);
+  }
 }

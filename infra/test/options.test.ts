@@ -89,6 +89,12 @@ describe('with every option set', () => {
     const suppressed = JSON.stringify(json.Resources[logicalIdOf(stack, stack.delivery.distribution)].Metadata);
     assert.doesNotMatch(suppressed, /CFR4|CFR2/);
   });
+
+  test('a signing key is what lets CFR1 (no geo restriction) be suppressed: playback is signed', () => {
+    const rules = json.Resources[logicalIdOf(stack, stack.delivery.distribution)].Metadata.cdk_nag.rules_to_suppress;
+    const [cfr1] = rules.filter((r: any) => r.id === 'AwsSolutions-CFR1');
+    assert.match(cfr1.reason, /signed URLs\/cookies/);
+  });
 });
 
 describe('bad context fails at synth', () => {

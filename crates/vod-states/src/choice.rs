@@ -273,9 +273,53 @@ fn parse_rule(v: &Value, loc: &str, top: bool) -> Result<Rule, DefinitionError> 
     })
 }
 
-/// Parses an ASL timestamp (RFC 3339 with a `T` separator and a time zone).
+/// Parses an ASL timestamp as Step Functions accepts it: the RFC 3339 profile of ISO 8601 with an
+/// uppercase `T` between date and time, seconds present, an optional fraction, and a zone that is
+/// an uppercase `Z` or a numeric `+hh:mm`/`-hh:mm` offset. The date and time must exist (no
+/// February 30th, no hour 24, no leap second 60). Anything else is not a timestamp.
 pub fn parse_timestamp(s: &str) -> Option<DateTime<FixedOffset>> {
-    if !s.contains('T') {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    // yyyy-mm-ddThh:mm:ss
+    if !(digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+        && b.get(10) == Some(&b'T')
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16)
+        && b.get(16) == Some(&b':')
+        && digits(17..19))
+    {
+        return None;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+    }
+    let zone_ok = match b.get(i) {
+        Some(b'Z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            i + 6 == b.len()
+                && digits(i + 1..i + 3)
+                && b.get(i + 3) == Some(&b':')
+                && digits(i + 4..i + 6)
+        }
+        _ => false,
+    };
+    // chrono checks the calendar, the clock and the offset range; a leap second (60) is
+    // accepted by chrono but not by Step Functions.
+    if !zone_ok || &s[17..19] == "60" {
         return None;
     }
     DateTime::parse_from_rfc3339(s).ok()
@@ -572,6 +616,70 @@ mod tests {
             Ok(true)
         );
         assert!(eval(json!({"Variable": "$.nope", "StringEquals": "x"}), i).is_err());
+    }
+
+    #[test]
+    fn timestamps_as_step_functions_accepts_them() {
+        for ok in [
+            "2016-03-14T01:59:00Z",
+            "2016-03-14T01:59:00.123Z",
+            "2016-03-14T01:59:00.000000Z",
+            "2016-03-14T01:59:00.0000000Z",
+            "2016-03-14T01:59:00+01:00",
+            "2016-03-14T01:59:00.5-07:30",
+            "2024-02-29T23:59:59Z",
+        ] {
+            assert!(parse_timestamp(ok).is_some(), "{ok} should be a timestamp");
+        }
+        for bad in [
+            "2016-03-14 01:59:00Z",       // no T
+            "2016-03-14t01:59:00Z",       // lowercase t
+            "2016-03-14T01:59:00",        // no zone
+            "2016-03-14T01:59:00.000",    // fraction, no zone
+            "2016-03-14T01:59:00z",       // lowercase z
+            "2016-03-14T01:59Z",          // no seconds
+            "2016-03-14T01:59:00.Z",      // empty fraction
+            "2016-03-14T01:59:00+0100",   // offset without colon
+            "2023-02-29T00:00:00Z",       // not a leap year
+            "2016-02-30T00:00:00Z",       // impossible day
+            "2016-13-01T00:00:00Z",       // impossible month
+            "2016-03-14T24:00:00Z",       // impossible hour
+            "2016-03-14T23:60:00Z",       // impossible minute
+            "2016-12-31T23:59:60Z",       // leap second
+            "2016-03-14T01:59:00+24:00",  // impossible offset
+            "2016-03-14",                 // date only
+            "2023-02-24 12:15:56.832957", // Python's str(datetime)
+            "",
+            " ",
+        ] {
+            assert!(
+                parse_timestamp(bad).is_none(),
+                "{bad} should not be a timestamp"
+            );
+        }
+    }
+
+    #[test]
+    fn timestamp_comparisons_with_a_non_timestamp_are_false() {
+        let i = json!({"t": "2016-03-14T01:59:00", "u": "2016-02-30T00:00:00Z", "n": 5});
+        for v in ["$.t", "$.u", "$.n"] {
+            for op in [
+                "TimestampEquals",
+                "TimestampLessThan",
+                "TimestampGreaterThan",
+                "TimestampLessThanEquals",
+                "TimestampGreaterThanEquals",
+            ] {
+                let mut rule = serde_json::Map::new();
+                rule.insert("Variable".into(), json!(v));
+                rule.insert(op.into(), json!("2016-03-14T01:59:00Z"));
+                assert_eq!(eval(Value::Object(rule), i.clone()), Ok(false), "{v} {op}");
+            }
+            assert_eq!(
+                eval(json!({"Variable": v, "IsTimestamp": true}), i.clone()),
+                Ok(false)
+            );
+        }
     }
 
     #[test]

@@ -905,7 +905,8 @@ impl Run {
                             Some(d) => d,
                             None => {
                                 return Err(Failure::runtime(format!(
-                                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {v}"
+                                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {}",
+                                    display_plain(&v)
                                 )));
                             }
                         }

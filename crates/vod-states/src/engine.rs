@@ -1,7 +1,7 @@
 //! The execution engine: starts executions, interprets states, and handles task-token callbacks.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -19,6 +19,7 @@ use crate::definition::{
 use crate::error::{EngineError, Failure, names};
 use crate::history::{HistoryEvent, details_key};
 use crate::invoker::{self, Pattern, TaskContext, TaskInvoker};
+use crate::item_reader::{self, ItemSource, ReadRequest};
 use crate::path::{self, Env, PathError, Vars};
 
 /// Status of an execution (`DescribeExecution` names).
@@ -129,6 +130,7 @@ struct Inner {
     invoker: Arc<dyn TaskInvoker>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
+    item_source: OnceLock<Arc<dyn ItemSource>>,
     executions: Mutex<HashMap<String, Arc<ExecRecord>>>,
     order: Mutex<Vec<String>>,
     tokens: Mutex<HashMap<String, TokenSlot>>,
@@ -160,6 +162,13 @@ impl Engine {
         Self::with_config(invoker, clock, EngineConfig::default())
     }
 
+    /// Gives the engine the S3 reader a distributed Map's `ItemReader` reads through. Without
+    /// one, a Map state with an `ItemReader` fails with `States.ItemReaderFailed`. Only the first
+    /// call has an effect.
+    pub fn set_item_source(&self, source: Arc<dyn ItemSource>) {
+        let _ = self.inner.item_source.set(source);
+    }
+
     /// Creates an engine with explicit ARN settings.
     pub fn with_config(
         invoker: Arc<dyn TaskInvoker>,
@@ -171,6 +180,7 @@ impl Engine {
                 invoker,
                 clock,
                 config,
+                item_source: OnceLock::new(),
                 executions: Mutex::new(HashMap::new()),
                 order: Mutex::new(Vec::new()),
                 tokens: Mutex::new(HashMap::new()),
@@ -724,6 +734,16 @@ fn resolve_positive_int(
                 ))),
             }
         }
+    }
+}
+
+/// An integer as Step Functions reads a `*Path` integer field: a JSON integer, or a string that
+/// is one (a reference variable assigned `"2"` works like `2`).
+fn int_like(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 
@@ -1405,6 +1425,62 @@ impl Run {
         }
     }
 
+    /// Reads a distributed Map's items through the engine's [`ItemSource`].
+    async fn read_items(&self, reader: &Value, env: &Env<'_>) -> Result<Vec<Value>, Failure> {
+        let cfg = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
+        let max_items = match (
+            cfg.get("MaxItems"),
+            cfg.get("MaxItemsPath").and_then(Value::as_str),
+        ) {
+            (Some(v), _) => Some((v.clone(), "MaxItems")),
+            (None, Some(p)) => Some((
+                path::eval_path(p, env)
+                    .map_err(|e| path::path_failure(p, "MaxItemsPath", env, &e))?,
+                p,
+            )),
+            (None, None) => None,
+        };
+        let max_items = match max_items {
+            None => None,
+            Some((v, p)) => match int_like(&v) {
+                Some(n) if n < 0 => {
+                    return Err(Failure::new(
+                        names::ITEM_READER_FAILED,
+                        "field MaxItems must be positive",
+                    ));
+                }
+                Some(n) => u64::try_from(n).ok(),
+                None => {
+                    return Err(Failure::runtime(format!(
+                        "The MaxItemsPath field refers to value \"{}\" which is not a valid integer: {p}",
+                        display_plain(&v)
+                    )));
+                }
+            },
+        };
+        let parameters = match reader.get("Parameters") {
+            Some(t) => path::eval_template(t, env)?,
+            None => json!({}),
+        };
+        let request = ReadRequest {
+            resource: reader
+                .get("Resource")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            parameters,
+            config: cfg,
+            max_items,
+        };
+        let Some(source) = self.inner.item_source.get() else {
+            return Err(Failure::new(
+                names::ITEM_READER_FAILED,
+                "no S3 item source is configured for this executor",
+            ));
+        };
+        item_reader::read_items(source.as_ref(), &request).await
+    }
+
     async fn map_attempt(
         &self,
         st: &State,
@@ -1420,52 +1496,19 @@ impl Run {
             context: &ctx,
             vars: &vars,
         };
-        if let Some(reader) = &spec.item_reader {
-            let cfg = reader.get("ReaderConfig");
-            let max_items = match (
-                cfg.and_then(|c| c.get("MaxItems")),
-                cfg.and_then(|c| c.get("MaxItemsPath"))
-                    .and_then(Value::as_str),
-            ) {
-                (Some(v), _) => Some(v.clone()),
-                (None, Some(p)) => Some(
-                    path::eval_path(p, &env)
-                        .map_err(|e| path::path_failure(p, "MaxItemsPath", &env, &e))?,
-                ),
-                (None, None) => None,
-            };
-            if let Some(v) = max_items {
-                let p = cfg
-                    .and_then(|c| c.get("MaxItemsPath"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("MaxItems");
-                match v.as_i64() {
-                    Some(n) if n < 0 => {
-                        return Err(Failure::new(
-                            names::ITEM_READER_FAILED,
-                            "field MaxItems must be positive",
-                        ));
-                    }
-                    Some(_) => {}
-                    None => {
-                        return Err(Failure::runtime(format!(
-                            "The MaxItemsPath field refers to value \"{}\" which is not a valid integer: {p}",
-                            display_plain(&v)
-                        )));
-                    }
-                }
+        let items = match &spec.item_reader {
+            Some(reader) => self.read_items(reader, &env).await?,
+            None => {
+                let items = path::eval_path(&spec.items_path, &env)
+                    .map_err(|e| path::path_failure(&spec.items_path, "ItemsPath", &env, &e))?;
+                let Value::Array(items) = items else {
+                    return Err(Failure::runtime(format!(
+                        "Invalid path '{}': The ItemsPath field must reference a JSON array, but got {}",
+                        spec.items_path, items
+                    )));
+                };
+                items
             }
-            return Err(Failure::runtime(
-                "ItemReader (distributed Map) is not supported by this executor",
-            ));
-        }
-        let items = path::eval_path(&spec.items_path, &env)
-            .map_err(|e| path::path_failure(&spec.items_path, "ItemsPath", &env, &e))?;
-        let Value::Array(items) = items else {
-            return Err(Failure::runtime(format!(
-                "Invalid path '{}': The ItemsPath field must reference a JSON array, but got {}",
-                spec.items_path, items
-            )));
         };
         let max_conc = match &spec.max_concurrency {
             None => 0,
@@ -1473,9 +1516,9 @@ impl Run {
             Some(NumOrPath::Path(p)) => {
                 let v = path::eval_path(p, &env)
                     .map_err(|e| path::path_failure(p, "MaxConcurrencyPath", &env, &e))?;
-                match v.as_u64() {
-                    Some(n) => n,
-                    None if v.as_i64().is_some() => {
+                match int_like(&v).map(u64::try_from) {
+                    Some(Ok(n)) => n,
+                    Some(Err(_)) => {
                         return Err(Failure::runtime("MaxConcurrency cannot be negative."));
                     }
                     None => {
@@ -1493,9 +1536,9 @@ impl Run {
             Some(NumOrPath::Path(p)) => {
                 let v = path::eval_path(p, &env)
                     .map_err(|e| path::path_failure(p, "ToleratedFailureCountPath", &env, &e))?;
-                match v.as_u64() {
-                    Some(n) => Some(n),
-                    None if v.as_i64().is_some() => {
+                match int_like(&v).map(u64::try_from) {
+                    Some(Ok(n)) => Some(n),
+                    Some(Err(_)) => {
                         return Err(Failure::runtime(
                             "ToleratedFailureCount cannot be negative.",
                         ));

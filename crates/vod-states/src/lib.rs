@@ -43,6 +43,7 @@ pub mod error;
 pub mod history;
 pub mod intrinsics;
 pub mod invoker;
+pub mod item_reader;
 pub mod path;
 
 pub use clock::{Clock, FakeClock, FakeMode, TokioClock};
@@ -51,3 +52,4 @@ pub use engine::{Engine, EngineConfig, ExecutionDescription, ExecutionStatus};
 pub use error::{DefinitionError, EngineError, Failure, TaskError};
 pub use history::HistoryEvent;
 pub use invoker::{FnInvoker, TaskContext, TaskInvoker};
+pub use item_reader::{InMemoryItemSource, ItemSource, ObjectSummary, SourceError};

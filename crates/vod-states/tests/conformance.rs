@@ -21,11 +21,16 @@ fn known() -> HashMap<String, String> {
 fn check(label: &str, results: &[CaseResult], known: &HashMap<String, String>) -> Vec<String> {
     let mut new_failures = Vec::new();
     let failed = results.iter().filter(|r| r.failure.is_some()).count();
+    let skipped = results.iter().filter(|r| r.unscoreable.is_some()).count();
     println!(
-        "{label}: {} passed, {failed} failed",
-        results.len() - failed
+        "{label}: {} passed, {failed} failed, {skipped} unscoreable",
+        results.len() - failed - skipped
     );
     for r in results {
+        if let Some(why) = &r.unscoreable {
+            println!("unscoreable: {}  # {why}", r.name);
+            continue;
+        }
         match (&r.failure, known.contains_key(&r.name)) {
             (Some(reason), false) => new_failures.push(format!("{}  # {reason}", r.name)),
             (None, true) => println!(

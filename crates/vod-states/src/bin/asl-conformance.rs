@@ -6,15 +6,30 @@ use std::process::ExitCode;
 
 use vod_states::conformance::{CaseResult, run_cases, run_choice_operators};
 
+/// Prints one line per failing (`FAIL`) and per unscoreable (`SKIP`) case, then
+/// `N passed, M failed, K unscoreable (P% of the scored cases pass)`.
 fn report(results: &[CaseResult]) -> usize {
     let mut failed = 0;
+    let mut skipped = 0;
     for r in results {
         if let Some(reason) = &r.failure {
             failed += 1;
             println!("FAIL {}  # {}", r.name, reason.replace('\n', " "));
+        } else if let Some(why) = &r.unscoreable {
+            skipped += 1;
+            println!("SKIP {}  # unscoreable: {}", r.name, why.replace('\n', " "));
         }
     }
-    println!("{} passed, {} failed", results.len() - failed, failed);
+    let passed = results.len() - failed - skipped;
+    #[allow(clippy::cast_precision_loss)]
+    let pct = if passed + failed == 0 {
+        100.0
+    } else {
+        passed as f64 * 100.0 / (passed + failed) as f64
+    };
+    println!(
+        "{passed} passed, {failed} failed, {skipped} unscoreable ({pct:.1}% of the scored cases pass)"
+    );
     failed
 }
 

@@ -120,8 +120,10 @@ pub struct MapSpec {
     pub tolerated_count: Option<NumOrPath>,
     /// `ToleratedFailurePercentage(Path)`.
     pub tolerated_percentage: Option<NumOrPath>,
-    /// Whether an `ItemReader` is configured (not supported at run time).
+    /// `ItemReader` (distributed Map reading S3 through the engine's item source).
     pub item_reader: Option<Value>,
+    /// `ItemBatcher` (items handed to iterations in batches).
+    pub item_batcher: Option<Value>,
 }
 
 /// State-type specific data.
@@ -936,6 +938,7 @@ fn parse_state(name: &str, v: &Value, loc: &str) -> Result<State, DefinitionErro
                     v.as_f64().is_some_and(|f| (0.0..=100.0).contains(&f))
                 })?,
                 item_reader: obj.get("ItemReader").cloned(),
+                item_batcher: obj.get("ItemBatcher").cloned(),
             })
         }
         other => {

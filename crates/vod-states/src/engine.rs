@@ -737,6 +737,75 @@ fn resolve_positive_int(
     }
 }
 
+/// Groups Map iteration inputs into `ItemBatcher` batches: `{"BatchInput": ..., "Items": [...]}`
+/// holding at most `MaxItemsPerBatch` items and `MaxInputBytesPerBatch` bytes of items.
+fn batch_inputs(
+    batcher: &Value,
+    inputs: Vec<(usize, Value, Value)>,
+    env: &Env<'_>,
+) -> Result<Vec<(usize, Value, Value)>, Failure> {
+    let limit = |field: &str| -> Result<Option<u64>, Failure> {
+        let v = match (
+            batcher.get(field),
+            batcher
+                .get(format!("{field}Path").as_str())
+                .and_then(Value::as_str),
+        ) {
+            (Some(v), _) => v.clone(),
+            (None, Some(p)) => path::eval_path(p, env)
+                .map_err(|e| path::path_failure(p, &format!("{field}Path"), env, &e))?,
+            (None, None) => return Ok(None),
+        };
+        match int_like(&v) {
+            Some(n) if n > 0 => Ok(u64::try_from(n).ok()),
+            _ => Err(Failure::runtime(format!(
+                "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",
+                display_plain(&v),
+                batcher
+                    .get(format!("{field}Path").as_str())
+                    .and_then(Value::as_str)
+                    .unwrap_or(field)
+            ))),
+        }
+    };
+    let max_items =
+        limit("MaxItemsPerBatch")?.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let max_bytes = limit("MaxInputBytesPerBatch")?
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let batch_input = match batcher.get("BatchInput") {
+        Some(t) => Some(path::eval_template(t, env)?),
+        None => None,
+    };
+    let mut batches: Vec<Vec<Value>> = Vec::new();
+    let mut bytes = 0usize;
+    for (_, input, _) in inputs {
+        let size = input.to_string().len();
+        match batches.last_mut() {
+            Some(b) if b.len() < max_items && bytes + size <= max_bytes => {
+                bytes += size;
+                b.push(input);
+            }
+            _ => {
+                bytes = size;
+                batches.push(vec![input]);
+            }
+        }
+    }
+    Ok(batches
+        .into_iter()
+        .enumerate()
+        .map(|(i, items)| {
+            let mut m = Map::new();
+            if let Some(b) = &batch_input {
+                m.insert("BatchInput".into(), b.clone());
+            }
+            m.insert("Items".into(), Value::Array(items));
+            let batch = Value::Object(m);
+            (i, batch.clone(), json!({"Index": i, "Value": batch}))
+        })
+        .collect())
+}
+
 /// An integer as Step Functions reads a `*Path` integer field: a JSON integer, or a string that
 /// is one (a reference variable assigned `"2"` works like `2`).
 fn int_like(v: &Value) -> Option<i64> {
@@ -1576,7 +1645,7 @@ impl Run {
             }
         };
         // iteration inputs
-        let mut inputs = Vec::with_capacity(items.len());
+        let mut inputs: Vec<(usize, Value, Value)> = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let item_ctx_value = json!({"Index": i, "Value": item});
             let input = match &spec.item_selector {
@@ -1595,6 +1664,9 @@ impl Run {
                 None => item.clone(),
             };
             inputs.push((i, input, item_ctx_value));
+        }
+        if let Some(batcher) = &spec.item_batcher {
+            inputs = batch_inputs(batcher, inputs, &env)?;
         }
         let total = inputs.len();
         let started = self.event(frame, "MapStateStarted", Some(json!({"length": total})));

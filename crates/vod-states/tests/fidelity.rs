@@ -363,3 +363,25 @@ async fn item_reader_failure_is_catchable_and_needs_a_source() {
     .await;
     assert_eq!(d.error.as_deref(), Some("States.ItemReaderFailed"));
 }
+
+#[tokio::test]
+async fn item_batcher_groups_items() {
+    let mut def = get_object(json!({"InputType": "JSON"}));
+    def["States"]["M"]["ItemBatcher"] =
+        json!({"MaxItemsPerBatchPath": "$.per", "BatchInput": {"tag.$": "$.key"}});
+    let d = read(def, json!({"bucket": "b", "key": "items.json", "per": "2"})).await;
+    assert_eq!(
+        items_of(&d),
+        json!([
+            {"BatchInput": {"tag": "items.json"}, "Items": [{"n": 1}, {"n": 2}]},
+            {"BatchInput": {"tag": "items.json"}, "Items": [{"n": 3}]}
+        ])
+    );
+    let mut def = get_object(json!({"InputType": "JSON"}));
+    def["States"]["M"]["ItemBatcher"] = json!({"MaxInputBytesPerBatch": 16});
+    let d = read(def, json!({"bucket": "b", "key": "items.json"})).await;
+    assert_eq!(
+        items_of(&d),
+        json!([{"Items": [{"n": 1}, {"n": 2}]}, {"Items": [{"n": 3}]}])
+    );
+}

@@ -1566,7 +1566,8 @@ impl Run {
             vars: &vars,
         };
         let items = match &spec.item_reader {
-            Some(reader) => self.read_items(reader, &env).await?,
+            // boxed: keeps the common (ItemsPath) Map future small
+            Some(reader) => Box::pin(self.read_items(reader, &env)).await?,
             None => {
                 let items = path::eval_path(&spec.items_path, &env)
                     .map_err(|e| path::path_failure(&spec.items_path, "ItemsPath", &env, &e))?;

@@ -223,12 +223,21 @@ fn eval_arg(arg: &Arg, env: &Env<'_>) -> Result<Value, Failure> {
                 "The JSONPath '{p}' could not be found in the input '{}'",
                 env.input
             )),
-            path::PathError::UndefinedVariable(v) => {
-                Failure::runtime(format!("The variable '{v}' is not defined ({p})"))
-            }
-            path::PathError::Invalid(m) => Failure::intrinsic(format!("Invalid path '{p}': {m}")),
+            other => path_arg_failure(p, other),
         }),
         Arg::Call(c) => eval_call(c, env),
+    }
+}
+
+fn path_arg_failure(p: &str, e: path::PathError) -> Failure {
+    match e {
+        path::PathError::NotFound => {
+            Failure::runtime(format!("The JSONPath '{p}' could not be found"))
+        }
+        path::PathError::UndefinedVariable(v) => {
+            Failure::runtime(format!("The variable '{v}' is not defined ({p})"))
+        }
+        path::PathError::Invalid(m) => Failure::intrinsic(format!("Invalid path '{p}': {m}")),
     }
 }
 
@@ -386,12 +395,45 @@ impl JavaRandom {
     }
 }
 
+/// The call as written (`States.Array($.a, 'x')`), as AWS quotes it in causes.
+fn render_call(call: &Call) -> String {
+    let args: Vec<String> = call
+        .args
+        .iter()
+        .map(|a| match a {
+            Arg::Literal(Value::String(s)) => format!(
+                "'{}'",
+                s.replace('\\', "\\\\")
+                    .replace('\'', "\\'")
+                    .replace('{', "\\{")
+                    .replace('}', "\\}")
+            ),
+            Arg::Literal(v) => v.to_string(),
+            Arg::Path(p) => p.clone(),
+            Arg::Call(c) => render_call(c),
+        })
+        .collect();
+    format!("{}({})", call.name, args.join(", "))
+}
+
 fn eval_call(call: &Call, env: &Env<'_>) -> Result<Value, Failure> {
     let name = call.name.as_str();
     let args = call
         .args
         .iter()
-        .map(|a| eval_arg(a, env))
+        .map(|a| match a {
+            // AWS: "The function 'States.Array($.a)' had the following error: The JsonPath
+            // argument for the field '$.a' could not be found in the input '{...}'"
+            Arg::Path(p) => path::eval_path(p, env).map_err(|e| match e {
+                path::PathError::NotFound => Failure::runtime(format!(
+                    "The function '{}' had the following error: The JsonPath argument for the field '{p}' could not be found in the input '{}'",
+                    render_call(call),
+                    if p.starts_with("$$") { env.context } else { env.input }
+                )),
+                other => path_arg_failure(p, other),
+            }),
+            other => eval_arg(other, env),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     match name {
         "States.Format" => {

@@ -385,3 +385,24 @@ async fn item_batcher_groups_items() {
         json!([{"Items": [{"n": 1}, {"n": 2}]}, {"Items": [{"n": 3}]}])
     );
 }
+
+#[tokio::test]
+async fn intrinsic_path_argument_not_found_cause() {
+    let d = run(
+        &engine(),
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
+            "Parameters": {"a.$": "States.Array($.requiredProperty, $.optionalProperty, 'x')"}, "End": true}}}),
+        json!({"requiredProperty": 1}),
+    )
+    .await;
+    assert_eq!(d.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(
+        d.cause.as_deref(),
+        Some(
+            "An error occurred while executing the state 'P' (entered at the event id #2). \
+             The function 'States.Array($.requiredProperty, $.optionalProperty, 'x')' had the \
+             following error: The JsonPath argument for the field '$.optionalProperty' could not \
+             be found in the input '{\"requiredProperty\":1}'"
+        )
+    );
+}

@@ -186,7 +186,7 @@ impl MockInvoker {
         {
             // No outcome recorded under this state's name (a failure recorded before the task
             // was scheduled, or a mislabelled state): use the unused outcomes of the same
-            // resource, in history order.
+            // resource sent the same parameters, in history order.
             let (rtype, rname) = crate::invoker::resource_parts(resource);
             candidates = mocks
                 .iter()
@@ -202,6 +202,10 @@ impl MockInvoker {
                         && recorded_type.is_none_or(|t| {
                             t == rtype || t.starts_with(&rtype) || rtype == "states"
                         })
+                        && m.mock
+                            .get("parameters")
+                            .or_else(|| m.mock.get("input"))
+                            .is_none_or(|r| params.is_some_and(|p| wild_eq(r, p)))
                 })
                 .map(|(i, _)| i)
                 .collect();
@@ -782,6 +786,64 @@ pub async fn run_choice_operators(file: &Path) -> Result<Vec<CaseResult>, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(f),
+            Err(e) => panic!("runtime: {e}"),
+        }
+    }
+
+    #[test]
+    fn outcomes_recorded_without_the_state_name_are_replayed_by_resource() {
+        let def = r#"{"StartAt": "Call", "States": {"Call": {"Type": "Task",
+            "Resource": "arn:aws:states:::apigateway:invoke",
+            "Parameters": {"ApiEndpoint": "x.execute-api", "Method": "GET", "Path.$": "$.p"}, "End": true}}}"#;
+        let mocks = vec![
+            json!({"resourceType": "apigateway", "resource": "invoke",
+                   "parameters": {"ApiEndpoint": "<api-endpoint>", "Method": "GET", "Path": "other"},
+                   "result": "success", "output": {}}),
+            json!({"resourceType": "apigateway", "resource": "invoke",
+                   "parameters": {"ApiEndpoint": "<api-endpoint>", "Method": "GET", "Path": "missing"},
+                   "result": "failure", "error": "ApiGateway.403", "cause": "Forbidden"}),
+        ];
+        let got = block_on(run_definition(def, json!({"p": "missing"}), mocks.clone()));
+        let got = got.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got.error.as_deref(), Some("ApiGateway.403"));
+        assert_eq!(got.cause.as_deref(), Some("Forbidden"));
+        // parameters that match no recorded outcome still have no mock
+        let got = block_on(run_definition(def, json!({"p": "elsewhere"}), mocks));
+        let got = got.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got.error.as_deref(), Some("Harness.NoMock"));
+    }
+
+    #[test]
+    fn unscoreable_reasons() {
+        assert!(is_recorder_field_name(
+            "executionSucceededEventDetails.output"
+        ));
+        assert!(!is_recorder_field_name("some output"));
+        let got = Outcome {
+            status: ExecutionStatus::Succeeded,
+            output: Some(json!({"FunctionResult": 14})),
+            error: None,
+            cause: None,
+            unheld_objects: Vec::new(),
+        };
+        let expected =
+            json!({"status": "SUCCEEDED", "output": {"FunctionResult": "RandomNumberGenerated"}});
+        let def = r#"{"x.$": "States.MathRandom(1, 99)"}"#;
+        assert!(why_unscoreable(def, &expected, &got).is_some());
+        assert!(why_unscoreable("{}", &expected, &got).is_none());
+        let unheld = Outcome {
+            unheld_objects: vec!["s3://b/k".into()],
+            ..got
+        };
+        assert!(why_unscoreable("{}", &expected, &unheld).is_some_and(|r| r.contains("s3://b/k")));
+    }
 
     #[test]
     fn wildcards() {

@@ -13,7 +13,7 @@ use std::process::Command;
 
 /// How to install the player's node modules, from the repository root.
 pub const NPM_COMMAND: &str = "npm ci --prefix crates/vod-cdn-local/player";
-/// The Chromium binary (default: Debian's `/usr/bin/chromium`).
+/// The Chromium binary (default: `chromium` on `PATH`, as Debian's package installs it).
 pub const CHROMIUM_ENV: &str = "VOD_CHROMIUM";
 /// `1`: a missing Chromium fails the browser tests instead of skipping them (CI).
 pub const REQUIRE_BROWSER_ENV: &str = "VOD_REQUIRE_BROWSER";
@@ -22,11 +22,18 @@ pub const SKIP_LOG_ENV: &str = "VOD_SKIP_LOG";
 /// How to get Chromium on Debian.
 pub const CHROMIUM_INSTALL: &str = "apt-get install chromium";
 
-/// The browser: `VOD_CHROMIUM`, else Debian's `/usr/bin/chromium`.
+/// The browser: `VOD_CHROMIUM`, else `chromium` (or `chromium-browser`) on `PATH`, else the
+/// path Debian installs it at (which then does not exist).
 pub fn chromium() -> PathBuf {
-    std::env::var_os(CHROMIUM_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+    if let Some(path) = std::env::var_os(CHROMIUM_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+            .find(|candidate| candidate.is_file())
+    });
+    on_path.unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
 fn works(program: &str, arg: &str) -> bool {

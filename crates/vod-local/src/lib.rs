@@ -6,6 +6,8 @@
 //! - **Lambda**: the four handlers of `vod-functions`, called in-process ([`lambda`]) with the
 //!   same JSON in and out as the Lambda binaries;
 //! - **MediaConvert**: `vod-mediaconvert-local` (ffmpeg) on its own port;
+//!   a distributed Map's `ItemReader` reads the twin's S3 through the handlers' client
+//!   ([`item_source`]);
 //! - **EventBridge targets**: rules deliver to SQS queues that the event pump ([`pump`]) reads;
 //! - **CloudFront**: `vod-cdn-local` (the output bucket over HTTP + the player page).
 //!
@@ -24,6 +26,7 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod definitions;
+pub mod item_source;
 pub mod lambda;
 pub mod moto;
 pub mod pump;
@@ -284,6 +287,7 @@ impl VodLocal {
                 role_arn: role_arn.clone(),
             },
         );
+        engine.set_item_source(Arc::new(item_source::S3ItemSource::new(clients.s3())));
         let sfn = Arc::new(StepFunctions::new(engine, machine, role_arn));
 
         // 5. MediaConvert twin.

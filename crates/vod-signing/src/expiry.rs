@@ -15,9 +15,10 @@ fn bad(input: &str, reason: &'static str) -> SigningError {
 /// or `d` (`90s`, `30m`, `1h`, `2d`).
 pub fn parse_duration(input: &str) -> Result<TimeDelta, SigningError> {
     let text = input.trim();
-    let unit_at = text
-        .len()
-        .checked_sub(1)
+    // The unit is the last character, which may be any character a person typed.
+    let (unit_at, _) = text
+        .char_indices()
+        .next_back()
         .ok_or_else(|| bad(input, "empty"))?;
     let (digits, unit) = text.split_at(unit_at);
     let unit_seconds: i64 = match unit {

@@ -6,6 +6,7 @@
 
 mod common;
 mod local_up;
+mod parsers;
 mod plan;
 mod probe;
 mod records;

@@ -81,44 +81,27 @@ pub(crate) async fn probe_other(
             RejectReason::UnsupportedContainer,
             "raw AAC (ADTS) audio is not an input container MediaConvert takes; wrap it without \
              re-encoding (`ffmpeg -i in.aac -c copy out.m4a`) and upload the .m4a",
-        )
-        .map_detected("AAC audio (ADTS)")),
+        )),
         Family::Ogg => Err(reject(
             RejectReason::UnsupportedContainer,
             "Ogg files are not an input container MediaConvert takes; convert to FLAC, M4A or \
              WebM (`ffmpeg -i in.ogg -c:a flac out.flac`) and upload that",
-        )
-        .map_detected("Ogg audio")),
+        )),
         Family::Aiff => Err(reject(
             RejectReason::UnsupportedContainer,
             "AIFF audio is not an input container we accept; convert to WAV or FLAC \
              (`ffmpeg -i in.aiff out.wav`) and upload that",
-        )
-        .map_detected("AIFF audio")),
+        )),
         Family::MpegPs => Err(reject(
             RejectReason::UnsupportedContainer,
             "MPEG program streams (VOB/MPG) are not probed by this pipeline; remux to MPEG-TS \
              or MP4 (`ffmpeg -i in.mpg -c copy out.ts`) and upload that",
-        )
-        .map_detected("MPEG program stream")),
+        )),
         // The dispatcher routes the other families elsewhere.
         _ => Err(reject(
             RejectReason::UnknownFormat,
             "the file's format is not recognised as audio or video",
         )),
-    }
-}
-
-trait Detected {
-    fn map_detected(self, what: &str) -> Self;
-}
-
-impl Detected for Stop {
-    fn map_detected(self, what: &str) -> Self {
-        match self {
-            Stop::Reject(r) => Stop::Reject(r.detected(what)),
-            other => other,
-        }
     }
 }
 
@@ -154,8 +137,7 @@ async fn mp3(source: &mut Source<'_>) -> Result<ProbeReport, Stop> {
         return Err(reject(
             RejectReason::Corrupt,
             "the file has an MP3 (ID3) tag but no MPEG audio frame after it",
-        )
-        .map_detected("MP3 audio"));
+        ));
     };
     let audio_bytes = source.size().saturating_sub(offset);
     let report = base_report(source, Container::Mp3);
@@ -221,8 +203,7 @@ fn wav(source: &Source<'_>) -> Result<ProbeReport, Stop> {
         return Err(reject(
             RejectReason::Corrupt,
             "the WAV file has no readable `fmt ` chunk; re-export it",
-        )
-        .map_detected("WAV audio"));
+        ));
     };
     let codec = match tag {
         1 | 0xFFFE => "pcm",
@@ -259,8 +240,7 @@ fn flac(source: &Source<'_>) -> Result<ProbeReport, Stop> {
         return Err(reject(
             RejectReason::Corrupt,
             "the FLAC file does not start with a STREAMINFO block; re-export it",
-        )
-        .map_detected("FLAC audio"));
+        ));
     };
     let mut c = Cur::new(info);
     c.skip(10);

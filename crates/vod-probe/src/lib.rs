@@ -135,6 +135,8 @@ async fn run(source: &mut Source<'_>, family: Family) -> Result<ProbeReport, Sto
     }
 }
 
+/// What a rejection says the file looked like, when its parser did not say more: the one
+/// place these names are written.
 fn detected_name(family: Family) -> Option<&'static str> {
     Some(match family {
         Family::IsoBmff => "MP4/QuickTime",

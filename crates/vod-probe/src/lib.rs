@@ -30,12 +30,14 @@
 //! # }).unwrap();
 //! ```
 
-mod audio;
+mod audio_only;
 mod codec;
+mod header_only;
 mod local;
 mod mkv;
 mod mp4;
 mod nal;
+mod report;
 mod sniff;
 mod source;
 mod ts;
@@ -43,7 +45,7 @@ mod ts;
 use async_trait::async_trait;
 use source::{Source, Stop};
 use vod_core::ports::{MediaProbe, ObjectRange, PortResult};
-use vod_core::probe::{ProbeOutcome, ProbeReport, RejectReason, Rejection};
+use vod_core::probe::{Container, ProbeOutcome, ProbeReport, RejectReason, Rejection};
 
 pub use local::LocalFile;
 pub use sniff::{Family, sniff};
@@ -120,6 +122,33 @@ async fn run(source: &mut Source<'_>, family: Family) -> Result<ProbeReport, Sto
         Family::IsoBmff => mp4::probe(source).await,
         Family::Ebml => mkv::probe(source).await,
         Family::MpegTs { packet, offset } => ts::probe(source, packet, offset).await,
+        Family::Mp3 => audio_only::mp3(source).await,
+        Family::Wav => audio_only::wav(source),
+        Family::Flac => audio_only::flac(source),
+        Family::Avi => Ok(header_only::avi(source)),
+        Family::Mxf => Ok(header_only::partial(source, Container::Mxf, "MXF")),
+        Family::Asf => Ok(header_only::partial(source, Container::Asf, "ASF/WMV")),
+        Family::Flv => Ok(header_only::partial(source, Container::Flv, "FLV")),
+        Family::AdtsAac => Err(source::reject(
+            RejectReason::UnsupportedContainer,
+            "raw AAC (ADTS) audio is not an input container MediaConvert takes; wrap it without \
+             re-encoding (`ffmpeg -i in.aac -c copy out.m4a`) and upload the .m4a",
+        )),
+        Family::Ogg => Err(source::reject(
+            RejectReason::UnsupportedContainer,
+            "Ogg files are not an input container MediaConvert takes; convert to FLAC, M4A or \
+             WebM (`ffmpeg -i in.ogg -c:a flac out.flac`) and upload that",
+        )),
+        Family::Aiff => Err(source::reject(
+            RejectReason::UnsupportedContainer,
+            "AIFF audio is not an input container we accept; convert to WAV or FLAC \
+             (`ffmpeg -i in.aiff out.wav`) and upload that",
+        )),
+        Family::MpegPs => Err(source::reject(
+            RejectReason::UnsupportedContainer,
+            "MPEG program streams (VOB/MPG) are not probed by this pipeline; remux to MPEG-TS \
+             or MP4 (`ffmpeg -i in.mpg -c copy out.ts`) and upload that",
+        )),
         Family::NotMedia(what) => Err(Stop::Reject(
             Rejection::new(
                 RejectReason::NotMedia,
@@ -131,7 +160,6 @@ async fn run(source: &mut Source<'_>, family: Family) -> Result<ProbeReport, Sto
             RejectReason::UnknownFormat,
             "the file's format is not recognised as audio or video; upload an MP4, MOV, MKV, WebM or MPEG-TS file",
         )),
-        other => audio::probe_other(source, other).await,
     }
 }
 
@@ -156,16 +184,4 @@ fn detected_name(family: Family) -> Option<&'static str> {
         Family::NotMedia(what) => what,
         Family::Unknown => return None,
     })
-}
-
-/// `W:H` in lowest terms, or `None` when either side is zero.
-pub(crate) fn aspect(width: u64, height: u64) -> Option<String> {
-    fn gcd(a: u64, b: u64) -> u64 {
-        if b == 0 { a } else { gcd(b, a % b) }
-    }
-    if width == 0 || height == 0 {
-        return None;
-    }
-    let g = gcd(width, height);
-    Some(format!("{}:{}", width / g, height / g))
 }

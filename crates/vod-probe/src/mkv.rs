@@ -2,8 +2,8 @@
 //! header reads, reading only `SeekHead`, `Info` and `Tracks` and stepping over `Cluster`s
 //! and `Cues` by size (or jumping with the SeekHead when `Tracks` comes after them).
 
-use crate::audio::round3;
 use crate::codec;
+use crate::report::round3;
 use crate::source::{Cur, Source, Stop, corrupt, reject, truncated};
 use vod_core::probe::{
     AudioTrack, Container, ProbeReport, RejectReason, SubtitleTrack, VideoTrack,
@@ -474,7 +474,7 @@ fn finish(mut report: ProbeReport, tracks: &[Track]) -> Result<ProbeReport, Stop
                     width: u32::try_from(t.width).unwrap_or(0),
                     height: u32::try_from(t.height).unwrap_or(0),
                     rotation: 0,
-                    display_aspect: crate::aspect(dw, dh),
+                    display_aspect: crate::report::aspect(dw, dh),
                     frame_rate: (t.default_duration_ns > 0)
                         .then(|| round3(1e9 / t.default_duration_ns as f64)),
                     bit_depth: t.bits.or(config.bit_depth),

@@ -99,7 +99,7 @@ pub fn sniff(head: &[u8]) -> Family {
     if head.len() >= 4 && head[0] == 0xFF && head[1] & 0xF6 == 0xF0 {
         return Family::AdtsAac;
     }
-    if crate::audio::mp3_frame(head).is_some() {
+    if crate::audio_only::mp3_frame(head).is_some() {
         return Family::Mp3;
     }
     if let Some(kind) = text_kind(head) {

@@ -3,8 +3,8 @@
 //! picture facts (within [`SCAN_CAP`]); the first and last PCR (one read at each end)
 //! estimate the duration. Other video codecs leave the report `partial`.
 
-use crate::audio::round3;
 use crate::nal::{self, Sps};
+use crate::report::round3;
 use crate::source::{Source, Stop, reject};
 use vod_core::probe::{
     AudioTrack, Container, ProbeReport, RejectReason, SubtitleTrack, VideoTrack,
@@ -454,7 +454,7 @@ fn video_track(codec: &str, scan: Option<&VideoScan>) -> (VideoTrack, String) {
     track.profile.clone_from(&sps.profile);
     track.width = sps.width;
     track.height = sps.height;
-    track.display_aspect = crate::aspect(
+    track.display_aspect = crate::report::aspect(
         u64::from(sps.width) * u64::from(sar_w),
         u64::from(sps.height) * u64::from(sar_h),
     );

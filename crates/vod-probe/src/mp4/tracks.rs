@@ -2,8 +2,8 @@
 //! video track (codec support decided here), audio and subtitle tracks.
 
 use super::boxes::fourcc;
-use crate::audio::round3;
 use crate::codec::{self, VideoConfig};
+use crate::report::round3;
 use crate::source::{Stop, reject};
 use vod_core::probe::{AudioTrack, ProbeReport, RejectReason, SubtitleTrack, VideoTrack};
 
@@ -144,7 +144,7 @@ fn video_track(track: &Track, codec: &str) -> VideoTrack {
         width,
         height,
         rotation: track.rotation,
-        display_aspect: crate::aspect(
+        display_aspect: crate::report::aspect(
             u64::from(width) * u64::from(h_spacing),
             u64::from(height) * u64::from(v_spacing),
         ),

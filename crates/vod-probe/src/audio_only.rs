@@ -1,9 +1,10 @@
-//! Audio-only files and the video families we recognise but only partly parse (AVI, MXF,
-//! ASF/WMV, FLV): facts from the first header, `partial: true`, and MediaConvert reads the rest.
+//! Audio-only files: MP3 (ID3 tag skipped, first MPEG audio frame), WAV (RIFF `fmt ` and
+//! `data` chunks) and FLAC (`STREAMINFO`). Facts come from the first header; an MP3's duration
+//! is an estimate.
 
-use crate::sniff::Family;
+use crate::report::{base_report, with_duration};
 use crate::source::{Cur, Source, Stop, le_u16, le_u32, reject};
-use vod_core::probe::{AudioTrack, Container, ProbeReport, RejectReason, VideoTrack};
+use vod_core::probe::{AudioTrack, Container, ProbeReport, RejectReason};
 
 /// A parsed MPEG audio frame header.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,73 +49,8 @@ pub(crate) fn mp3_frame(b: &[u8]) -> Option<Mp3Frame> {
     })
 }
 
-fn base_report(source: &Source<'_>, container: Container) -> ProbeReport {
-    ProbeReport {
-        container,
-        size_bytes: source.size(),
-        ..ProbeReport::default()
-    }
-}
-
-fn with_duration(mut report: ProbeReport, seconds: f64) -> ProbeReport {
-    if seconds.is_finite() && seconds > 0.0 {
-        report.duration_seconds = Some(seconds);
-        report.bitrate_bps = Some((report.size_bytes as f64 * 8.0 / seconds) as u64);
-    }
-    report
-}
-
-/// Families other than ISO BMFF, EBML and MPEG-TS.
-pub(crate) async fn probe_other(
-    source: &mut Source<'_>,
-    family: Family,
-) -> Result<ProbeReport, Stop> {
-    match family {
-        Family::Mp3 => mp3(source).await,
-        Family::Wav => wav(source),
-        Family::Flac => flac(source),
-        Family::Avi => Ok(avi(source)),
-        Family::Mxf => Ok(partial(source, Container::Mxf, "MXF")),
-        Family::Asf => Ok(partial(source, Container::Asf, "ASF/WMV")),
-        Family::Flv => Ok(partial(source, Container::Flv, "FLV")),
-        Family::AdtsAac => Err(reject(
-            RejectReason::UnsupportedContainer,
-            "raw AAC (ADTS) audio is not an input container MediaConvert takes; wrap it without \
-             re-encoding (`ffmpeg -i in.aac -c copy out.m4a`) and upload the .m4a",
-        )),
-        Family::Ogg => Err(reject(
-            RejectReason::UnsupportedContainer,
-            "Ogg files are not an input container MediaConvert takes; convert to FLAC, M4A or \
-             WebM (`ffmpeg -i in.ogg -c:a flac out.flac`) and upload that",
-        )),
-        Family::Aiff => Err(reject(
-            RejectReason::UnsupportedContainer,
-            "AIFF audio is not an input container we accept; convert to WAV or FLAC \
-             (`ffmpeg -i in.aiff out.wav`) and upload that",
-        )),
-        Family::MpegPs => Err(reject(
-            RejectReason::UnsupportedContainer,
-            "MPEG program streams (VOB/MPG) are not probed by this pipeline; remux to MPEG-TS \
-             or MP4 (`ffmpeg -i in.mpg -c copy out.ts`) and upload that",
-        )),
-        // The dispatcher routes the other families elsewhere.
-        _ => Err(reject(
-            RejectReason::UnknownFormat,
-            "the file's format is not recognised as audio or video",
-        )),
-    }
-}
-
-fn partial(source: &Source<'_>, container: Container, name: &str) -> ProbeReport {
-    let mut report = base_report(source, container);
-    report.partial = true;
-    report.notes.push(format!(
-        "{name} recognised by its header only; stream facts come from MediaConvert"
-    ));
-    report
-}
-
-async fn mp3(source: &mut Source<'_>) -> Result<ProbeReport, Stop> {
+/// MP3: skips an ID3v2 tag, then reads the first frame header in the next 4 KiB.
+pub(crate) async fn mp3(source: &mut Source<'_>) -> Result<ProbeReport, Stop> {
     // Skip an ID3v2 tag: 10-byte header, then a 28-bit "syncsafe" size.
     let mut offset = 0u64;
     let head = source.head();
@@ -178,7 +114,8 @@ fn riff_chunks(head: &[u8], start: usize) -> impl Iterator<Item = ([u8; 4], usiz
     })
 }
 
-fn wav(source: &Source<'_>) -> Result<ProbeReport, Stop> {
+/// WAV: format and data size from the RIFF chunks in the cached head.
+pub(crate) fn wav(source: &Source<'_>) -> Result<ProbeReport, Stop> {
     let head = source.head();
     let mut format = None;
     let mut data_len = None;
@@ -230,7 +167,8 @@ fn wav(source: &Source<'_>) -> Result<ProbeReport, Stop> {
     Ok(report)
 }
 
-fn flac(source: &Source<'_>) -> Result<ProbeReport, Stop> {
+/// FLAC: rate, channels and length from the `STREAMINFO` block.
+pub(crate) fn flac(source: &Source<'_>) -> Result<ProbeReport, Stop> {
     // fLaC, then METADATA_BLOCK_HEADER (4 bytes), STREAMINFO first by specification.
     let info = source
         .head()
@@ -260,45 +198,4 @@ fn flac(source: &Source<'_>) -> Result<ProbeReport, Stop> {
         bitrate_bps: None,
     });
     Ok(report)
-}
-
-fn avi(source: &Source<'_>) -> ProbeReport {
-    let head = source.head();
-    let mut report = partial(source, Container::Avi, "AVI");
-    // RIFF AVI ␠ → LIST hdrl → avih: dwMicroSecPerFrame @0, dwTotalFrames @16, width @32, height @36.
-    let avih = head
-        .windows(4)
-        .take(4096)
-        .position(|w| w == b"avih")
-        .map(|p| p + 8);
-    if let Some(at) = avih {
-        let us_per_frame = le_u32(head, at).unwrap_or(0);
-        let frames = le_u32(head, at + 16).unwrap_or(0);
-        let width = le_u32(head, at + 32).unwrap_or(0);
-        let height = le_u32(head, at + 36).unwrap_or(0);
-        if us_per_frame > 0 && frames > 0 {
-            report = with_duration(report, f64::from(frames) * f64::from(us_per_frame) / 1e6);
-        }
-        if width > 0 && height > 0 {
-            let codec = head
-                .windows(4)
-                .take(8192)
-                .position(|w| w == b"vids")
-                .and_then(|p| head.get(p + 4..p + 8))
-                .map(|fourcc| String::from_utf8_lossy(fourcc).trim().to_ascii_lowercase())
-                .unwrap_or_else(|| "unknown".into());
-            report.video = Some(VideoTrack {
-                codec,
-                width,
-                height,
-                frame_rate: (us_per_frame > 0).then(|| round3(1e6 / f64::from(us_per_frame))),
-                ..VideoTrack::default()
-            });
-        }
-    }
-    report
-}
-
-pub(crate) fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }

@@ -5,13 +5,35 @@
 //! extension is ignored). ISO BMFF (MP4/MOV/M4A/3GP), Matroska/WebM and MPEG-TS are parsed
 //! down to track facts; AVI, MXF, ASF/WMV and FLV are accepted as `partial`; MP3, WAV and
 //! FLAC yield audio facts from their first header; documents, images, archives and text are
-//! rejected as [`RejectReason::NotMedia`](vod_core::probe::RejectReason::NotMedia) with what
-//! they look like. MP4 and Matroska probes read at most 1 MiB + 64 KiB per track, whatever
-//! the file size: sample tables and clusters are stepped over, not read.
+//! rejected as [`RejectReason::NotMedia`] with what they look like. MP4 and Matroska probes
+//! read at most 1 MiB + 64 KiB per track, whatever the file size: sample tables and clusters
+//! are stepped over, not read.
 //!
 //! A reader failure (a throttled or timed-out S3 request) is returned as `Err` so the caller
 //! retries; only the content decides [`ProbeOutcome::Accepted`] or
 //! [`ProbeOutcome::Rejected`].
+//!
+//! # Modules
+//!
+//! - `lib.rs`: [`probe`], the dispatch from [`Family`] to its parser, and the rejections the
+//!   family alone decides (not media, unknown, containers MediaConvert does not take).
+//! - `sniff`: the [`Family`] from the first bytes, whatever the key's extension claims.
+//! - `source`: the only door to the object: bounded ranged reads, the cached head, the byte
+//!   budget, and the `Stop` (retry or reject) every parser returns.
+//! - `local`: [`LocalFile`], a local file as a `MediaReader` for `vod probe FILE` and tests.
+//! - `mp4/`: ISO BMFF: the top-level walk to `moov`; `boxes` (box headers, leaf payloads),
+//!   `walk` (`trak/mdia/minf/stbl`), `sample_entry` (the `stsd` entry), `tracks` (the report).
+//! - `mkv`: Matroska/WebM: the EBML header, `SeekHead`, `Info` and `Tracks`.
+//! - `ts`: MPEG-TS: PAT and PMT, PCR duration, ADTS and SPS facts from each stream's first PES.
+//! - `nal/`: H.264 and HEVC sequence parameter sets: `annexb` (NAL units, emulation
+//!   prevention), `bits` (Exp-Golomb reader), `h264`, `hevc`, `vui` (aspect, transfer, timing).
+//! - `codec`: decoder configuration records (`avcC`, `hvcC`, `vpcC`, `av1C`), codec and
+//!   profile names, and which codecs MediaConvert takes.
+//! - `audio_only`: MP3, WAV and FLAC, facts from their first header.
+//! - `header_only`: AVI, MXF, ASF/WMV and FLV, recognised and accepted as `partial`.
+//! - `report`: helpers that fill the report: rounding, display aspect, duration and bitrate.
+//!
+//! # Example
 //!
 //! ```
 //! use vod_core::ports::{MediaProbe, ObjectRange};

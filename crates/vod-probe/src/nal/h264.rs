@@ -3,7 +3,7 @@
 use super::annexb::{nal_units, unescape};
 use super::bits::Bits;
 use super::vui::vui;
-use super::{MAX_RBSP, Sps, dimension};
+use super::{MAX_RBSP, Sps, chroma_subsampling, dimension};
 use crate::codec::h264_profile_name;
 
 /// The first H.264 SPS (`nal_unit_type` 7) in an Annex B stream that parses.
@@ -74,17 +74,7 @@ pub(crate) fn h264_sps(nal: &[u8]) -> Option<Sps> {
     } else {
         [0; 4]
     };
-    // Table 6-1: SubWidthC/SubHeightC; monochrome or separate planes crop in whole samples.
-    let chroma_array_type = if separate_colour_planes {
-        0
-    } else {
-        chroma_format_idc
-    };
-    let (sub_w, sub_h) = match chroma_array_type {
-        1 => (2, 2),
-        2 => (2, 1),
-        _ => (1, 1),
-    };
+    let (sub_w, sub_h) = chroma_subsampling(chroma_format_idc, separate_colour_planes);
     let field_factor = if frame_mbs_only { 1 } else { 2 };
     let crop_unit_y = sub_h * field_factor;
     let width = (width_mbs * 16).checked_sub(sub_w * (crop[0] + crop[1]))?;

@@ -3,7 +3,7 @@
 
 use super::annexb::{nal_units, unescape};
 use super::bits::Bits;
-use super::{MAX_RBSP, Sps, dimension};
+use super::{MAX_RBSP, Sps, chroma_subsampling, dimension};
 use crate::codec::hevc_profile_name;
 
 /// The first HEVC SPS (`nal_unit_type` 33) in an Annex B stream that parses.
@@ -59,16 +59,7 @@ pub(super) fn hevc_sps(nal: &[u8]) -> Option<Sps> {
         [0; 4]
     };
     let bit_depth = 8 + r.ue_max(8)? as u8;
-    let chroma_array_type = if separate_colour_planes {
-        0
-    } else {
-        chroma_format_idc
-    };
-    let (sub_w, sub_h) = match chroma_array_type {
-        1 => (2, 2),
-        2 => (2, 1),
-        _ => (1, 1),
-    };
+    let (sub_w, sub_h) = chroma_subsampling(chroma_format_idc, separate_colour_planes);
     let width = width.checked_sub(sub_w * (window[0] + window[1]))?;
     let height = height.checked_sub(sub_h * (window[2] + window[3]))?;
     // A zero general_profile_idc names its profile through the compatibility flags.

@@ -51,3 +51,18 @@ fn dimension(v: u64) -> Option<u32> {
         .then(|| u32::try_from(v).ok())
         .flatten()
 }
+
+/// Table 6-1 of both standards: `(SubWidthC, SubHeightC)`, the units cropping counts in.
+/// Monochrome or separate colour planes crop in whole samples.
+fn chroma_subsampling(chroma_format_idc: u32, separate_colour_planes: bool) -> (u64, u64) {
+    let chroma_array_type = if separate_colour_planes {
+        0
+    } else {
+        chroma_format_idc
+    };
+    match chroma_array_type {
+        1 => (2, 2),
+        2 => (2, 1),
+        _ => (1, 1),
+    }
+}

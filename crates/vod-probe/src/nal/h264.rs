@@ -214,6 +214,21 @@ mod tests {
         assert_eq!(sps.frame_rate, None);
     }
 
+    /// A Baseline level 3.0 SPS up to the picture size: sps id 0, log2_max_frame_num 4,
+    /// picture order count type 2, one reference frame, no gaps.
+    fn baseline_up_to_size() -> Writer {
+        let mut w = Writer::default();
+        w.put(66, 8)
+            .put(0, 8)
+            .put(30, 8)
+            .ue(0)
+            .ue(0)
+            .ue(2)
+            .ue(1)
+            .flag(false);
+        w
+    }
+
     #[test]
     fn lying_sps_fields_are_refused() {
         // Cropping more than the picture.
@@ -236,15 +251,7 @@ mod tests {
             .ue(256);
         assert_eq!(h264_sps(&w.nal(&[0x67])), None);
         // Width of 2^32 - 1 macroblocks.
-        let mut w = Writer::default();
-        w.put(66, 8)
-            .put(0, 8)
-            .put(30, 8)
-            .ue(0)
-            .ue(0)
-            .ue(2)
-            .ue(1)
-            .flag(false);
+        let mut w = baseline_up_to_size();
         w.ue((1 << 32) - 2)
             .ue(10)
             .flag(true)
@@ -253,15 +260,7 @@ mod tests {
             .flag(false);
         assert_eq!(h264_sps(&w.nal(&[0x67])), None);
         // Zero timing units do not make an infinite frame rate.
-        let mut w = Writer::default();
-        w.put(66, 8)
-            .put(0, 8)
-            .put(30, 8)
-            .ue(0)
-            .ue(0)
-            .ue(2)
-            .ue(1)
-            .flag(false);
+        let mut w = baseline_up_to_size();
         w.ue(19).ue(14).flag(true).flag(true).flag(false).flag(true);
         w.flag(false).flag(false).flag(false).flag(false);
         w.flag(true).put(0, 32).put(50, 32).flag(true);

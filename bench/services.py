@@ -182,7 +182,7 @@ class Runtime(BaseHTTPRequestHandler):
 # Valid values for every variable of docs/contracts/lambdas.json (`Config::from_env` checks
 # presence and, for the acceleration mode, the value). AWS is never reached at init; the warm
 # invocations below are rejected by each handler before any AWS call.
-BENCH_ENV = {
+LAMBDA_ENV_VALUES = {
     "VOD_ASSET_TABLE": "vod-assets",
     "VOD_OUTPUT_BUCKET": "vod-output",
     "VOD_OUTPUT_PREFIX": "assets/",
@@ -201,8 +201,8 @@ def lambda_env(name, port):
     if contracts.exists():
         for v in json.loads(contracts.read_text()).get("envVars", []):
             n = v["name"]
-            if n in BENCH_ENV:
-                env[n] = BENCH_ENV[n]
+            if n in LAMBDA_ENV_VALUES:
+                env[n] = LAMBDA_ENV_VALUES[n]
     env.update({
         "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}", "AWS_LAMBDA_FUNCTION_NAME": name,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",

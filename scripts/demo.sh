@@ -35,16 +35,16 @@ else
   VOD="$TARGET/debug/vod"
 fi
 
-VOD_PID=""
+TWIN_PID=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  if [ -n "$VOD_PID" ] && kill -0 "$VOD_PID" 2>/dev/null; then
-    echo "stopping vod-local (pid $VOD_PID)..."
-    kill -TERM "$VOD_PID" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$VOD_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$VOD_PID" 2>/dev/null || true
-    wait "$VOD_PID" 2>/dev/null || true
+  if [ -n "$TWIN_PID" ] && kill -0 "$TWIN_PID" 2>/dev/null; then
+    echo "stopping vod-local (pid $TWIN_PID)..."
+    kill -TERM "$TWIN_PID" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$TWIN_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$TWIN_PID" 2>/dev/null || true
+    wait "$TWIN_PID" 2>/dev/null || true
   fi
   exit "$rc"
 }
@@ -58,10 +58,10 @@ CDN_PORT=$(twin "['ports']['cdn']")
 
 say "starting the local twin: vod local up (log: $LOG)"
 "$VOD" local up --state-dir "$STATE" >"$LOG" 2>&1 &
-VOD_PID=$!
+TWIN_PID=$!
 for _ in $(seq 1 600); do
   grep -q '^Ctrl-C to stop' "$LOG" 2>/dev/null && break
-  kill -0 "$VOD_PID" 2>/dev/null || { cat "$LOG" >&2; die "vod-local exited"; }
+  kill -0 "$TWIN_PID" 2>/dev/null || { cat "$LOG" >&2; die "vod-local exited"; }
   sleep 0.1
 done
 grep -q '^Ctrl-C to stop' "$LOG" || { tail -20 "$LOG" >&2; die "vod-local did not come up in 60 s"; }
@@ -131,4 +131,4 @@ if [ "${DEMO_EXIT:-0}" = "1" ]; then
   exit 0
 fi
 say "serving; Ctrl-C to stop"
-wait "$VOD_PID"
+wait "$TWIN_PID"

@@ -182,7 +182,7 @@ impl StepFunctions {
                     "executionArn": d.execution_arn,
                     "stateMachineArn": d.state_machine_arn,
                     "name": d.name,
-                    "status": status_name(d.status),
+                    "status": d.status.as_str(),
                     "startDate": epoch(d.start_date),
                     "input": d.input.to_string(),
                     "inputDetails": {"included": true},
@@ -209,7 +209,7 @@ impl StepFunctions {
                     .engine
                     .list_executions()
                     .into_iter()
-                    .filter(|d| filter.is_none_or(|f| f == status_name(d.status)))
+                    .filter(|d| filter.is_none_or(|f| f == d.status.as_str()))
                     .collect();
                 all.reverse(); // newest first, like AWS
                 let items: Vec<Value> = all.iter().map(list_item).collect();
@@ -283,22 +283,12 @@ impl StepFunctions {
     }
 }
 
-fn status_name(s: ExecutionStatus) -> &'static str {
-    match s {
-        ExecutionStatus::Running => "RUNNING",
-        ExecutionStatus::Succeeded => "SUCCEEDED",
-        ExecutionStatus::Failed => "FAILED",
-        ExecutionStatus::TimedOut => "TIMED_OUT",
-        ExecutionStatus::Aborted => "ABORTED",
-    }
-}
-
 fn list_item(d: &ExecutionDescription) -> Value {
     let mut v = json!({
         "executionArn": d.execution_arn,
         "stateMachineArn": d.state_machine_arn,
         "name": d.name,
-        "status": status_name(d.status),
+        "status": d.status.as_str(),
         "startDate": epoch(d.start_date),
     });
     if let Some(stop) = d.stop_date {

@@ -466,16 +466,6 @@ pub async fn run_definition_with(
     })
 }
 
-fn status_name(s: ExecutionStatus) -> &'static str {
-    match s {
-        ExecutionStatus::Running => "RUNNING",
-        ExecutionStatus::Succeeded => "SUCCEEDED",
-        ExecutionStatus::Failed => "FAILED",
-        ExecutionStatus::TimedOut => "TIMED_OUT",
-        ExecutionStatus::Aborted => "ABORTED",
-    }
-}
-
 fn short(v: &impl std::fmt::Display) -> String {
     let s = v.to_string();
     if s.len() > 160 {
@@ -502,10 +492,10 @@ fn opt_text_matches(expected: Option<&Value>, actual: Option<&String>) -> bool {
 /// Compares an outcome with `expected.json`; `None` means it matches.
 pub fn compare(expected: &Value, got: &Outcome) -> Option<String> {
     let exp_status = expected.get("status").and_then(Value::as_str).unwrap_or("");
-    if exp_status != status_name(got.status) {
+    if exp_status != got.status.as_str() {
         return Some(format!(
             "status {} != expected {exp_status} (error={:?} cause={})",
-            status_name(got.status),
+            got.status.as_str(),
             got.error,
             short(&got.cause.clone().unwrap_or_default())
         ));
@@ -591,7 +581,7 @@ pub async fn show_case(dir: &Path) -> String {
     match run_definition_with(&definition, input, mocks, objects).await {
         Ok(o) => format!(
             "status={} error={:?} cause={:?}\noutput={}",
-            status_name(o.status),
+            o.status.as_str(),
             o.error,
             o.cause,
             o.output.map(|v| v.to_string()).unwrap_or_default()

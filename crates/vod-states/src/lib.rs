@@ -36,6 +36,7 @@
 
 pub mod choice;
 pub mod clock;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod definition;
 pub mod engine;

@@ -1,6 +1,6 @@
 //! Conformance harness (feature `conformance`): replays recorded Step Functions executions
 //! (case directories and the Choice-operator table) against this executor, answering Task calls
-//! from recorded mocks. It serves the `asl-conformance` binary and `tests/conformance.rs`; it is
+//! from recorded mocks. It serves the `asl-conformance` binary and `tests/it/conformance.rs`; it is
 //! not part of the executor.
 //!
 //! - `replay`: running one definition, one case directory, a folder of cases.

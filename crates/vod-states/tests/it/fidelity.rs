@@ -3,30 +3,13 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
-use vod_states::{
-    Engine, ExecutionDescription, ExecutionStatus, FakeClock, FnInvoker, StateMachine,
-};
+use vod_states::{Engine, ExecutionDescription, ExecutionStatus, StateMachine};
+
+use super::support::{echo_engine, run};
 
 fn engine() -> Engine {
-    let clock = Arc::new(FakeClock::instant(
-        Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_default(),
-    ));
-    Engine::new(Arc::new(FnInvoker::new(|_r, p, _c| Ok(p))), clock)
-}
-
-async fn run(engine: &Engine, def: Value, input: Value) -> ExecutionDescription {
-    let m = match StateMachine::from_value(def) {
-        Ok(m) => Arc::new(m),
-        Err(e) => panic!("invalid test definition: {e}"),
-    };
-    match engine.run(m, input).await {
-        Ok(d) => d,
-        Err(e) => panic!("engine error: {e}"),
-    }
+    echo_engine().0
 }
 
 fn wait_path() -> Value {

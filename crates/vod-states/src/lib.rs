@@ -33,6 +33,24 @@
 //! assert_eq!(done.output, Some(json!({"n": 21, "doubled": 42})));
 //! # });
 //! ```
+//!
+//! # Modules
+//!
+//! - [`definition`]: parsing and static validation of a definition into the typed model
+//!   (`types`, the field table `fields`, `retry_catch`, `parse`).
+//! - [`engine`]: the [`Engine`] API, task-token callbacks, the run loop, Retry/Catch, and the
+//!   Task, Parallel and Map attempts (`api`, `tokens`, `run`, `retry`, `task`, `parallel`, `map`,
+//!   `numbers`).
+//! - [`choice`]: Choice rules, their parsing and evaluation, and the timestamp format.
+//! - [`path`]: JSONPath evaluation, reference paths for `ResultPath`, and payload templates.
+//! - [`intrinsics`]: `States.*` intrinsic functions (the parser, and the functions by family).
+//! - [`invoker`]: the [`TaskInvoker`] port Task states call the outside world through.
+//! - [`item_reader`]: the [`ItemSource`] port a distributed Map's `ItemReader` reads S3 through.
+//! - [`clock`]: the real clock and a fake one for tests.
+//! - [`history`]: history events in the `GetExecutionHistory` shape.
+//! - [`error`]: the library's error types (definition, engine API, runtime failures).
+//! - `conformance` (feature `conformance`): the harness replaying recorded AWS executions, for the
+//!   `asl-conformance` binary and the tests; not part of the executor's API.
 
 pub mod choice;
 pub mod clock;

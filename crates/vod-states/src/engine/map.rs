@@ -16,7 +16,7 @@ use crate::item_reader::{self, ReadRequest};
 use crate::path::{self, Env};
 
 impl Run {
-    /// Reads a distributed Map's items through the engine's [`ItemSource`].
+    /// Reads a distributed Map's items through the engine's [`ItemSource`](crate::item_reader::ItemSource).
     async fn read_items(&self, reader: &Value, env: &Env<'_>) -> Result<Vec<Value>, Failure> {
         let cfg = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
         let max_items = resolve_config(&cfg, "MaxItems", env, |v| match int_like(v) {

@@ -1,6 +1,6 @@
 //! Intrinsic functions (`States.Format`, `States.Array`, ...): parser and evaluator.
 //!
-//! - `parse`: the call grammar ([`parse`], [`Call`], [`Arg`]).
+//! - `parse`: the call grammar ([`parse()`], [`Call`], [`Arg`]).
 //! - `args`: argument count and type checks.
 //! - `strings`, `json`, `arrays`, `encoding`, `math`: the functions, by family as AWS's
 //!   documentation groups them.

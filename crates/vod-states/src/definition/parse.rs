@@ -130,31 +130,27 @@ pub(super) fn opt_path(
     }
 }
 
-fn num_or_path(
-    obj: &Map<String, Value>,
+/// Which of a field's two forms a state gives: `key` (a literal) or `{key}Path`.
+enum Given<'o> {
+    Literal(&'o Value),
+    Path(String),
+}
+
+/// `key` or `{key}Path`, never both; a path must be a string `is_path` accepts.
+fn literal_or_path<'o>(
+    obj: &'o Map<String, Value>,
     key: &str,
     loc: &str,
-    check: fn(&Value) -> bool,
-) -> Result<Option<NumOrPath>, DefinitionError> {
+    is_path: fn(&str) -> bool,
+) -> Result<Option<Given<'o>>, DefinitionError> {
     let pkey = format!("{key}Path");
     match (obj.get(key), obj.get(&pkey)) {
         (Some(_), Some(_)) => Err(DefinitionError::schema(
             loc,
             format!("'{key}' and '{pkey}' are mutually exclusive"),
         )),
-        (Some(v), None) => {
-            if check(v) {
-                Ok(Some(NumOrPath::Value(v.clone())))
-            } else {
-                Err(DefinitionError::schema(
-                    &format!("{loc}/{key}"),
-                    format!("invalid value {v}"),
-                ))
-            }
-        }
-        (None, Some(Value::String(p))) if p.starts_with('$') => {
-            Ok(Some(NumOrPath::Path(p.clone())))
-        }
+        (Some(v), None) => Ok(Some(Given::Literal(v))),
+        (None, Some(Value::String(p))) if is_path(p) => Ok(Some(Given::Path(p.clone()))),
         (None, Some(other)) => Err(DefinitionError::schema(
             &format!("{loc}/{pkey}"),
             format!("invalid path {other}"),
@@ -163,31 +159,46 @@ fn num_or_path(
     }
 }
 
+/// A number (`check` accepts the literal) or a reference path.
+fn num_or_path(
+    obj: &Map<String, Value>,
+    key: &str,
+    loc: &str,
+    check: fn(&Value) -> bool,
+) -> Result<Option<NumOrPath>, DefinitionError> {
+    Ok(
+        match literal_or_path(obj, key, loc, |p| p.starts_with('$'))? {
+            None => None,
+            Some(Given::Path(p)) => Some(NumOrPath::Path(p)),
+            Some(Given::Literal(v)) if check(v) => Some(NumOrPath::Value(v.clone())),
+            Some(Given::Literal(v)) => {
+                return Err(DefinitionError::schema(
+                    &format!("{loc}/{key}"),
+                    format!("invalid value {v}"),
+                ));
+            }
+        },
+    )
+}
+
+/// A string, or a path or intrinsic giving one (Fail `Error`/`Cause`).
 fn str_or_path(
     obj: &Map<String, Value>,
     key: &str,
     loc: &str,
 ) -> Result<Option<StrOrPath>, DefinitionError> {
-    let pkey = format!("{key}Path");
-    match (obj.get(key), obj.get(&pkey)) {
-        (Some(_), Some(_)) => Err(DefinitionError::schema(
-            loc,
-            format!("'{key}' and '{pkey}' are mutually exclusive"),
-        )),
-        (Some(Value::String(s)), None) => Ok(Some(StrOrPath::Literal(s.clone()))),
-        (Some(other), None) => Err(DefinitionError::schema(
-            &format!("{loc}/{key}"),
-            format!("must be a string, got {other}"),
-        )),
-        (None, Some(Value::String(p))) if p.starts_with('$') || p.starts_with("States.") => {
-            Ok(Some(StrOrPath::Path(p.clone())))
+    let is_path: fn(&str) -> bool = |p| p.starts_with('$') || p.starts_with("States.");
+    Ok(match literal_or_path(obj, key, loc, is_path)? {
+        None => None,
+        Some(Given::Path(p)) => Some(StrOrPath::Path(p)),
+        Some(Given::Literal(Value::String(s))) => Some(StrOrPath::Literal(s.clone())),
+        Some(Given::Literal(other)) => {
+            return Err(DefinitionError::schema(
+                &format!("{loc}/{key}"),
+                format!("must be a string, got {other}"),
+            ));
         }
-        (None, Some(other)) => Err(DefinitionError::schema(
-            &format!("{loc}/{pkey}"),
-            format!("invalid path {other}"),
-        )),
-        (None, None) => Ok(None),
-    }
+    })
 }
 
 fn check_jsonata_strings(v: &Value, loc: &str) -> Result<(), DefinitionError> {

@@ -7,15 +7,21 @@ use sha2::Digest as _;
 use super::args::{arity, want_str};
 use crate::error::Failure;
 
-/// `States.Base64Encode`.
-pub(super) fn base64_encode(name: &str, args: Vec<Value>) -> Result<Value, Failure> {
-    arity(name, &args, 1, 1)?;
+/// The one string argument of a Base64 function: AWS takes at most 10,000 characters.
+fn base64_input<'a>(name: &str, args: &'a [Value]) -> Result<&'a str, Failure> {
+    arity(name, args, 1, 1)?;
     let s = want_str(name, &args[0])?;
     if s.len() > 10_000 {
-        return Err(Failure::intrinsic(
-            "Invalid arguments in States.Base64Encode: input must not exceed 10000 characters",
-        ));
+        return Err(Failure::intrinsic(format!(
+            "Invalid arguments in {name}: input must not exceed 10000 characters"
+        )));
     }
+    Ok(s)
+}
+
+/// `States.Base64Encode`.
+pub(super) fn base64_encode(name: &str, args: Vec<Value>) -> Result<Value, Failure> {
+    let s = base64_input(name, &args)?;
     Ok(Value::String(
         base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
     ))
@@ -23,13 +29,7 @@ pub(super) fn base64_encode(name: &str, args: Vec<Value>) -> Result<Value, Failu
 
 /// `States.Base64Decode`.
 pub(super) fn base64_decode(name: &str, args: Vec<Value>) -> Result<Value, Failure> {
-    arity(name, &args, 1, 1)?;
-    let s = want_str(name, &args[0])?;
-    if s.len() > 10_000 {
-        return Err(Failure::intrinsic(
-            "Invalid arguments in States.Base64Decode: input must not exceed 10000 characters",
-        ));
-    }
+    let s = base64_input(name, &args)?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(s.as_bytes())
         .map_err(|e| {

@@ -17,6 +17,7 @@ use crate::error::{Failure, names};
 use crate::history::{HistoryEvent, details_key};
 use crate::path::{self, Env, PathError, Vars};
 
+/// A timestamp as the context object and history show it (RFC 3339, milliseconds, `Z`).
 fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -48,10 +49,12 @@ pub(super) struct Run {
     pub(super) machine: Arc<StateMachine>,
 }
 
+/// A payload as history details hold it: JSON text.
 pub(super) fn str_details(v: &Value) -> String {
     v.to_string()
 }
 
+/// A `States.Runtime` cause names the state and its entered event, as AWS words it (once).
 fn runtime_prefix(state: &str, entered: u64, f: Failure) -> Failure {
     if !f.is_runtime() {
         return f;

@@ -3,77 +3,47 @@
 
 use crate::env;
 use crate::error::{CliError, CliResult};
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use vod_local::TwinFile;
 
 /// Path of the twin description relative to the repository root.
 pub const TWIN_FILE: &str = "localstack/twin.json";
 /// Credentials used with the local twin when `twin.json` names none (moto accepts any).
 pub const LOCAL_ACCESS_KEY: &str = "test";
 
-/// The local twin's names and ports (the parts `vod` needs).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Twin {
-    pub region: String,
-    pub account_id: String,
-    pub pipeline_name: String,
-    pub source_bucket: String,
-    pub output_bucket: String,
-    pub output_prefix: String,
-    pub asset_table: String,
-    pub topic_name: String,
-    pub media_convert_role_arn: String,
-    pub ports: TwinPorts,
-    #[serde(default)]
-    pub credentials: Option<TwinCredentials>,
+/// Reads `twin.json` from `VOD_REPO_ROOT`, else from the first ancestor of the current
+/// directory that has one.
+pub fn discover_twin() -> CliResult<TwinFile> {
+    let path = find_twin_file()?;
+    load_twin(&path)
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct TwinPorts {
-    pub moto: u16,
-    pub cdn: u16,
+pub fn load_twin(path: &Path) -> CliResult<TwinFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
+    TwinFile::from_json(&text).map_err(|e| {
+        CliError::bad_input(format!(
+            "{} is not a twin description vod understands: {e}",
+            path.display()
+        ))
+    })
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TwinCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
+/// The twin's data-plane endpoint (moto), at the port `twin.json` names.
+pub fn twin_endpoint(twin: &TwinFile) -> String {
+    format!("http://127.0.0.1:{}", twin.ports.moto)
 }
 
-impl Twin {
-    /// Reads `twin.json` from `VOD_REPO_ROOT`, else from the first ancestor of the current
-    /// directory that has one.
-    pub fn discover() -> CliResult<Self> {
-        let path = find_twin_file()?;
-        Self::load(&path)
-    }
+/// The ARN of the twin's events topic.
+pub fn twin_topic_arn(twin: &TwinFile) -> String {
+    format!(
+        "arn:aws:sns:{}:{}:{}",
+        twin.region, twin.account_id, twin.topic_name
+    )
+}
 
-    pub fn load(path: &Path) -> CliResult<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
-        serde_json::from_str(&text).map_err(|e| {
-            CliError::bad_input(format!(
-                "{} is not a twin description vod understands: {e}",
-                path.display()
-            ))
-        })
-    }
-
-    pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.ports.moto)
-    }
-
-    pub fn topic_arn(&self) -> String {
-        format!(
-            "arn:aws:sns:{}:{}:{}",
-            self.region, self.account_id, self.topic_name
-        )
-    }
-
-    pub fn cdn_base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.ports.cdn)
-    }
+/// The twin's CDN, at the port `twin.json` names.
+pub fn twin_cdn_base_url(twin: &TwinFile) -> String {
+    format!("http://127.0.0.1:{}", twin.ports.cdn)
 }
 
 fn find_twin_file() -> CliResult<PathBuf> {
@@ -108,7 +78,7 @@ pub struct Resources {
     pub topic_arn: Option<String>,
     pub cdn: Option<String>,
     pub output_prefix: String,
-    pub twin: Option<Twin>,
+    pub twin: Option<TwinFile>,
 }
 
 /// What the user passed (flags already merged with their env var by clap).
@@ -124,18 +94,18 @@ pub struct ResourceFlags {
 impl Resources {
     pub fn resolve(flags: ResourceFlags) -> CliResult<Self> {
         let twin = if flags.local || env::local_requested() {
-            Some(Twin::discover()?)
+            Some(discover_twin()?)
         } else {
             None
         };
-        let or_twin = |given: Option<String>, from: fn(&Twin) -> String| {
+        let or_twin = |given: Option<String>, from: fn(&TwinFile) -> String| {
             given.or_else(|| twin.as_ref().map(from))
         };
         Ok(Self {
             source_bucket: or_twin(flags.source_bucket, |t| t.source_bucket.clone()),
             table: or_twin(flags.table, |t| t.asset_table.clone()),
-            topic_arn: or_twin(flags.topic_arn, Twin::topic_arn),
-            cdn: or_twin(flags.cdn, Twin::cdn_base_url).map(|c| c.trim_end_matches('/').to_owned()),
+            topic_arn: or_twin(flags.topic_arn, twin_topic_arn),
+            cdn: or_twin(flags.cdn, twin_cdn_base_url).map(|c| c.trim_end_matches('/').to_owned()),
             output_prefix: env::get(env::OUTPUT_PREFIX)
                 .or_else(|| twin.as_ref().map(|t| t.output_prefix.clone()))
                 .unwrap_or_else(|| vod_aws::config::DEFAULT_OUTPUT_PREFIX.to_owned()),
@@ -177,7 +147,7 @@ impl Resources {
                     .map(|c| (c.access_key_id.clone(), c.secret_access_key.clone()))
                     .unwrap_or_else(|| (LOCAL_ACCESS_KEY.to_owned(), LOCAL_ACCESS_KEY.to_owned()));
                 loader
-                    .endpoint_url(twin.endpoint())
+                    .endpoint_url(twin_endpoint(twin))
                     .region(aws_config::Region::new(twin.region.clone()))
                     .credentials_provider(aws_sdk_s3::config::Credentials::new(
                         id,

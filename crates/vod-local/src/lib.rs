@@ -49,7 +49,7 @@ use vod_states::{EngineConfig, StateMachine, TokioClock};
 pub use bootstrap::Resources;
 pub use lambda::{InvokeError, LambdaHost};
 pub use sfn::StepFunctions;
-pub use twin_file::{Ports, TwinFile};
+pub use twin_file::{Ports, TwinCredentials, TwinFile};
 
 /// Everything that can be configured. `Default` is the documented local setup (twin.json ports,
 /// `.vod/` state, moto started on demand).

@@ -1,5 +1,6 @@
 //! `localstack/twin.json`: the twin's resource names and ports, read once (embedded at build
-//! time so the binary works from any directory; `--twin-file` reads another copy).
+//! time so the binary works from any directory; `--twin-file` reads another copy). The `vod`
+//! CLI reads the same file with this same type, finding it on disk by its own rules.
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -22,6 +23,18 @@ pub struct TwinFile {
     pub state_machine_name: String,
     pub media_convert_role_arn: String,
     pub ports: Ports,
+    /// Credentials for the twin's data plane; when absent, clients use the test credentials
+    /// moto accepts. Only the `vod` CLI reads them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<TwinCredentials>,
+}
+
+/// An access key pair named in `twin.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TwinCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
 }
 
 /// Ports on 127.0.0.1. `0` means "any free port" (tests); the bound ports are reported by
@@ -40,13 +53,18 @@ impl TwinFile {
     pub fn embedded() -> Self {
         // The file is part of this build and covered by a unit test, so this cannot fail at run time.
         #[allow(clippy::expect_used)]
-        serde_json::from_str(EMBEDDED).expect("localstack/twin.json parses")
+        Self::from_json(EMBEDDED).expect("localstack/twin.json parses")
     }
 
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))
+        Self::from_json(&text).map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))
+    }
+
+    /// Parses the text of a `twin.json` (callers word their own errors).
+    pub fn from_json(text: &str) -> serde_json::Result<Self> {
+        serde_json::from_str(text)
     }
 
     /// Lambda ARN of one of our functions, as the CDK app would name it.

@@ -65,6 +65,14 @@ pub const ALL: &[(&str, &str)] = &[
     ),
 ];
 
+/// `vod env`: every variable above with its description.
+pub fn run() -> u8 {
+    for (name, doc) in ALL {
+        println!("{name:<30} {doc}");
+    }
+    crate::exit::OK
+}
+
 /// A variable's value, treating empty as unset.
 pub fn get(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())

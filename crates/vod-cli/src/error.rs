@@ -27,6 +27,19 @@ pub enum CliError {
     },
     #[error("{0}")]
     Signing(#[from] vod_signing::SigningError),
+    /// A flag's value was not understood: `--expires: <why>`.
+    #[error("{flag}")]
+    Flag {
+        flag: &'static str,
+        #[source]
+        source: vod_signing::SigningError,
+    },
+    /// The playback session could not be signed; said once, in `vod_signing`'s words.
+    #[error(transparent)]
+    Playback(vod_signing::SigningError),
+    /// `--json` output could not be written.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
     #[error("interrupted: {0}")]
     Interrupted(String),
 }
@@ -34,6 +47,11 @@ pub enum CliError {
 impl CliError {
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::BadInput(message.into())
+    }
+
+    /// Names the flag whose value `source` rejects.
+    pub fn flag(flag: &'static str) -> impl FnOnce(vod_signing::SigningError) -> Self {
+        move |source| Self::Flag { flag, source }
     }
 
     pub fn read(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

@@ -16,13 +16,17 @@
 //! assert_eq!(id, vod_core::AssetId::derive("vod-source", "my clip.mp4", "abc"));
 //! ```
 
+pub mod cli;
 pub mod env;
 pub mod error;
+pub mod list;
 pub mod plan;
+pub mod playback;
 pub mod probe;
 pub mod records;
 pub mod settings;
 pub mod sign;
+pub mod status;
 pub mod upload;
 pub mod watch;
 
@@ -40,6 +44,12 @@ pub mod exit {
     pub const FAILED: u8 = 3;
     /// `--wait` / `watch --max-events`: the timeout passed first.
     pub const TIMEOUT: u8 = 4;
+}
+
+/// `--json` output: the value, pretty-printed, on stdout.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> CliResult<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM with the signal's name, so long operations can clean up.

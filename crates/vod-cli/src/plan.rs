@@ -2,8 +2,11 @@
 //! calling MediaConvert (the SDK serializes the request; it is captured, never sent).
 
 use crate::error::{CliError, CliResult};
+use crate::settings::Resources;
+use crate::{env, exit, print_json};
+use clap::Args;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vod_aws::mediaconvert::{JobOptions, plan_request_body};
 use vod_core::AssetId;
 use vod_core::job::JobSpec;
@@ -12,6 +15,100 @@ use vod_core::probe::ProbeReport;
 
 /// Revision used to derive an asset id for a bare probe report (no record, so no ETag).
 pub const PLAN_ONLY_REVISION: &str = "vod-job-plan";
+
+/// Role ARN put into the body when neither `--role` nor the twin names one.
+pub const PLACEHOLDER_ROLE_ARN: &str = "arn:aws:iam::000000000000:role/vod-mediaconvert";
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    pub probe: PathBuf,
+    /// MediaConvert role ARN.
+    #[arg(long, env = env::MEDIACONVERT_ROLE_ARN)]
+    pub role: Option<String>,
+    /// Ladder policy (JSON or TOML).
+    #[arg(long, env = env::LADDER_POLICY_FILE)]
+    pub policy: Option<PathBuf>,
+    /// Source URI (default: the record's source, else s3://<source bucket>/<probe file stem>).
+    #[arg(long)]
+    pub input: Option<String>,
+    #[arg(long, env = env::OUTPUT_BUCKET)]
+    pub output_bucket: Option<String>,
+    #[arg(long, env = env::PIPELINE_NAME)]
+    pub pipeline: Option<String>,
+}
+
+/// The ladder in words on stderr, the CreateJob body as JSON on stdout. Flags win, then the
+/// twin's names (with `--local`), then placeholders.
+pub async fn run(args: PlanArgs, resources: &Resources) -> CliResult<u8> {
+    let PlanArgs {
+        probe,
+        role,
+        policy,
+        input,
+        output_bucket,
+        pipeline,
+    } = args;
+    let twin = resources.twin.as_ref();
+    let probe_input = read_probe(&probe)?;
+    let policy = read_policy(policy.as_deref())?;
+    let role_arn = match role.or_else(|| twin.map(|t| t.media_convert_role_arn.clone())) {
+        Some(role) => role,
+        None => {
+            eprintln!(
+                "note: no --role / {}; using the placeholder {PLACEHOLDER_ROLE_ARN}",
+                env::MEDIACONVERT_ROLE_ARN
+            );
+            PLACEHOLDER_ROLE_ARN.to_owned()
+        }
+    };
+    let input_uri = input.or(probe_input.input_uri.clone()).unwrap_or_else(|| {
+        let bucket = resources
+            .source_bucket
+            .clone()
+            .unwrap_or_else(|| "vod-source".to_owned());
+        let stem = probe
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "source".to_owned());
+        format!("s3://{bucket}/{stem}")
+    });
+    let target = PlanTarget {
+        input_uri,
+        output_bucket: output_bucket
+            .or_else(|| twin.map(|t| t.output_bucket.clone()))
+            .unwrap_or_else(|| "vod-output".to_owned()),
+        output_prefix: resources.output_prefix.clone(),
+        pipeline: pipeline
+            .or_else(|| twin.map(|t| t.pipeline_name.clone()))
+            .unwrap_or_else(|| "vod".to_owned()),
+        role_arn,
+    };
+    let planned = plan(&probe_input, &policy, &target).await?;
+    eprintln!("ladder for {}:", probe.display());
+    for rung in &planned.plan.rungs {
+        eprintln!(
+            "  {} {}x{} (QVBR {}, max {} kb/s)",
+            rung.name,
+            rung.width,
+            rung.height,
+            rung.qvbr_quality_level,
+            rung.max_bitrate_bps / 1000
+        );
+    }
+    for audio in &planned.plan.audio {
+        eprintln!(
+            "  audio {} {} ch {} kb/s",
+            audio.name,
+            audio.channels,
+            audio.bitrate_bps / 1000
+        );
+    }
+    for reason in &planned.plan.reasons {
+        eprintln!("  - {reason}");
+    }
+    print_json(&planned.body)?;
+    Ok(exit::OK)
+}
 
 /// What the probe file held: a bare report, or a record with its id and source.
 #[derive(Debug, Clone)]

@@ -3,11 +3,40 @@
 //! asset record would hold, and `vod job plan` takes it as it is.
 
 use crate::error::{CliError, CliResult};
+use crate::{exit, print_json};
+use clap::Args;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vod_core::ports::ObjectRange;
 use vod_core::probe::{ProbeOutcome, ProbeReport};
 use vod_probe::LocalFile;
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    pub file: PathBuf,
+}
+
+/// The report (or rejection) as JSON on stdout, a summary on stderr; exit 2 when rejected.
+pub async fn run(args: ProbeArgs) -> CliResult<u8> {
+    match probe_file(&args.file).await? {
+        ProbeOutcome::Accepted { report } => {
+            eprint!("accepted: {}", describe(&report));
+            print_json(&report)?;
+            Ok(exit::OK)
+        }
+        ProbeOutcome::Rejected { rejection } => {
+            eprintln!(
+                "rejected ({}): {}",
+                serde_json::to_value(rejection.reason)?
+                    .as_str()
+                    .unwrap_or("?"),
+                rejection.message
+            );
+            print_json(&rejection)?;
+            Ok(exit::REJECTED)
+        }
+    }
+}
 
 /// Probes `path` as the pipeline would probe it in the source bucket.
 pub async fn probe_file(path: &Path) -> CliResult<ProbeOutcome> {

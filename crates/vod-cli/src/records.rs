@@ -1,12 +1,22 @@
 //! Reading asset records (`status`, `list`, `upload --wait`) and saying them in words.
 
 use crate::error::{CliError, CliResult, port_error};
+use crate::exit;
+use crate::settings::Resources;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
+use vod_aws::AwsClients;
 use vod_aws::dynamodb::DynamoAssetStore;
 use vod_core::ports::AssetStore;
 use vod_core::{AssetId, AssetRecord, AssetStatus};
+
+/// The asset table named by the resources, reached with their SDK configuration.
+pub async fn open_store(resources: &Resources) -> CliResult<DynamoAssetStore> {
+    let table = resources.table()?.to_owned();
+    let clients = AwsClients::from_sdk_config(&resources.sdk_config().await);
+    Ok(DynamoAssetStore::new(clients.dynamodb(), table))
+}
 
 pub fn parse_id(text: &str) -> CliResult<AssetId> {
     AssetId::parse(text.trim()).map_err(|_| {
@@ -168,6 +178,16 @@ pub fn describe(r: &AssetRecord) -> String {
         let _ = writeln!(out, "error    {}: {}", e.name, e.message);
     }
     out
+}
+
+/// The exit code of a record that `--wait` saw end (see [`crate::exit`]).
+pub fn final_code(record: &AssetRecord) -> u8 {
+    match record.status {
+        AssetStatus::Complete => exit::OK,
+        AssetStatus::Rejected => exit::REJECTED,
+        AssetStatus::Failed => exit::FAILED,
+        _ => exit::ERROR,
+    }
 }
 
 /// How `--wait` ended.

@@ -81,14 +81,25 @@ pub struct Resources {
     pub twin: Option<TwinFile>,
 }
 
-/// What the user passed (flags already merged with their env var by clap).
-#[derive(Debug, Clone, Default)]
+/// What the user passed (flags already merged with their env var by clap). Global: they may
+/// stand before or after the subcommand.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ResourceFlags {
-    pub source_bucket: Option<String>,
-    pub table: Option<String>,
-    pub topic_arn: Option<String>,
-    pub cdn: Option<String>,
+    /// Use the local twin: names, endpoint and test credentials from localstack/twin.json.
+    #[arg(long, global = true)]
     pub local: bool,
+    /// Bucket uploads go to.
+    #[arg(long, global = true, env = env::SOURCE_BUCKET)]
+    pub source_bucket: Option<String>,
+    /// DynamoDB table of asset records.
+    #[arg(long, global = true, env = env::ASSET_TABLE)]
+    pub table: Option<String>,
+    /// SNS topic of lifecycle events.
+    #[arg(long, global = true, env = env::TOPIC_ARN)]
+    pub topic_arn: Option<String>,
+    /// CDN base URL serving the outputs.
+    #[arg(long, global = true, env = env::CDN_BASE_URL)]
+    pub cdn: Option<String>,
 }
 
 impl Resources {

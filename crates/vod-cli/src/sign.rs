@@ -1,10 +1,79 @@
 //! `vod sign` and `vod playback`: CloudFront signed URLs and cookies with `vod_signing`.
 
 use crate::error::{CliError, CliResult};
+use crate::{env, exit, print_json};
 use chrono::{DateTime, Utc};
+use clap::Args;
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vod_signing::{CookieAttributes, CustomPolicy, SignedCookies, SigningKey};
+
+/// The CloudFront key `sign` and `playback` sign with.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// CloudFront public-key id (key-pair id) of the trusted key group.
+    #[arg(long, env = env::SIGNING_KEY_PAIR_ID)]
+    pub key_pair_id: String,
+    /// PEM file of the matching RSA private key.
+    #[arg(long, env = env::SIGNING_PRIVATE_KEY_FILE)]
+    pub private_key: PathBuf,
+}
+
+impl KeyArgs {
+    pub fn load(&self) -> CliResult<SigningKey> {
+        load_key(&self.key_pair_id, &self.private_key)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    pub url: String,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// 1h, 30m, 2d, epoch seconds or an RFC 3339 time.
+    #[arg(long, default_value = "1h")]
+    pub expires: String,
+    /// Custom policy resource, e.g. 'https://d.example/assets/ID/*'.
+    #[arg(long)]
+    pub policy_resource: Option<String>,
+    /// Viewer IP or CIDR (custom policy).
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Not valid before (custom policy): RFC 3339, epoch seconds or a duration from now.
+    #[arg(long)]
+    pub not_before: Option<String>,
+    /// Print Set-Cookie lines instead of the URL.
+    #[arg(long)]
+    pub cookies: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Prints the signed URL, or its cookies as `Set-Cookie` lines, or both as JSON.
+pub fn run(args: SignArgs) -> CliResult<u8> {
+    let signing_key = args.key.load()?;
+    let now = Utc::now();
+    let request = SignRequest {
+        url: args.url,
+        expires: vod_signing::parse_expiry(&args.expires, now)
+            .map_err(CliError::flag("--expires"))?,
+        policy_resource: args.policy_resource,
+        ip: args.ip,
+        not_before: args.not_before.map(|t| parse_time(&t, now)).transpose()?,
+    };
+    let signed = sign(&signing_key, &request)?;
+    if args.json {
+        print_json(&signed)?;
+    } else if args.cookies {
+        for line in set_cookie_lines(&signed.cookies, &signed.cookie_path, signed.expires_at, now)?
+        {
+            println!("{line}");
+        }
+    } else {
+        println!("{}", signed.signed_url);
+    }
+    Ok(exit::OK)
+}
 
 pub fn load_key(key_pair_id: &str, pem_path: &Path) -> CliResult<SigningKey> {
     let pem = std::fs::read_to_string(pem_path).map_err(|e| CliError::read(pem_path, e))?;

@@ -2,14 +2,111 @@
 //! aborted on any failure or on Ctrl-C/SIGTERM so no orphaned parts keep costing money.
 
 use crate::error::{CliError, CliResult, aws_error};
+use crate::records::{self, WaitOutcome};
+use crate::settings::{Resources, parse_duration};
+use crate::{exit, print_json};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
+use vod_aws::AwsClients;
+use vod_aws::dynamodb::DynamoAssetStore;
 use vod_core::AssetId;
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    pub file: PathBuf,
+    /// Object key (default: the file name, exactly as it is).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Wait for COMPLETE/REJECTED/FAILED (exit 0/2/3; 4 on timeout).
+    #[arg(long)]
+    pub wait: bool,
+    #[arg(long)]
+    pub json: bool,
+    /// How long --wait waits (90s, 30m, 2h).
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// How often --wait reads the record.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+}
+
+/// Uploads the file and prints the asset id (or `--json`); with `--wait`, follows the record
+/// until the pipeline is done with it and exits with how it ended.
+pub async fn run(args: UploadArgs, resources: &Resources) -> CliResult<u8> {
+    let UploadArgs {
+        file,
+        key,
+        wait,
+        json,
+        timeout,
+        poll_interval,
+    } = args;
+    let bucket = resources.source_bucket()?.to_owned();
+    let table = if wait {
+        Some(resources.table()?.to_owned())
+    } else {
+        None
+    };
+    let key = match key {
+        Some(k) => k,
+        None => default_key(&file)?,
+    };
+    let clients = AwsClients::from_sdk_config(&resources.sdk_config().await);
+    let done = upload(&clients.s3(), &bucket, &key, &file).await?;
+    eprintln!(
+        "uploaded {} to s3://{}/{} ({} bytes); asset id {}",
+        file.display(),
+        done.bucket,
+        done.key,
+        done.size_bytes,
+        done.asset_id
+    );
+    let Some(table) = table else {
+        if json {
+            print_json(&done)?;
+        } else {
+            println!("{}", done.asset_id);
+        }
+        return Ok(exit::OK);
+    };
+    if !json {
+        println!("{}", done.asset_id);
+    }
+    let store = DynamoAssetStore::new(clients.dynamodb(), table);
+    match records::wait_final(&store, &done.asset_id, timeout, poll_interval).await? {
+        WaitOutcome::Final(record) => {
+            if json {
+                print_json(&record)?;
+            } else {
+                print!("{}", records::describe(&record));
+            }
+            Ok(records::final_code(&record))
+        }
+        WaitOutcome::TimedOut(last) => {
+            let status = last
+                .as_ref()
+                .map(|r| r.status.as_str())
+                .unwrap_or("not claimed yet");
+            eprintln!(
+                "error: gave up after {timeout:?}: {} is still {status}; check later with `vod status {}`",
+                done.asset_id, done.asset_id
+            );
+            if json {
+                print_json(
+                    &serde_json::json!({"assetId": done.asset_id, "timedOut": true, "record": last}),
+                )?;
+            }
+            Ok(exit::TIMEOUT)
+        }
+    }
+}
 
 /// Size of each multipart part; files up to this size go in one PutObject.
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;

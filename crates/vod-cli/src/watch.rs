@@ -2,12 +2,63 @@
 //! (normal end, `--max-events`, `--timeout`, Ctrl-C or SIGTERM).
 
 use crate::error::{CliError, CliResult, aws_error};
+use crate::exit;
+use crate::settings::{Resources, parse_duration};
 use aws_sdk_sqs::types::QueueAttributeName;
+use clap::Args;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// Prefix of the temporary queues (`vod-watch-<random>`), so strays are easy to recognise.
 pub const QUEUE_PREFIX: &str = "vod-watch-";
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// One JSON event per line on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Stop after this many events.
+    #[arg(long)]
+    pub max_events: Option<usize>,
+    /// Stop after this long (exit 4 if --max-events was not reached).
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+}
+
+/// Prints events until a limit or a signal; exit 4 when `--timeout` ends a `--max-events` watch.
+pub async fn run(args: WatchArgs, resources: &Resources) -> CliResult<u8> {
+    let WatchArgs {
+        json,
+        max_events,
+        timeout,
+    } = args;
+    let topic = resources.topic_arn()?.to_owned();
+    let sdk = resources.sdk_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let end = watch(
+        &sqs,
+        &sns,
+        &topic,
+        WatchLimits {
+            max_events,
+            timeout,
+        },
+        |event| {
+            if json {
+                println!("{event}");
+            } else {
+                println!("{}", event_line(event));
+            }
+        },
+    )
+    .await?;
+    eprintln!("stopped watching ({end:?}); the temporary queue and subscription were removed");
+    Ok(match end {
+        WatchEnd::TimedOut { .. } if max_events.is_some() => exit::TIMEOUT,
+        _ => exit::OK,
+    })
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct WatchLimits {

@@ -41,6 +41,8 @@ pub enum Command {
     /// Sign a CloudFront URL (canned policy, or custom with --policy-resource/--ip/--not-before).
     Sign(sign::SignArgs),
     /// Playback URLs of an asset plus signed cookies covering <cdn>/<prefix><id>/*.
+    // The doc line is the help line, printed as written: the placeholders are not HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     Playback(playback::PlaybackArgs),
     /// The local twin (no AWS account needed).
     Local {

@@ -1,15 +1,26 @@
-//! The `vod` command's library: everything but argument parsing, so the pieces are testable.
+//! The `vod` command's library: everything but `main`, so the pieces are testable.
 //!
 //! `vod` works against a real AWS account or the local twin alike: resource names come from
-//! flags or the variables in [`env`]; endpoints and credentials from the standard AWS
-//! configuration, or from `localstack/twin.json` with `--local` ([`settings`]).
+//! flags or the variables in [`env`](mod@env); endpoints and credentials from the standard AWS
+//! configuration, or from `localstack/twin.json` with `--local` ([`settings`]). Each command is
+//! a module with its clap arguments and a `run` that returns the process [`exit`] code.
 //!
-//! - [`upload`]: PutObject / multipart upload and the asset id the pipeline will assign;
-//! - [`records`]: `status`, `list`, `upload --wait` over the asset table;
-//! - [`watch`]: a temporary SQS queue on the events topic;
+//! - [`cli`]: the command line, global flags and the subcommand enum that names each command;
+//! - [`upload`]: `upload`, PutObject / multipart upload and the asset id the pipeline will assign;
+//! - [`status`]: `status`, one asset record in words or JSON;
+//! - [`list`]: `list`, assets newest first;
+//! - [`records`]: reading the asset table for `status`, `list`, `playback` and `upload --wait`;
+//! - [`watch`]: `watch`, lifecycle events through a temporary SQS queue on the events topic;
 //! - [`probe`]: `probe`, the ingest probe's decision and facts for a local file;
 //! - [`plan`]: `job plan`, the exact MediaConvert CreateJob body for a probe report;
-//! - [`sign`]: CloudFront signed URLs and cookies.
+//! - [`sign`]: `sign`, CloudFront signed URLs and cookies, and the signing key both commands use;
+//! - [`playback`]: `playback`, an asset's manifest URLs and cookies covering its outputs;
+//! - [`env`](mod@env): `env`, every environment variable `vod` reads;
+//! - [`settings`]: resource names from flags, environment and `twin.json`, and the SDK config;
+//! - [`error`]: [`CliError`], each failure phrased as something a person can act on;
+//! - [`exit`]: the process exit codes.
+//!
+//! `local up` is `vod_local::cli`'s, run in the foreground.
 //!
 //! ```
 //! let id = vod_cli::upload::asset_id("vod-source", "my clip.mp4", Some("\"abc\""), None).unwrap();

@@ -29,6 +29,8 @@ pub struct PlanArgs {
     #[arg(long, env = env::LADDER_POLICY_FILE)]
     pub policy: Option<PathBuf>,
     /// Source URI (default: the record's source, else s3://<source bucket>/<probe file stem>).
+    // The doc line is the help line, printed as written: the placeholders are not HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     #[arg(long)]
     pub input: Option<String>,
     #[arg(long, env = env::OUTPUT_BUCKET)]

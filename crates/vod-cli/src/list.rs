@@ -18,14 +18,10 @@ pub struct ListArgs {
 }
 
 pub async fn run(args: ListArgs, resources: &Resources) -> CliResult<u8> {
-    let ListArgs {
-        status,
-        limit,
-        json,
-    } = args;
+    let status = args.status;
     let store = records::open_store(resources).await?;
-    let list = records::list(&store, status, limit).await?;
-    if json {
+    let list = records::list(&store, status, args.limit).await?;
+    if args.json {
         print_json(&list)?;
     } else if list.is_empty() {
         eprintln!(

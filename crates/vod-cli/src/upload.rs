@@ -126,6 +126,28 @@ pub struct Uploaded {
     pub multipart: bool,
 }
 
+impl Uploaded {
+    /// What S3 answered for the stored object, with the asset id derived from it.
+    fn stored(
+        bucket: &str,
+        key: &str,
+        size_bytes: u64,
+        etag: Option<&str>,
+        version_id: Option<&str>,
+        multipart: bool,
+    ) -> CliResult<Self> {
+        Ok(Self {
+            asset_id: asset_id(bucket, key, etag, version_id)?,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            size_bytes,
+            etag: etag.map(str::to_owned),
+            version_id: version_id.map(str::to_owned),
+            multipart,
+        })
+    }
+}
+
 /// The default key: the file name exactly as it is (spaces, unicode and all).
 pub fn default_key(path: &Path) -> CliResult<String> {
     path.file_name()
@@ -205,15 +227,7 @@ async fn put_single(
         .send()
         .await
         .map_err(|e| aws_error(format!("uploading s3://{bucket}/{key}"), e))?;
-    Ok(Uploaded {
-        asset_id: asset_id(bucket, key, out.e_tag(), out.version_id())?,
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        size_bytes: size,
-        etag: out.e_tag().map(str::to_owned),
-        version_id: out.version_id().map(str::to_owned),
-        multipart: false,
-    })
+    Uploaded::stored(bucket, key, size, out.e_tag(), out.version_id(), false)
 }
 
 async fn put_multipart(
@@ -257,15 +271,7 @@ async fn put_multipart(
                 .send()
                 .await;
             match out {
-                Ok(out) => Ok(Uploaded {
-                    asset_id: asset_id(bucket, key, out.e_tag(), out.version_id())?,
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                    size_bytes: size,
-                    etag: out.e_tag().map(str::to_owned),
-                    version_id: out.version_id().map(str::to_owned),
-                    multipart: true,
-                }),
+                Ok(out) => Uploaded::stored(bucket, key, size, out.e_tag(), out.version_id(), true),
                 Err(e) => {
                     abort(client, bucket, key, &upload_id).await;
                     Err(aws_error(

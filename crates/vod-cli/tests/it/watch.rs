@@ -19,13 +19,7 @@ async fn watch_prints_a_published_event_and_removes_its_queue() {
 
     // Publish once the watcher's subscription exists.
     loop {
-        let subs = sns
-            .list_subscriptions_by_topic()
-            .topic_arn(&env.topic_arn)
-            .send()
-            .await
-            .unwrap();
-        if !subs.subscriptions().is_empty() {
+        if !subscriptions(&sns, &env.topic_arn).await.is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -54,13 +48,22 @@ async fn watch_prints_a_published_event_and_removes_its_queue() {
         "temporary queue left behind: {:?}",
         queues.queue_urls()
     );
-    let subs = sns
-        .list_subscriptions_by_topic()
-        .topic_arn(&env.topic_arn)
+    let subs = subscriptions(&sns, &env.topic_arn).await;
+    assert!(subs.is_empty(), "subscription left behind");
+}
+
+/// The topic's subscriptions (the watcher's own, while it runs).
+async fn subscriptions(
+    sns: &aws_sdk_sns::Client,
+    topic_arn: &str,
+) -> Vec<aws_sdk_sns::types::Subscription> {
+    sns.list_subscriptions_by_topic()
+        .topic_arn(topic_arn)
         .send()
         .await
-        .unwrap();
-    assert!(subs.subscriptions().is_empty(), "subscription left behind");
+        .unwrap()
+        .subscriptions()
+        .to_vec()
 }
 
 #[tokio::test(flavor = "multi_thread")]

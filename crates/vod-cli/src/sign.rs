@@ -1,4 +1,5 @@
-//! `vod sign` and `vod playback`: CloudFront signed URLs and cookies with `vod_signing`.
+//! `vod sign`: CloudFront signed URLs and cookies with `vod_signing`; also the signing key and
+//! the `Set-Cookie` lines that `vod playback` uses.
 
 use crate::error::{CliError, CliResult};
 use crate::{env, exit, print_json};

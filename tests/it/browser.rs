@@ -4,9 +4,8 @@
 //! only without Chromium; see `vod_testkit::browser`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 use vod_e2e::{Pipeline, clip};
-use vod_testkit::browser::{self, chromium};
+use vod_testkit::browser;
 
 fn player_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/vod-cdn-local/player")
@@ -28,29 +27,20 @@ async fn a_pipeline_made_asset_plays_hls_and_dash_in_chromium() {
     assert_eq!(record["status"], "COMPLETE", "{record:#}");
     assert_eq!(record["assetId"], id.as_str());
 
-    let node = tokio::process::Command::new("node")
-        .arg("--test")
-        .arg("--test-reporter=spec")
-        .arg(player_dir().join("test/playback.test.mjs"))
-        .current_dir(player_dir())
-        .env("VOD_CHROMIUM", chromium())
-        .env("VOD_PIPELINE_CDN_URL", p.local.endpoints().cdn.as_str())
-        .env("VOD_PIPELINE_ASSET_ID", &id)
-        .env_remove("VOD_CDN_URL")
-        .env_remove("VOD_ASSET_ID")
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(150), node)
-        .await
-        .expect("the browser test finishes within 150 s")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}\n{stderr}");
-    assert!(
-        output.status.success(),
-        "node --test failed:\n{stdout}\n{stderr}"
-    );
+    let cdn = p.local.endpoints().cdn.clone();
+    let asset = id.to_string();
+    let stdout = tokio::task::spawn_blocking(move || {
+        browser::run_player_test(
+            &player_dir(),
+            &[
+                ("VOD_PIPELINE_CDN_URL", cdn.as_str()),
+                ("VOD_PIPELINE_ASSET_ID", asset.as_str()),
+            ],
+            &["VOD_CDN_URL", "VOD_ASSET_ID"],
+        )
+    })
+    .await
+    .expect("the player test runs");
     assert!(stdout.contains("pass 1"), "{stdout}");
     p.shutdown().await;
 }

@@ -7,9 +7,10 @@
 //! by [`SKIP_LOG_ENV`], which `make test` counts in its closing line. Anything else missing (the
 //! player's node modules, node, ffmpeg) fails the test with the command that installs it.
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// How to install the player's node modules, from the repository root.
 pub const NPM_COMMAND: &str = "npm ci --prefix crates/vod-cdn-local/player";
@@ -105,4 +106,66 @@ pub fn can_run(test: &str, player_dir: &Path) -> bool {
         }
     }
     false
+}
+
+/// How long one run of the player test may take before it is killed and the test fails.
+pub const PLAYER_TEST_TIMEOUT: Duration = Duration::from_secs(150);
+
+/// Runs `player/test/playback.test.mjs` under `node --test` in `player_dir` with Chromium and
+/// the given environment (`VOD_CDN_URL`, `VOD_ASSET_ID`, …; see the script's header), removing
+/// `unset` from the inherited one. Panics with both outputs unless it passes within
+/// [`PLAYER_TEST_TIMEOUT`]; returns its stdout, for the caller to check what ran. Blocking: call
+/// it from `spawn_blocking` in an async test that also serves the CDN.
+pub fn run_player_test(player_dir: &Path, env: &[(&str, &str)], unset: &[&str]) -> String {
+    let mut command = Command::new("node");
+    command
+        .arg("--test")
+        .arg("--test-reporter=spec")
+        .arg(player_dir.join("test/playback.test.mjs"))
+        .current_dir(player_dir)
+        .env(CHROMIUM_ENV, chromium())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for name in unset {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting node --test: {e}"));
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = child.stdout.take().map(|p| drain(Box::new(p)));
+    let stderr = child.stderr.take().map(|p| drain(Box::new(p)));
+    let deadline = Instant::now() + PLAYER_TEST_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let collect = |h: Option<std::thread::JoinHandle<String>>| {
+        h.and_then(|h| h.join().ok()).unwrap_or_default()
+    };
+    let (stdout, stderr) = (collect(stdout), collect(stderr));
+    println!("{stdout}\n{stderr}");
+    match status {
+        Some(status) => assert!(status.success(), "node --test failed:\n{stdout}\n{stderr}"),
+        None => panic!(
+            "the browser test did not finish within {} s:\n{stdout}\n{stderr}",
+            PLAYER_TEST_TIMEOUT.as_secs()
+        ),
+    }
+    stdout
 }

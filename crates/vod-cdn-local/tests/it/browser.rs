@@ -7,14 +7,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
 use vod_cdn_local::{CdnConfig, default_player_dir};
 use vod_core::AssetId;
 use vod_core::record::Playback;
 
 use crate::support::{Twin, asset_id, signing_config};
-use vod_testkit::browser::{self, chromium};
+use vod_testkit::browser;
 
 /// Bump when the generated media changes, so a cached copy is not reused.
 const MEDIA_VERSION: &str = "v1";
@@ -223,31 +222,19 @@ async fn player_page_plays_hls_and_dash_in_chromium() {
     )
     .await;
 
-    let script = default_player_dir().join("test/playback.test.mjs");
-    let node = tokio::process::Command::new("node")
-        .arg("--test")
-        .arg("--test-reporter=spec")
-        .arg(&script)
-        .current_dir(default_player_dir())
-        .env("VOD_CHROMIUM", chromium())
-        .env("VOD_CDN_URL", &open_base)
-        .env("VOD_ASSET_ID", open_id.as_str())
-        .env("VOD_BROKEN_ASSET_ID", broken_id.as_str())
-        .env("VOD_SIGNED_CDN_URL", &signed_base)
-        .env("VOD_SIGNED_ASSET_ID", signed_id.as_str())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(150), node)
-        .await
-        .expect("the browser test finishes within 150 s")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}\n{stderr}");
-    assert!(
-        output.status.success(),
-        "node --test failed:\n{stdout}\n{stderr}"
-    );
+    let env = [
+        ("VOD_CDN_URL", open_base.clone()),
+        ("VOD_ASSET_ID", open_id.to_string()),
+        ("VOD_BROKEN_ASSET_ID", broken_id.to_string()),
+        ("VOD_SIGNED_CDN_URL", signed_base.clone()),
+        ("VOD_SIGNED_ASSET_ID", signed_id.to_string()),
+    ];
+    let stdout = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        browser::run_player_test(&default_player_dir(), &env, &[])
+    })
+    .await
+    .expect("the player test runs");
     assert!(
         stdout.contains("# pass 3") || stdout.contains("pass 3"),
         "{stdout}"

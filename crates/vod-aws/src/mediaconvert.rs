@@ -243,6 +243,18 @@ fn audio_description(audio: &AudioRendition) -> AudioDescription {
         .build()
 }
 
+/// A file group (frame captures, the MP4 download): plain files written under `destination`.
+fn file_group_settings(destination: &str) -> OutputGroupSettings {
+    OutputGroupSettings::builder()
+        .r#type(OutputGroupType::FileGroupSettings)
+        .file_group_settings(
+            FileGroupSettings::builder()
+                .destination(destination)
+                .build(),
+        )
+        .build()
+}
+
 fn frame_capture_group(
     name: &str,
     destination: &str,
@@ -253,16 +265,7 @@ fn frame_capture_group(
 ) -> OutputGroup {
     OutputGroup::builder()
         .name(name)
-        .output_group_settings(
-            OutputGroupSettings::builder()
-                .r#type(OutputGroupType::FileGroupSettings)
-                .file_group_settings(
-                    FileGroupSettings::builder()
-                        .destination(destination)
-                        .build(),
-                )
-                .build(),
-        )
+        .output_group_settings(file_group_settings(destination))
         .outputs(
             Output::builder()
                 .extension("jpg")
@@ -321,16 +324,7 @@ fn mp4_group(plan: &LadderPlan, top: &Rung, destination: &str) -> OutputGroup {
     }
     OutputGroup::builder()
         .name(GROUP_MP4)
-        .output_group_settings(
-            OutputGroupSettings::builder()
-                .r#type(OutputGroupType::FileGroupSettings)
-                .file_group_settings(
-                    FileGroupSettings::builder()
-                        .destination(destination)
-                        .build(),
-                )
-                .build(),
-        )
+        .output_group_settings(file_group_settings(destination))
         .outputs(output.build())
         .build()
 }

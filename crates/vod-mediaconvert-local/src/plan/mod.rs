@@ -1,0 +1,78 @@
+//! CreateJob → a validated [`JobPlan`] → one ffmpeg argument vector ([`ffmpeg_plan`]).
+//!
+//! # What is honoured
+//! - `settings.inputs[0]`: `fileInput` (`s3://` only), `audioSelectors` (`defaultSelection`,
+//!   `selectorType: TRACK` + `tracks`), `videoSelector.rotate` (ffmpeg auto-rotates, as `AUTO`).
+//! - `CMAF_GROUP_SETTINGS`: `destination`, `segmentLength`, `fragmentLength`,
+//!   `writeHlsManifest`, `writeDashManifest`; outputs with container `CMFC`, each either one
+//!   video description or one audio description (as MediaConvert requires for CMAF).
+//! - `FILE_GROUP_SETTINGS`: `destination`; outputs with container `RAW` + codec
+//!   `FRAME_CAPTURE` (JPEG captures) or container `MP4` (H.264 and/or AAC).
+//! - H.264: `width`/`height`, `rateControlMode` QVBR (`qvbrQualityLevel`,
+//!   `qvbrQualityLevelFineTune`, `maxBitrate`), CBR (`bitrate`), VBR (`bitrate`, `maxBitrate`),
+//!   `hrdBufferSize`, `gopSize` + `gopSizeUnits` (SECONDS or FRAMES), `codecProfile`
+//!   (BASELINE/MAIN/HIGH), `codecLevel`, `numberBFramesBetweenReferenceFrames`,
+//!   `framerateControl` SPECIFIED + `framerateNumerator`/`framerateDenominator`.
+//! - AAC: `bitrate`, `codingMode` (1_0, 2_0, 5_1), `sampleRate`, `codecProfile` LC.
+//!
+//! # QVBR → x264
+//! x264 has no QVBR; the twin uses a *capped CRF*: `crf = 37 − 2 × qvbrQualityLevel`
+//! (fine-tune added to the level), clamped to 15..=40, with `-maxrate` = `maxBitrate` and
+//! `-bufsize` = `hrdBufferSize` or 2 × `maxBitrate`. Level 7 → CRF 23, 8 → 21, 9 → 19,
+//! 10 → 17, 6 → 25, 1 → 35. This follows MediaConvert's documented scale (levels 1–10,
+//! "most broadcast-quality transcodes are between 6 and 9", level 10 "nearly lossless"): level
+//! 7 lands on x264's default CRF 23 (broadcast-good), 8–9 on CRF 21–19 (high), 10 on CRF 17
+//! (visually lossless for most content). On the 1080p30 footage of `make bench`, level 8 with
+//! the `faster` preset setting keeps every rung of 1080/720/480/360 within a VMAF point of x264
+//! medium at the usual fixed bitrates 5000/2800/1400/800k, for about the same video bytes
+//! (see `bench/REPORT.md`).
+//!
+//! # x264 presets per rung
+//! MediaConvert's `qualityTuningLevel` has no x264 twin, so the preset is the twin's choice
+//! ([`EncoderOptions::x264_preset`], `VOD_MEDIACONVERT_X264_PRESET`). It applies to rungs of
+//! 1.5 Mpx and more (1080p and up); smaller rungs cost a fraction of the pixels, so they get a
+//! slower, more efficient preset: two steps slower below 1.5 Mpx (720p and down), e.g.
+//! `faster` → `medium`, at most `veryslow`. Other preset names (`placebo`, or names x264 does
+//! not know) are used unchanged for every rung. Which ffmpeg runs is a setting too (`VOD_FFMPEG`, see
+//! [`crate::find_ffmpeg`]): ffmpeg 7+ runs decoding and filtering in threads of their own.
+//!
+//! # Knowingly ignored (no effect on the files the twin writes)
+//! `accelerationSettings`, `queue` (only echoed back), `priority`, `statusUpdateInterval`
+//! (the twin's own interval is used), `billingTagsSource`, `simulateReservedQueue`,
+//! `hopDestinations`, `clientRequestToken` (used for idempotency only), `tags`,
+//! `timecodeConfig`, `inputs[].timecodeSource`, `adAvailOffset`, H.264 tuning knobs
+//! (`qualityTuningLevel`, `sceneChangeDetect`, `adaptiveQuantization`, `gopClosedCadence`,
+//! `numberReferenceFrames`, `slices`, `entropyEncoding`, …), CMAF manifest cosmetics
+//! (`codecSpecification`, `streamInfResolution`, `manifestDurationFormat`, `clientCache`,
+//! `mpdManifestBandwidthType`, `minFinalSegmentLength`, `segmentLengthControl`, …),
+//! `scalingBehavior` (the twin always scales to the requested size), `afdSignaling`,
+//! `colorMetadata`, `timecodeInsertion`, `dropFrameTimecode`, `antiAlias`, `sharpness`.
+//!
+//! # Accepted with a warning in the job's `messages.warning`
+//! `imageBasedTrickPlay` THUMBNAIL/ADVANCED (trick-play tiles are not produced by the twin) and
+//! `mpdProfile: ON_DEMAND_PROFILE` (the twin writes a segment-template live-profile MPD).
+//!
+//! # Rejected at CreateJob, naming the setting
+//! Anything else that would change the output and that the twin cannot honour: other group
+//! types (HLS, DASH ISO, MS Smooth), other codecs and containers, SINGLE_FILE CMAF, encryption,
+//! captions, image inserters, clipping, preprocessors, more than one input, `jobTemplate`,
+//! output `preset`, `automatedEncodingSettings` (automated ABR), rotations other than AUTO, …
+//! Fields the twin does not know at all are ignored: the twin reads only what it honours.
+
+mod ffmpeg_args;
+mod json_cursor;
+mod model;
+mod request;
+mod validation;
+mod x264;
+
+pub use ffmpeg_args::{
+    CaptureLayout, CmafLayout, FfmpegPlan, LocalOutput, Mp4Layout, PlanError, SourceInfo,
+    VideoStreamInfo, ffmpeg_plan, ffmpeg_plan_for,
+};
+pub use model::{
+    AudioEncode, CmafGroup, CmafMedia, CmafOutput, Destination, FileGroup, FileOutput,
+    FrameCapture, Gop, JobPlan, Mp4File, OutputGroup, RateControl, S3Location, VideoEncode,
+};
+pub use request::CreateJobRequest;
+pub use x264::{EncoderOptions, preset_for_rung, qvbr_to_crf};

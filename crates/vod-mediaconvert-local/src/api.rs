@@ -14,15 +14,15 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::job::{JobRecord, JobStatus, new_job_id};
 use crate::plan::{CreateJobRequest, JobPlan};
-use crate::twin::Shared;
+use crate::twin::JobManager;
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(jobs: Arc<JobManager>) -> Router {
     Router::new()
         .route("/2017-08-29/jobs", post(create_job).get(list_jobs))
         .route("/2017-08-29/jobs/{id}", get(get_job).delete(cancel_job))
         .route("/2017-08-29/endpoints", post(describe_endpoints))
         .fallback(unsupported)
-        .with_state(shared)
+        .with_state(jobs)
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response {
@@ -34,7 +34,10 @@ fn json_response(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-async fn create_job(State(twin): State<Arc<Shared>>, body: Bytes) -> Result<Response, ApiError> {
+async fn create_job(
+    State(twin): State<Arc<JobManager>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
     let request = CreateJobRequest::from_wire(&value)?;
@@ -93,7 +96,7 @@ async fn create_job(State(twin): State<Arc<Shared>>, body: Bytes) -> Result<Resp
 }
 
 async fn get_job(
-    State(twin): State<Arc<Shared>>,
+    State(twin): State<Arc<JobManager>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let record = twin
@@ -116,7 +119,7 @@ struct ListQuery {
 }
 
 async fn list_jobs(
-    State(twin): State<Arc<Shared>>,
+    State(twin): State<Arc<JobManager>>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let status =
@@ -166,7 +169,7 @@ async fn list_jobs(
 }
 
 async fn cancel_job(
-    State(twin): State<Arc<Shared>>,
+    State(twin): State<Arc<JobManager>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     match twin.cancel(&id) {

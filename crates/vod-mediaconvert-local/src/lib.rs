@@ -30,6 +30,27 @@
 //! State lives in `<state_dir>/mediaconvert/`: `requests/<jobId>.json` (every accepted
 //! CreateJob body, byte for byte), `jobs/<jobId>.json` (job records, so a restart still answers
 //! GetJob; jobs in flight at restart become ERROR 1999) and `work/` (temporary, per job).
+//!
+//! # Modules
+//! - `api`: MediaConvert's REST routes (CreateJob, GetJob, ListJobs, CancelJob,
+//!   DescribeEndpoints) over axum.
+//! - `twin`: [`TwinConfig`] and the job manager: job table, queue, and the worker that runs
+//!   one job from download to upload.
+//! - [`plan`]: CreateJob → validated [`JobPlan`] → ffmpeg arguments, and what is honoured,
+//!   ignored or rejected:
+//!   - `plan::request`: the body's top-level members ([`CreateJobRequest`]);
+//!   - `plan::json_cursor`: `JsonCursor`, typed JSON reads whose errors name the path;
+//!   - `plan::validation`: the settings checked into a [`JobPlan`], refusals naming the setting;
+//!   - `plan::model`: the job in the twin's terms (groups, outputs, video and audio encodes);
+//!   - `plan::x264`: QVBR → capped CRF, the x264 preset per rung, x264 arguments
+//!     ([`EncoderOptions`]);
+//!   - `plan::ffmpeg_args`: the one ffmpeg command of a job and its file layout ([`FfmpegPlan`]).
+//! - `ffmpeg`: finding ffmpeg ([`find_ffmpeg`]), probing a source ([`probe`]), running a plan
+//!   with progress.
+//! - [`package`]: MediaConvert names for ffmpeg's files, the HLS master, `outputGroupDetails`.
+//! - [`events`]: "MediaConvert Job State Change" events sent with `PutEvents`.
+//! - [`job`]: the job record GetJob/ListJobs answer, one JSON file per job.
+//! - [`error`]: API errors in MediaConvert's wire form, job failures with its error codes.
 
 mod api;
 pub mod error;
@@ -50,11 +71,11 @@ pub use plan::{
 };
 pub use twin::TwinConfig;
 
-/// The twin: owns the job queue and workers. [`MediaConvertTwin::new`] also returns the
-/// router that serves the API.
+/// The twin: owns the job manager (job queue and workers). [`MediaConvertTwin::new`] also
+/// returns the router that serves the API.
 #[derive(Debug, Clone)]
 pub struct MediaConvertTwin {
-    shared: Arc<twin::Shared>,
+    jobs: Arc<twin::JobManager>,
 }
 
 impl MediaConvertTwin {
@@ -62,18 +83,18 @@ impl MediaConvertTwin {
     /// [`axum::Router`] at the root of a listener (its routes start with `/2017-08-29/`), or
     /// `merge` it into a bigger router.
     pub async fn new(config: TwinConfig) -> Result<(axum::Router, Self), TwinError> {
-        let shared = twin::Shared::start(config).await?;
-        Ok((api::router(Arc::clone(&shared)), Self { shared }))
+        let jobs = twin::JobManager::start(config).await?;
+        Ok((api::router(Arc::clone(&jobs)), Self { jobs }))
     }
 
     /// Stops the workers and kills running ffmpeg children. Jobs still in flight stay
     /// SUBMITTED/PROGRESSING on disk and become ERROR at the next start.
     pub async fn shutdown(&self) {
-        self.shared.shutdown().await;
+        self.jobs.shutdown().await;
     }
 
     /// The ffmpeg binary in use.
     pub fn ffmpeg(&self) -> &std::path::Path {
-        &self.shared.ffmpeg
+        &self.jobs.ffmpeg
     }
 }

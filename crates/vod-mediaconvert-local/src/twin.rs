@@ -1,4 +1,5 @@
-//! The twin: configuration, job table, queue and the worker that runs one job end to end.
+//! The twin: [`TwinConfig`] and its job manager — job table, queue, and the worker that runs one
+//! job end to end.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -75,8 +76,10 @@ pub(crate) struct Entry {
     pub cancel: Option<watch::Sender<bool>>,
 }
 
+/// The twin's job manager: the job table, the queue that lets `max_concurrent_jobs` run, the
+/// workers and the clients they use. The API handlers and [`crate::MediaConvertTwin`] share it.
 #[derive(Debug)]
-pub(crate) struct Shared {
+pub(crate) struct JobManager {
     pub config: TwinConfig,
     pub state: StateDir,
     pub jobs: Mutex<HashMap<String, Entry>>,
@@ -88,7 +91,7 @@ pub(crate) struct Shared {
     pub shutting_down: watch::Sender<bool>,
 }
 
-impl Shared {
+impl JobManager {
     pub async fn start(config: TwinConfig) -> Result<Arc<Self>, TwinError> {
         let ffmpeg = match &config.ffmpeg {
             Some(p) => p.clone(),
@@ -117,7 +120,7 @@ impl Shared {
                 .then(|| aws_sdk_eventbridge::Client::from_conf(eb.build())),
             config.event_bus_name.clone(),
         );
-        let shared = Arc::new(Self {
+        let manager = Arc::new(Self {
             queue: Arc::new(Semaphore::new(config.max_concurrent_jobs.max(1))),
             config,
             state,
@@ -128,8 +131,8 @@ impl Shared {
             workers: Mutex::new(JoinSet::new()),
             shutting_down: watch::channel(false).0,
         });
-        shared.recover();
-        Ok(shared)
+        manager.recover();
+        Ok(manager)
     }
 
     /// Loads stored jobs; jobs that were in flight when the twin stopped become ERROR (and

@@ -284,7 +284,7 @@ fn bench_fixture_is_a_valid_job() {
         args.iter().any(|a| a.starts_with("[0:v]split=5")),
         "{args:?}"
     );
-    super::validate_wire(&path);
+    crate::env::validate_wire(&path);
 }
 
 #[test]

@@ -1,0 +1,512 @@
+//! Jobs that complete: what the twin writes for a ladder (HLS + DASH from one CMAF segment
+//! set, frame captures), for audio-only sources and short clips, and for the job our builder
+//! emits from vod-core's default ladder.
+
+use std::time::Instant;
+
+use aws_sdk_mediaconvert::types as mc;
+use serde_json::Value;
+
+use crate::env::{
+    Env, HEAVY, OUT, SRC, assert_valid_mpd, make_media, split_s3, test_clip, validate_wire,
+    video_size,
+};
+use crate::jobs::{
+    audio_output, cmaf_group, frame_capture_group, settings, small_job, submit, video_rung,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ladder_job_writes_hls_dash_and_frame_captures_and_reports_complete() {
+    let _heavy = HEAVY.lock().await;
+    let env = Env::start().await;
+    let clip = test_clip();
+    let key = "uploads/my clip+1%.mp4";
+    env.put_source(key, std::fs::read(&clip).expect("clip"))
+        .await;
+    let asset = "0123456789abcdef0123456789abcdef";
+    let job = settings(
+        key,
+        vec![
+            cmaf_group(
+                &format!("s3://{OUT}/assets/{asset}/stream"),
+                vec![
+                    video_rung("_1080p", 1920, 1080, 6_000_000),
+                    video_rung("_720p", 1280, 720, 3_000_000),
+                    video_rung("_360p", 640, 360, 800_000),
+                    audio_output("_audio"),
+                ],
+            ),
+            frame_capture_group(
+                "Thumbnails",
+                &format!("s3://{OUT}/assets/{asset}/thumbs/thumb"),
+                320,
+                180,
+                4,
+                3,
+            ),
+            frame_capture_group(
+                "Poster",
+                &format!("s3://{OUT}/assets/{asset}/poster/poster"),
+                1280,
+                720,
+                5,
+                2,
+            ),
+        ],
+    );
+    let started = Instant::now();
+    let id = submit(&env, job, asset).await;
+    let mut seen = Vec::new();
+    let progressing = env.wait_for_event(&id, "PROGRESSING", &mut seen).await;
+    assert_eq!(progressing["source"], "aws.mediaconvert");
+    assert_eq!(progressing["detail-type"], "MediaConvert Job State Change");
+    let complete = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
+    eprintln!("job {id} complete in {:?}", started.elapsed());
+    let detail = &complete["detail"];
+    assert_eq!(detail["userMetadata"]["vodAssetId"], asset);
+    assert_eq!(detail["jobId"], id.as_str());
+    assert_eq!(detail["accountId"], "000000000000");
+    assert_eq!(
+        complete["resources"][0],
+        format!("arn:aws:mediaconvert:us-east-1:000000000000:jobs/{id}")
+    );
+    assert!(
+        detail["queue"]
+            .as_str()
+            .is_some_and(|q| q.ends_with(":queues/Default"))
+    );
+
+    // Every path the event names exists.
+    let groups = detail["outputGroupDetails"]
+        .as_array()
+        .expect("outputGroupDetails");
+    assert_eq!(groups.len(), 3);
+    let mut paths: Vec<String> = Vec::new();
+    for g in groups {
+        for p in g["playlistFilePaths"].as_array().into_iter().flatten() {
+            paths.push(p.as_str().expect("path").to_owned());
+        }
+        for o in g["outputDetails"].as_array().expect("outputDetails") {
+            assert_eq!(o["durationInMs"], 10_000, "{o}");
+            for p in o["outputFilePaths"].as_array().into_iter().flatten() {
+                paths.push(p.as_str().expect("path").to_owned());
+            }
+        }
+    }
+    let cmaf = &groups[0];
+    assert_eq!(cmaf["type"], "CMAF_GROUP");
+    let playlists: Vec<&str> = cmaf["playlistFilePaths"]
+        .as_array()
+        .expect("playlists")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let prefix = format!("s3://{OUT}/assets/{asset}/stream");
+    assert_eq!(
+        playlists,
+        vec![format!("{prefix}.mpd"), format!("{prefix}.m3u8")]
+    );
+    let sizes: Vec<(i64, i64)> = cmaf["outputDetails"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .filter_map(|o| {
+            Some((
+                o["videoDetails"]["widthInPx"].as_i64()?,
+                o["videoDetails"]["heightInPx"].as_i64()?,
+            ))
+        })
+        .collect();
+    assert_eq!(sizes, vec![(1920, 1080), (1280, 720), (640, 360)]);
+    assert_eq!(groups[1]["type"], "FILE_GROUP");
+    assert_eq!(
+        groups[1]["outputDetails"][0]["outputFilePaths"][0],
+        format!("s3://{OUT}/assets/{asset}/thumbs/thumb.0000002.jpg")
+    );
+    assert_eq!(
+        groups[2]["outputDetails"][0]["outputFilePaths"][0],
+        format!("s3://{OUT}/assets/{asset}/poster/poster.0000001.jpg")
+    );
+    for p in &paths {
+        let (b, k) = split_s3(p);
+        env.s3
+            .head_object()
+            .bucket(&b)
+            .key(&k)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{p} missing: {e:?}"));
+    }
+    for n in 0..3 {
+        env.get(OUT, &format!("assets/{asset}/thumbs/thumb.000000{n}.jpg"))
+            .await;
+    }
+
+    // The master lists every rung with CODECS and RESOLUTION.
+    let master = String::from_utf8(env.get(OUT, &format!("assets/{asset}/stream.m3u8")).await)
+        .expect("utf8");
+    for (m, res) in [
+        ("_1080p", "1920x1080"),
+        ("_720p", "1280x720"),
+        ("_360p", "640x360"),
+    ] {
+        let line = master
+            .lines()
+            .zip(master.lines().skip(1))
+            .find(|(_, uri)| *uri == format!("stream{m}.m3u8"))
+            .map(|(inf, _)| inf)
+            .unwrap_or_else(|| panic!("{m} missing from master:\n{master}"));
+        assert!(line.starts_with("#EXT-X-STREAM-INF:"), "{line}");
+        assert!(line.contains(&format!("RESOLUTION={res}")), "{line}");
+        assert!(line.contains("CODECS=\"avc1.64"), "{line}");
+        assert!(line.contains(",mp4a.40.2\""), "{line}");
+        assert!(line.contains("AVERAGE-BANDWIDTH="), "{line}");
+    }
+    assert!(master.contains("#EXT-X-MEDIA:TYPE=AUDIO"), "{master}");
+
+    // Each rung's init segment decodes at the promised size.
+    let work = tempfile::tempdir().expect("tmp");
+    for (m, size) in [
+        ("_1080p", (1920, 1080)),
+        ("_720p", (1280, 720)),
+        ("_360p", (640, 360)),
+    ] {
+        let media = String::from_utf8(
+            env.get(OUT, &format!("assets/{asset}/stream{m}.m3u8"))
+                .await,
+        )
+        .expect("utf8");
+        assert!(media.contains("#EXT-X-ENDLIST"), "{media}");
+        let init = env
+            .get(OUT, &format!("assets/{asset}/stream{m}_init.cmfv"))
+            .await;
+        let first = env
+            .get(OUT, &format!("assets/{asset}/stream{m}_00001.cmfv"))
+            .await;
+        let file = work.path().join(format!("{m}.mp4"));
+        std::fs::write(&file, [init, first].concat()).expect("write");
+        assert_eq!(video_size(&file), Some(size), "{m}");
+    }
+
+    // The MPD is schema-valid.
+    let mpd = env.get(OUT, &format!("assets/{asset}/stream.mpd")).await;
+    let mpd_text = String::from_utf8_lossy(&mpd);
+    assert!(
+        mpd_text.contains("media=\"stream_720p_$Number%05d$.cmfv\""),
+        "{mpd_text}"
+    );
+    assert_valid_mpd(&mpd);
+
+    // GetJob agrees; the request body is kept and valid for botocore's model.
+    let got = env.mc.get_job().id(&id).send().await.expect("GetJob");
+    let job = got.job().expect("job");
+    assert_eq!(job.status(), Some(&mc::JobStatus::Complete));
+    assert_eq!(job.output_group_details().len(), 3);
+    let listed = env
+        .mc
+        .list_jobs()
+        .status(mc::JobStatus::Complete)
+        .send()
+        .await
+        .expect("ListJobs");
+    assert!(listed.jobs().iter().any(|j| j.id() == Some(id.as_str())));
+    let request = env
+        .state
+        .path()
+        .join(format!("mediaconvert/requests/{id}.json"));
+    assert!(request.exists());
+    validate_wire(&request);
+    env.stop().await;
+}
+
+/// A ladder whose even sizes miss the top rung's display aspect (854×480 under 1280×720, as a
+/// 1080/720/480/360 policy gives) still completes, with every rung in one DASH adaptation set,
+/// the odd one out showing the same 16:9 picture through its sample aspect ratio.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rungs_that_round_off_the_aspect_stay_in_one_adaptation_set() {
+    let _heavy = HEAVY.lock().await;
+    let env = Env::start().await;
+    let clip = test_clip();
+    env.put_source("sd/clip.mp4", std::fs::read(&clip).expect("clip"))
+        .await;
+    let job = settings(
+        "sd/clip.mp4",
+        vec![cmaf_group(
+            &format!("s3://{OUT}/assets/sd/stream"),
+            vec![
+                video_rung("_720p", 1280, 720, 3_000_000),
+                video_rung("_480p", 854, 480, 1_400_000),
+                audio_output("_audio"),
+            ],
+        )],
+    );
+    let id = submit(&env, job, "sd").await;
+    let mut seen = Vec::new();
+    let done = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
+    let mpd = String::from_utf8(env.get(OUT, "assets/sd/stream.mpd").await).expect("utf8");
+    let video_sets = mpd.matches("contentType=\"video\"").count();
+    assert_eq!(video_sets, 1, "one video adaptation set: {mpd}\n{done:#}");
+    assert!(mpd.contains("width=\"854\""), "{mpd}");
+    assert!(mpd.contains("sar=\"1280:1281\""), "{mpd}");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audio_only_source_gets_an_audio_only_cmaf_group() {
+    let _heavy = HEAVY.lock().await;
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let audio = dir.path().join("tone.m4a");
+    make_media(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=8",
+            "-c:a",
+            "aac",
+        ],
+        &audio,
+    );
+    env.put_source("podcast/tone.m4a", std::fs::read(&audio).expect("audio"))
+        .await;
+    let job = settings(
+        "podcast/tone.m4a",
+        vec![cmaf_group(
+            &format!("s3://{OUT}/assets/tone/stream"),
+            vec![audio_output("_audio")],
+        )],
+    );
+    let id = submit(&env, job, "tone").await;
+    let mut seen = Vec::new();
+    let done = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
+    let group = &done["detail"]["outputGroupDetails"][0];
+    assert_eq!(group["outputDetails"][0]["durationInMs"], 8_000, "{group}");
+    assert!(
+        group["outputDetails"][0].get("videoDetails").is_none(),
+        "{group}"
+    );
+    let master = String::from_utf8(env.get(OUT, "assets/tone/stream.m3u8").await).expect("utf8");
+    assert!(
+        master.contains("CODECS=\"mp4a.40.2\"\nstream_audio.m3u8"),
+        "{master}"
+    );
+    // Video outputs from an audio-only source: ERROR 1040, and the queue moves on.
+    let video = submit(
+        &env,
+        small_job("podcast/tone.m4a", "tone-video"),
+        "tone-video",
+    )
+    .await;
+    let e = env.wait_for_event(&video, "ERROR", &mut seen).await;
+    assert_eq!(e["detail"]["errorCode"], 1040, "{e}");
+    assert!(
+        e["detail"]["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("no video stream")),
+        "{e}"
+    );
+    let mpd = env.get(OUT, "assets/tone/stream.mpd").await;
+    assert_valid_mpd(&mpd);
+    env.stop().await;
+}
+
+/// A clip shorter than the capture interval still gets its first frame (MediaConvert captures
+/// at t = 0, then every interval): a 4 s clip with a 10 s poster interval and 1.5 s
+/// thumbnails yields 1 poster and 3 thumbnails (0, 1.5, 3 s), and the job completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captures_of_a_clip_shorter_than_the_interval_start_at_the_first_frame() {
+    let _heavy = HEAVY.lock().await;
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let clip = dir.path().join("short.mp4");
+    make_media(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-t",
+            "4",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+        ],
+        &clip,
+    );
+    env.put_source("short/clip.mp4", std::fs::read(&clip).expect("clip"))
+        .await;
+    let mut job = small_job("short/clip.mp4", "short");
+    job.output_groups.get_or_insert_with(Vec::new).extend([
+        frame_capture_group(
+            "Poster",
+            &format!("s3://{OUT}/assets/short/poster/"),
+            320,
+            180,
+            10,
+            1,
+        ),
+        frame_capture_group(
+            "Thumbs",
+            &format!("s3://{OUT}/assets/short/thumbs/"),
+            160,
+            90,
+            3,
+            100,
+        ),
+    ]);
+    // 1.5 s: framerate 2/3.
+    if let Some(groups) = job.output_groups.as_mut() {
+        let thumbs = groups
+            .last_mut()
+            .and_then(|g| g.outputs.as_mut())
+            .and_then(|o| o.first_mut());
+        let fc = thumbs
+            .and_then(|o| o.video_description.as_mut())
+            .and_then(|v| v.codec_settings.as_mut())
+            .and_then(|c| c.frame_capture_settings.as_mut())
+            .expect("frame capture settings");
+        fc.framerate_numerator = Some(2);
+    }
+    let id = submit(&env, job, "short").await;
+    let mut seen = Vec::new();
+    let done = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
+    // As on MediaConvert, a frame-capture output reports only its last file; list them all.
+    let listed = |prefix: &'static str| {
+        let s3 = env.s3.clone();
+        async move {
+            let listed = s3
+                .list_objects_v2()
+                .bucket(OUT)
+                .prefix(prefix)
+                .send()
+                .await
+                .expect("list");
+            let mut keys: Vec<String> = listed
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned))
+                .collect();
+            keys.sort();
+            keys
+        }
+    };
+    let poster = listed("assets/short/poster/").await;
+    let thumbs = listed("assets/short/thumbs/").await;
+    assert_eq!(poster.len(), 1, "{poster:?} {done:#}");
+    assert!(poster[0].ends_with(".0000000.jpg"), "{poster:?}");
+    assert_eq!(
+        thumbs.len(),
+        3,
+        "one thumbnail at 0, 1.5 and 3 s: {thumbs:?}"
+    );
+    for key in poster.iter().chain(&thumbs) {
+        let jpeg = env.get(OUT, key).await;
+        assert!(jpeg.starts_with(&[0xFF, 0xD8]), "{key} is not a JPEG");
+    }
+    env.stop().await;
+}
+
+/// The job exactly as job-submit builds it (vod-aws's builder over vod-core's default ladder)
+/// for the 10 s 1080p clip: the twin honours it and every promised output exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_our_builder_emits_completes_with_every_promised_output() {
+    use vod_core::job::JobSpec;
+    use vod_core::ladder::{LadderPolicy, plan_ladder};
+    use vod_core::probe::{AudioTrack, ProbeReport, VideoTrack};
+
+    let _heavy = HEAVY.lock().await;
+    let env = Env::start().await;
+    let key = "uploads/built by job-submit+é.mp4";
+    env.put_source(key, std::fs::read(test_clip()).expect("clip"))
+        .await;
+    let report = ProbeReport {
+        duration_seconds: Some(10.0),
+        video: Some(VideoTrack {
+            codec: "h264".into(),
+            width: 1920,
+            height: 1080,
+            frame_rate: Some(30.0),
+            ..VideoTrack::default()
+        }),
+        audio: vec![AudioTrack {
+            codec: "aac".into(),
+            channels: 1,
+            sample_rate: 44_100,
+            ..AudioTrack::default()
+        }],
+        ..ProbeReport::default()
+    };
+    let plan = plan_ladder(&report, &LadderPolicy::default()).expect("ladder");
+    let asset = vod_core::AssetId::derive(SRC, key, "etag");
+    let spec = JobSpec::new(
+        asset.clone(),
+        format!("s3://{SRC}/{key}"),
+        OUT,
+        "assets/",
+        plan.clone(),
+        "vod",
+    );
+    let id = submit(
+        &env,
+        vod_aws::mediaconvert::job_settings(&spec),
+        asset.as_str(),
+    )
+    .await;
+    let mut seen = Vec::new();
+    let complete = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
+    let groups = complete["detail"]["outputGroupDetails"]
+        .as_array()
+        .expect("groups")
+        .clone();
+    for g in &groups {
+        let files = g["playlistFilePaths"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(
+                g["outputDetails"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|o| o["outputFilePaths"].as_array().into_iter().flatten()),
+            );
+        for p in files {
+            let (b, k) = split_s3(p.as_str().expect("path"));
+            env.s3
+                .head_object()
+                .bucket(&b)
+                .key(&k)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{p} missing: {e:?}"));
+        }
+    }
+    let master = String::from_utf8(env.get(OUT, &format!("assets/{asset}/stream.m3u8")).await)
+        .expect("utf8");
+    for rung in &plan.rungs {
+        let uri = format!("stream{}.m3u8", rung.name);
+        let inf = master
+            .lines()
+            .zip(master.lines().skip(1))
+            .find(|(_, u)| *u == uri)
+            .map(|(inf, _)| inf)
+            .unwrap_or_else(|| panic!("{uri} missing from master:\n{master}"));
+        assert!(
+            inf.contains(&format!("RESOLUTION={}x{}", rung.width, rung.height)),
+            "{inf}"
+        );
+        assert!(inf.contains("CODECS="), "{inf}");
+    }
+    let mpd = env.get(OUT, &format!("assets/{asset}/stream.mpd")).await;
+    assert_valid_mpd(&mpd);
+}

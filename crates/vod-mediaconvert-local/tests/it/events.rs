@@ -3,8 +3,8 @@
 
 use aws_sdk_mediaconvert::types as mc;
 
-use crate::env::{Env, HEAVY, OUT, PIPELINE, test_clip};
-use crate::jobs::{audio_output, cmaf_group, settings, small_job, submit, video_rung};
+use crate::env::{Env, HEAVY, PIPELINE, test_clip};
+use crate::jobs::{asset_id, ladder, rung, small_job, spec, submit};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_and_cancel_emit_events_and_the_queue_keeps_serving() {
@@ -19,22 +19,15 @@ async fn failures_and_cancel_emit_events_and_the_queue_keeps_serving() {
     .await;
     let mut seen = Vec::new();
 
-    let missing = submit(&env, small_job("no/such key.mp4", "missing"), "missing").await;
-    let corrupt = submit(&env, small_job("corrupt.mp4", "corrupt"), "corrupt").await;
+    let missing = submit(&env, &small_job("no/such key.mp4", &asset_id("missing"))).await;
+    let corrupt = submit(&env, &small_job("corrupt.mp4", &asset_id("corrupt"))).await;
     // A 1080p ladder, canceled while ffmpeg runs.
-    let ladder = settings(
-        "good.mp4",
-        vec![cmaf_group(
-            &format!("s3://{OUT}/assets/running/stream"),
-            vec![
-                video_rung("_1080p", 1920, 1080, 6_000_000),
-                video_rung("_720p", 1280, 720, 3_000_000),
-                audio_output("_audio"),
-            ],
-        )],
-    );
-    let running = submit(&env, ladder, "running").await;
-    let queued = submit(&env, small_job("good.mp4", "queued"), "queued").await;
+    let ladder_1080p = ladder(vec![
+        rung("_1080p", 1920, 1080, 6_000_000),
+        rung("_720p", 1280, 720, 3_000_000),
+    ]);
+    let running = submit(&env, &spec("good.mp4", &asset_id("running"), ladder_1080p)).await;
+    let queued = submit(&env, &small_job("good.mp4", &asset_id("queued"))).await;
     // Cancel the queued job before it starts (max 1 job at a time).
     env.mc
         .cancel_job()
@@ -82,7 +75,7 @@ async fn failures_and_cancel_emit_events_and_the_queue_keeps_serving() {
     assert!(env.mc.cancel_job().id(&running).send().await.is_err());
 
     // The queue still serves the next job.
-    let good = submit(&env, small_job("good.mp4", "good"), "good").await;
+    let good = submit(&env, &small_job("good.mp4", &asset_id("good"))).await;
     let done = env.wait_for_event(&good, "COMPLETE", &mut seen).await;
     assert_eq!(
         done["detail"]["outputGroupDetails"][0]["type"],

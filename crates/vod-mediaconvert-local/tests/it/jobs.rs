@@ -1,201 +1,102 @@
-//! Job fixtures, as the job builder emits them, and submitting them.
+//! CreateJob requests as job-submit builds them: a vod-core [`JobSpec`] turned into the
+//! request by vod-aws's builder ([`create_job_request`]), with the ladder each test needs.
 
+use aws_sdk_mediaconvert::operation::create_job::builders::CreateJobFluentBuilder;
 use aws_sdk_mediaconvert::types as mc;
+use vod_aws::mediaconvert::{JobOptions, create_job_request, job_settings};
+use vod_core::AssetId;
+use vod_core::job::JobSpec;
+use vod_core::ladder::{AudioRendition, LadderPlan, Rung};
 
 use crate::env::{Env, OUT, PIPELINE, SRC};
 
-pub fn video_rung(modifier: &str, width: i32, height: i32, max_bitrate: i32) -> mc::Output {
-    mc::Output::builder()
-        .name_modifier(modifier)
-        .container_settings(
-            mc::ContainerSettings::builder()
-                .container(mc::ContainerType::Cmfc)
-                .build(),
-        )
-        .video_description(
-            mc::VideoDescription::builder()
-                .width(width)
-                .height(height)
-                .scaling_behavior(mc::ScalingBehavior::Default)
-                .codec_settings(
-                    mc::VideoCodecSettings::builder()
-                        .codec(mc::VideoCodec::H264)
-                        .h264_settings(
-                            mc::H264Settings::builder()
-                                .rate_control_mode(mc::H264RateControlMode::Qvbr)
-                                .qvbr_settings(
-                                    mc::H264QvbrSettings::builder()
-                                        .qvbr_quality_level(7)
-                                        .build(),
-                                )
-                                .max_bitrate(max_bitrate)
-                                .gop_size(2.0)
-                                .gop_size_units(mc::H264GopSizeUnits::Seconds)
-                                .gop_closed_cadence(1)
-                                .scene_change_detect(mc::H264SceneChangeDetect::TransitionDetection)
-                                .codec_profile(mc::H264CodecProfile::High)
-                                .codec_level(mc::H264CodecLevel::Auto)
-                                .number_b_frames_between_reference_frames(2)
-                                .framerate_control(mc::H264FramerateControl::InitializeFromSource)
-                                .quality_tuning_level(mc::H264QualityTuningLevel::SinglePassHq)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
+/// The id the pipeline gives an upload named `name` (derived as for an S3 object).
+pub fn asset_id(name: &str) -> AssetId {
+    AssetId::derive(SRC, name, "it")
 }
 
-pub fn audio_output(modifier: &str) -> mc::Output {
-    mc::Output::builder()
-        .name_modifier(modifier)
-        .container_settings(
-            mc::ContainerSettings::builder()
-                .container(mc::ContainerType::Cmfc)
-                .build(),
-        )
-        .audio_descriptions(
-            mc::AudioDescription::builder()
-                .audio_source_name("Audio Selector 1")
-                .codec_settings(
-                    mc::AudioCodecSettings::builder()
-                        .codec(mc::AudioCodec::Aac)
-                        .aac_settings(
-                            mc::AacSettings::builder()
-                                .bitrate(128_000)
-                                .coding_mode(mc::AacCodingMode::CodingMode20)
-                                .sample_rate(48_000)
-                                .codec_profile(mc::AacCodecProfile::Lc)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
+/// A QVBR level 7 rung.
+pub fn rung(name: &str, width: u32, height: u32, max_bitrate_bps: u64) -> Rung {
+    Rung {
+        name: name.to_owned(),
+        width,
+        height,
+        qvbr_quality_level: 7,
+        max_bitrate_bps,
+    }
 }
 
-pub fn frame_capture_group(
-    name: &str,
-    destination: &str,
-    width: i32,
-    height: i32,
-    den: i32,
-    max: i32,
-) -> mc::OutputGroup {
-    mc::OutputGroup::builder()
-        .name(name)
-        .output_group_settings(
-            mc::OutputGroupSettings::builder()
-                .r#type(mc::OutputGroupType::FileGroupSettings)
-                .file_group_settings(
-                    mc::FileGroupSettings::builder()
-                        .destination(destination)
-                        .build(),
-                )
-                .build(),
-        )
-        .outputs(
-            mc::Output::builder()
-                .extension("jpg")
-                .container_settings(
-                    mc::ContainerSettings::builder()
-                        .container(mc::ContainerType::Raw)
-                        .build(),
-                )
-                .video_description(
-                    mc::VideoDescription::builder()
-                        .width(width)
-                        .height(height)
-                        .codec_settings(
-                            mc::VideoCodecSettings::builder()
-                                .codec(mc::VideoCodec::FrameCapture)
-                                .frame_capture_settings(
-                                    mc::FrameCaptureSettings::builder()
-                                        .framerate_numerator(1)
-                                        .framerate_denominator(den)
-                                        .max_captures(max)
-                                        .quality(80)
-                                        .build(),
-                                )
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
+/// `rungs` plus one stereo AAC output `_audio`: 2 s GOPs, 6 s segments, the source's frame
+/// rate, no frame captures, no MP4 download.
+pub fn ladder(rungs: Vec<Rung>) -> LadderPlan {
+    LadderPlan {
+        rungs,
+        audio: vec![AudioRendition {
+            name: "_audio".to_owned(),
+            channels: 2,
+            bitrate_bps: 128_000,
+            sample_rate: 48_000,
+        }],
+        gop_seconds: 2.0,
+        segment_seconds: 6,
+        frame_rate: None,
+        thumbnails: None,
+        automated_abr: false,
+        mp4_download: false,
+        trick_play: false,
+        reasons: Vec::new(),
+    }
 }
 
-pub fn cmaf_group(destination: &str, outputs: Vec<mc::Output>) -> mc::OutputGroup {
-    mc::OutputGroup::builder()
-        .name("CMAF")
-        .output_group_settings(
-            mc::OutputGroupSettings::builder()
-                .r#type(mc::OutputGroupType::CmafGroupSettings)
-                .cmaf_group_settings(
-                    mc::CmafGroupSettings::builder()
-                        .destination(destination)
-                        .segment_length(6)
-                        .fragment_length(2)
-                        .segment_control(mc::CmafSegmentControl::SegmentedFiles)
-                        .write_hls_manifest(mc::CmafWriteHlsManifest::Enabled)
-                        .write_dash_manifest(mc::CmafWriteDashManifest::Enabled)
-                        .codec_specification(mc::CmafCodecSpecification::Rfc6381)
-                        .stream_inf_resolution(mc::CmafStreamInfResolution::Include)
-                        .manifest_duration_format(mc::CmafManifestDurationFormat::FloatingPoint)
-                        .mpd_profile(mc::CmafMpdProfile::MainProfile)
-                        .image_based_trick_play(mc::CmafImageBasedTrickPlay::None)
-                        .build(),
-                )
-                .build(),
-        )
-        .set_outputs(Some(outputs))
-        .build()
+/// The job of `s3://src-bucket/<input_key>`, written under `s3://out-bucket/assets/<asset>/`.
+pub fn spec(input_key: &str, asset: &AssetId, plan: LadderPlan) -> JobSpec {
+    JobSpec::new(
+        asset.clone(),
+        format!("s3://{SRC}/{input_key}"),
+        OUT,
+        "assets/",
+        plan,
+        PIPELINE,
+    )
 }
 
-pub fn settings(input_key: &str, groups: Vec<mc::OutputGroup>) -> mc::JobSettings {
-    mc::JobSettings::builder()
-        .timecode_config(
-            mc::TimecodeConfig::builder()
-                .source(mc::TimecodeSource::Zerobased)
-                .build(),
-        )
-        .inputs(
-            mc::Input::builder()
-                .file_input(format!("s3://{SRC}/{input_key}"))
-                .timecode_source(mc::InputTimecodeSource::Zerobased)
-                .audio_selectors(
-                    "Audio Selector 1",
-                    mc::AudioSelector::builder()
-                        .default_selection(mc::AudioDefaultSelection::Default)
-                        .build(),
-                )
-                .video_selector(
-                    mc::VideoSelector::builder()
-                        .rotate(mc::InputRotate::Auto)
-                        .build(),
-                )
-                .build(),
-        )
-        .set_output_groups(Some(groups))
-        .build()
+/// A small, fast job: one 320x180 rung + audio.
+pub fn small_job(input_key: &str, asset: &AssetId) -> JobSpec {
+    spec(
+        input_key,
+        asset,
+        ladder(vec![rung("_180p", 320, 180, 400_000)]),
+    )
 }
 
-pub async fn submit(env: &Env, settings: mc::JobSettings, asset: &str) -> String {
-    env.mc
-        .create_job()
-        .role("arn:aws:iam::000000000000:role/MediaConvertRole")
-        .status_update_interval(mc::StatusUpdateInterval::Seconds10)
-        .acceleration_settings(
-            mc::AccelerationSettings::builder()
-                .mode(mc::AccelerationMode::Disabled)
-                .build(),
-        )
-        .user_metadata("vodAssetId", asset)
-        .user_metadata("vodPipeline", PIPELINE)
-        .settings(settings)
+/// The CreateJob call job-submit makes for `spec` (10 s status updates, no acceleration).
+pub fn create_job(env: &Env, spec: &JobSpec) -> CreateJobFluentBuilder {
+    let mut options = JobOptions::new("arn:aws:iam::000000000000:role/MediaConvertRole");
+    options.status_update_interval = mc::StatusUpdateInterval::Seconds10;
+    options.acceleration = Some("DISABLED".to_owned());
+    create_job_request(&env.mc, spec, &options)
+}
+
+/// [`create_job`] with the settings changed by `change` first: an unusual setting on an
+/// otherwise ordinary job.
+pub fn create_changed_job(
+    env: &Env,
+    spec: &JobSpec,
+    change: impl FnOnce(&mut mc::JobSettings),
+) -> CreateJobFluentBuilder {
+    let mut settings = job_settings(spec);
+    change(&mut settings);
+    create_job(env, spec).settings(settings)
+}
+
+/// Submits [`create_job`]; the job id.
+pub async fn submit(env: &Env, spec: &JobSpec) -> String {
+    submitted_id(create_job(env, spec)).await
+}
+
+/// Sends a CreateJob that must be accepted; the job id.
+pub async fn submitted_id(request: CreateJobFluentBuilder) -> String {
+    request
         .send()
         .await
         .expect("CreateJob accepted")
@@ -203,18 +104,4 @@ pub async fn submit(env: &Env, settings: mc::JobSettings, asset: &str) -> String
         .and_then(|j| j.id())
         .expect("job id")
         .to_owned()
-}
-
-/// A small, fast job: one 320x180 rung + audio.
-pub fn small_job(input_key: &str, asset: &str) -> mc::JobSettings {
-    settings(
-        input_key,
-        vec![cmaf_group(
-            &format!("s3://{OUT}/assets/{asset}/stream"),
-            vec![
-                video_rung("_180p", 320, 180, 400_000),
-                audio_output("_audio"),
-            ],
-        )],
-    )
 }

@@ -6,13 +6,16 @@ use std::time::Instant;
 
 use aws_sdk_mediaconvert::types as mc;
 use serde_json::Value;
+use vod_aws::mediaconvert::GROUP_THUMBNAILS;
+use vod_core::AssetId;
+use vod_core::ladder::ThumbnailPlan;
 
 use crate::env::{
     Env, HEAVY, OUT, SRC, assert_valid_mpd, make_media, split_s3, test_clip, validate_wire,
     video_size,
 };
 use crate::jobs::{
-    audio_output, cmaf_group, frame_capture_group, settings, small_job, submit, video_rung,
+    asset_id, create_changed_job, ladder, rung, small_job, spec, submit, submitted_id,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,39 +26,24 @@ async fn ladder_job_writes_hls_dash_and_frame_captures_and_reports_complete() {
     let key = "uploads/my clip+1%.mp4";
     env.put_source(key, std::fs::read(&clip).expect("clip"))
         .await;
-    let asset = "0123456789abcdef0123456789abcdef";
-    let job = settings(
-        key,
-        vec![
-            cmaf_group(
-                &format!("s3://{OUT}/assets/{asset}/stream"),
-                vec![
-                    video_rung("_1080p", 1920, 1080, 6_000_000),
-                    video_rung("_720p", 1280, 720, 3_000_000),
-                    video_rung("_360p", 640, 360, 800_000),
-                    audio_output("_audio"),
-                ],
-            ),
-            frame_capture_group(
-                "Thumbnails",
-                &format!("s3://{OUT}/assets/{asset}/thumbs/thumb"),
-                320,
-                180,
-                4,
-                3,
-            ),
-            frame_capture_group(
-                "Poster",
-                &format!("s3://{OUT}/assets/{asset}/poster/poster"),
-                1280,
-                720,
-                5,
-                2,
-            ),
-        ],
-    );
+    let asset = AssetId::parse("0123456789abcdef0123456789abcdef").expect("asset id");
+    let mut plan = ladder(vec![
+        rung("_1080p", 1920, 1080, 6_000_000),
+        rung("_720p", 1280, 720, 3_000_000),
+        rung("_360p", 640, 360, 800_000),
+    ]);
+    // Thumbnails every 4 s (at most 3), the poster from 5 s in.
+    plan.thumbnails = Some(ThumbnailPlan {
+        interval_seconds: 4,
+        width: 320,
+        height: 180,
+        max_captures: 3,
+        poster_seconds: 5,
+        poster_width: 1280,
+        poster_height: 720,
+    });
     let started = Instant::now();
-    let id = submit(&env, job, asset).await;
+    let id = submit(&env, &spec(key, &asset, plan)).await;
     let mut seen = Vec::new();
     let progressing = env.wait_for_event(&id, "PROGRESSING", &mut seen).await;
     assert_eq!(progressing["source"], "aws.mediaconvert");
@@ -63,7 +51,7 @@ async fn ladder_job_writes_hls_dash_and_frame_captures_and_reports_complete() {
     let complete = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
     eprintln!("job {id} complete in {:?}", started.elapsed());
     let detail = &complete["detail"];
-    assert_eq!(detail["userMetadata"]["vodAssetId"], asset);
+    assert_eq!(detail["userMetadata"]["vodAssetId"], asset.as_str());
     assert_eq!(detail["jobId"], id.as_str());
     assert_eq!(detail["accountId"], "000000000000");
     assert_eq!(
@@ -229,21 +217,16 @@ async fn rungs_that_round_off_the_aspect_stay_in_one_adaptation_set() {
     let clip = test_clip();
     env.put_source("sd/clip.mp4", std::fs::read(&clip).expect("clip"))
         .await;
-    let job = settings(
-        "sd/clip.mp4",
-        vec![cmaf_group(
-            &format!("s3://{OUT}/assets/sd/stream"),
-            vec![
-                video_rung("_720p", 1280, 720, 3_000_000),
-                video_rung("_480p", 854, 480, 1_400_000),
-                audio_output("_audio"),
-            ],
-        )],
-    );
-    let id = submit(&env, job, "sd").await;
+    let sd = asset_id("sd/clip.mp4");
+    let plan = ladder(vec![
+        rung("_720p", 1280, 720, 3_000_000),
+        rung("_480p", 854, 480, 1_400_000),
+    ]);
+    let id = submit(&env, &spec("sd/clip.mp4", &sd, plan)).await;
     let mut seen = Vec::new();
     let done = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
-    let mpd = String::from_utf8(env.get(OUT, "assets/sd/stream.mpd").await).expect("utf8");
+    let mpd =
+        String::from_utf8(env.get(OUT, &format!("assets/{sd}/stream.mpd")).await).expect("utf8");
     let video_sets = mpd.matches("contentType=\"video\"").count();
     assert_eq!(video_sets, 1, "one video adaptation set: {mpd}\n{done:#}");
     assert!(mpd.contains("width=\"854\""), "{mpd}");
@@ -270,14 +253,8 @@ async fn audio_only_source_gets_an_audio_only_cmaf_group() {
     );
     env.put_source("podcast/tone.m4a", std::fs::read(&audio).expect("audio"))
         .await;
-    let job = settings(
-        "podcast/tone.m4a",
-        vec![cmaf_group(
-            &format!("s3://{OUT}/assets/tone/stream"),
-            vec![audio_output("_audio")],
-        )],
-    );
-    let id = submit(&env, job, "tone").await;
+    let tone = asset_id("podcast/tone.m4a");
+    let id = submit(&env, &spec("podcast/tone.m4a", &tone, ladder(Vec::new()))).await;
     let mut seen = Vec::new();
     let done = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
     let group = &done["detail"]["outputGroupDetails"][0];
@@ -286,18 +263,15 @@ async fn audio_only_source_gets_an_audio_only_cmaf_group() {
         group["outputDetails"][0].get("videoDetails").is_none(),
         "{group}"
     );
-    let master = String::from_utf8(env.get(OUT, "assets/tone/stream.m3u8").await).expect("utf8");
+    let master =
+        String::from_utf8(env.get(OUT, &format!("assets/{tone}/stream.m3u8")).await).expect("utf8");
     assert!(
         master.contains("CODECS=\"mp4a.40.2\"\nstream_audio.m3u8"),
         "{master}"
     );
     // Video outputs from an audio-only source: ERROR 1040, and the queue moves on.
-    let video = submit(
-        &env,
-        small_job("podcast/tone.m4a", "tone-video"),
-        "tone-video",
-    )
-    .await;
+    let tone_video = asset_id("tone-video");
+    let video = submit(&env, &small_job("podcast/tone.m4a", &tone_video)).await;
     let e = env.wait_for_event(&video, "ERROR", &mut seen).await;
     assert_eq!(e["detail"]["errorCode"], 1040, "{e}");
     assert!(
@@ -306,7 +280,7 @@ async fn audio_only_source_gets_an_audio_only_cmaf_group() {
             .is_some_and(|m| m.contains("no video stream")),
         "{e}"
     );
-    let mpd = env.get(OUT, "assets/tone/stream.mpd").await;
+    let mpd = env.get(OUT, &format!("assets/{tone}/stream.mpd")).await;
     assert_valid_mpd(&mpd);
     env.stop().await;
 }
@@ -345,29 +319,25 @@ async fn captures_of_a_clip_shorter_than_the_interval_start_at_the_first_frame()
     );
     env.put_source("short/clip.mp4", std::fs::read(&clip).expect("clip"))
         .await;
-    let mut job = small_job("short/clip.mp4", "short");
-    job.output_groups.get_or_insert_with(Vec::new).extend([
-        frame_capture_group(
-            "Poster",
-            &format!("s3://{OUT}/assets/short/poster/"),
-            320,
-            180,
-            10,
-            1,
-        ),
-        frame_capture_group(
-            "Thumbs",
-            &format!("s3://{OUT}/assets/short/thumbs/"),
-            160,
-            90,
-            3,
-            100,
-        ),
-    ]);
-    // 1.5 s: framerate 2/3.
-    if let Some(groups) = job.output_groups.as_mut() {
-        let thumbs = groups
-            .last_mut()
+    let short = asset_id("short/clip.mp4");
+    let mut plan = ladder(vec![rung("_180p", 320, 180, 400_000)]);
+    plan.thumbnails = Some(ThumbnailPlan {
+        interval_seconds: 3,
+        width: 160,
+        height: 90,
+        max_captures: 100,
+        poster_seconds: 10,
+        poster_width: 320,
+        poster_height: 180,
+    });
+    let job = spec("short/clip.mp4", &short, plan);
+    // Thumbnails every 1.5 s: framerate 2/3, which whole-second intervals cannot say.
+    let request = create_changed_job(&env, &job, |settings| {
+        let thumbs = settings
+            .output_groups
+            .iter_mut()
+            .flatten()
+            .find(|g| g.name.as_deref() == Some(GROUP_THUMBNAILS))
             .and_then(|g| g.outputs.as_mut())
             .and_then(|o| o.first_mut());
         let fc = thumbs
@@ -376,12 +346,12 @@ async fn captures_of_a_clip_shorter_than_the_interval_start_at_the_first_frame()
             .and_then(|c| c.frame_capture_settings.as_mut())
             .expect("frame capture settings");
         fc.framerate_numerator = Some(2);
-    }
-    let id = submit(&env, job, "short").await;
+    });
+    let id = submitted_id(request).await;
     let mut seen = Vec::new();
     let done = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
     // As on MediaConvert, a frame-capture output reports only its last file; list them all.
-    let listed = |prefix: &'static str| {
+    let listed = |prefix: String| {
         let s3 = env.s3.clone();
         async move {
             let listed = s3
@@ -400,8 +370,8 @@ async fn captures_of_a_clip_shorter_than_the_interval_start_at_the_first_frame()
             keys
         }
     };
-    let poster = listed("assets/short/poster/").await;
-    let thumbs = listed("assets/short/thumbs/").await;
+    let poster = listed(format!("assets/{short}/poster/")).await;
+    let thumbs = listed(format!("assets/{short}/thumbs/")).await;
     assert_eq!(poster.len(), 1, "{poster:?} {done:#}");
     assert!(poster[0].ends_with(".0000000.jpg"), "{poster:?}");
     assert_eq!(
@@ -420,7 +390,6 @@ async fn captures_of_a_clip_shorter_than_the_interval_start_at_the_first_frame()
 /// for the 10 s 1080p clip: the twin honours it and every promised output exists.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_job_our_builder_emits_completes_with_every_promised_output() {
-    use vod_core::job::JobSpec;
     use vod_core::ladder::{LadderPolicy, plan_ladder};
     use vod_core::probe::{AudioTrack, ProbeReport, VideoTrack};
 
@@ -447,21 +416,8 @@ async fn the_job_our_builder_emits_completes_with_every_promised_output() {
         ..ProbeReport::default()
     };
     let plan = plan_ladder(&report, &LadderPolicy::default()).expect("ladder");
-    let asset = vod_core::AssetId::derive(SRC, key, "etag");
-    let spec = JobSpec::new(
-        asset.clone(),
-        format!("s3://{SRC}/{key}"),
-        OUT,
-        "assets/",
-        plan.clone(),
-        "vod",
-    );
-    let id = submit(
-        &env,
-        vod_aws::mediaconvert::job_settings(&spec),
-        asset.as_str(),
-    )
-    .await;
+    let asset = AssetId::derive(SRC, key, "etag");
+    let id = submit(&env, &spec(key, &asset, plan.clone())).await;
     let mut seen = Vec::new();
     let complete = env.wait_for_event(&id, "COMPLETE", &mut seen).await;
     let groups = complete["detail"]["outputGroupDetails"]

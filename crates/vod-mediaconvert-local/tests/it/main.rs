@@ -1,9 +1,10 @@
 //! End-to-end tests of the MediaConvert twin: the real `aws-sdk-mediaconvert` client against
 //! the twin's router, moto for S3/EventBridge/SQS, ffmpeg for the transcodes. Job events are
-//! read back through an EventBridge rule (the pipeline's own pattern) → SQS target.
+//! read back through an EventBridge rule (the pipeline's own pattern) → SQS target. The jobs
+//! are built the way job-submit builds them (vod-aws's builder over a vod-core `JobSpec`).
 //!
 //! - `env`: the harness (moto, the twin on a local port, SDK clients, test media);
-//! - `jobs`: job fixtures and submitting them;
+//! - `jobs`: job specs and CreateJob calls through vod-aws's builder;
 //! - `ladder`: jobs that complete and the files they write;
 //! - `rejections`: what CreateJob refuses, naming the setting;
 //! - `events`: ERROR / CANCELED / STATUS_UPDATE events and the queue;

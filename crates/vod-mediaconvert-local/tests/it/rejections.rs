@@ -3,37 +3,36 @@
 
 use aws_sdk_mediaconvert::types as mc;
 
-use crate::env::{Env, OUT};
-use crate::jobs::{audio_output, cmaf_group, settings, small_job, video_rung};
+use crate::env::Env;
+use crate::jobs::{asset_id, create_changed_job, create_job, ladder, rung, small_job, spec};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsupported_settings_are_rejected_naming_the_setting() {
     let env = Env::start().await;
-    let mut hevc = video_rung("_hevc", 640, 360, 800_000);
-    if let Some(vd) = hevc.video_description.as_mut()
-        && let Some(cs) = vd.codec_settings.as_mut()
-    {
-        cs.codec = Some(mc::VideoCodec::H265);
-    }
-    let job = settings(
+    let job = spec(
         "in.mp4",
-        vec![cmaf_group(
-            &format!("s3://{OUT}/x/stream"),
-            vec![
-                video_rung("_360p", 640, 360, 800_000),
-                hevc,
-                audio_output("_audio"),
-            ],
-        )],
+        &asset_id("hevc"),
+        ladder(vec![
+            rung("_360p", 640, 360, 800_000),
+            rung("_hevc", 640, 360, 800_000),
+        ]),
     );
-    let err = env
-        .mc
-        .create_job()
-        .role("arn:aws:iam::000000000000:role/R")
-        .settings(job)
-        .send()
-        .await
-        .expect_err("H_265 is rejected");
+    let err = create_changed_job(&env, &job, |settings| {
+        let hevc = settings
+            .output_groups
+            .iter_mut()
+            .flatten()
+            .next()
+            .and_then(|g| g.outputs.as_mut())
+            .and_then(|o| o.get_mut(1))
+            .and_then(|o| o.video_description.as_mut())
+            .and_then(|v| v.codec_settings.as_mut())
+            .expect("the second rung's codec settings");
+        hevc.codec = Some(mc::VideoCodec::H265);
+    })
+    .send()
+    .await
+    .expect_err("H_265 is rejected");
     let service = err.into_service_error();
     assert!(service.is_bad_request_exception(), "{service:?}");
     let message = service.meta().message().unwrap_or_default().to_owned();
@@ -43,18 +42,15 @@ async fn unsupported_settings_are_rejected_naming_the_setting() {
     );
 
     // A non-S3 input.
-    let mut job = small_job("in.mp4", "a");
-    if let Some(input) = job.inputs.as_mut().and_then(|i| i.first_mut()) {
-        input.file_input = Some("https://example.com/in.mp4".to_owned());
-    }
-    let err = env
-        .mc
-        .create_job()
-        .role("arn:aws:iam::000000000000:role/R")
-        .settings(job)
-        .send()
-        .await
-        .expect_err("https input is rejected");
+    let job = small_job("in.mp4", &asset_id("a"));
+    let err = create_changed_job(&env, &job, |settings| {
+        if let Some(input) = settings.inputs.as_mut().and_then(|i| i.first_mut()) {
+            input.file_input = Some("https://example.com/in.mp4".to_owned());
+        }
+    })
+    .send()
+    .await
+    .expect_err("https input is rejected");
     let message = err
         .into_service_error()
         .meta()
@@ -64,10 +60,8 @@ async fn unsupported_settings_are_rejected_naming_the_setting() {
     assert!(message.starts_with("/inputs/0/fileInput:"), "{message}");
 
     // No role.
-    let err = env
-        .mc
-        .create_job()
-        .settings(small_job("in.mp4", "a"))
+    let err = create_job(&env, &job)
+        .set_role(None)
         .send()
         .await
         .expect_err("a job without a role is rejected");

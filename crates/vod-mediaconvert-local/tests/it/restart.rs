@@ -3,7 +3,7 @@
 use aws_sdk_mediaconvert::types as mc;
 
 use crate::env::{Env, HEAVY, test_clip};
-use crate::jobs::{small_job, submit};
+use crate::jobs::{asset_id, small_job, submit};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_reports_old_jobs_and_fails_jobs_that_were_in_flight() {
@@ -12,9 +12,9 @@ async fn a_restart_reports_old_jobs_and_fails_jobs_that_were_in_flight() {
     env.put_source("good.mp4", std::fs::read(test_clip()).expect("clip"))
         .await;
     let mut seen = Vec::new();
-    let failed = submit(&env, small_job("missing.mp4", "f"), "f").await;
+    let failed = submit(&env, &small_job("missing.mp4", &asset_id("f"))).await;
     env.wait_for_event(&failed, "ERROR", &mut seen).await;
-    let inflight = submit(&env, small_job("good.mp4", "i"), "i").await;
+    let inflight = submit(&env, &small_job("good.mp4", &asset_id("i"))).await;
     env.wait_for_event(&inflight, "PROGRESSING", &mut seen)
         .await;
     let (moto, state) = env.stop().await;

@@ -47,7 +47,8 @@ pub fn preset_for_rung(configured: &str, pixels: Option<u64>) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncoderOptions {
     /// x264 preset of rungs of 1.5 Mpx and more; smaller rungs go two presets slower (see
-    /// [x264 presets per rung](crate::plan#x264-presets-per-rung)). `veryfast` by default: MediaConvert's quality tuning has no x264 twin.
+    /// [x264 presets per rung](crate::plan#x264-presets-per-rung)). `veryfast` by default:
+    /// MediaConvert's quality tuning has no x264 twin.
     pub x264_preset: String,
 }
 

@@ -35,42 +35,34 @@ impl<'a> JsonCursor<'a> {
         self.value.as_object().into_iter().flatten()
     }
 
-    pub(super) fn opt_str(&self, key: &str) -> Result<Option<&'a str>, BadRequest> {
+    /// `key`'s value read by `read`; absent and `null` are `None`, anything `read` refuses is
+    /// an error saying what the value `must_be`.
+    fn opt_value<T>(
+        &self,
+        key: &str,
+        read: impl FnOnce(&'a Value) -> Option<T>,
+        must_be: &str,
+    ) -> Result<Option<T>, BadRequest> {
         match self.value.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(self.err(key, "must be a string")),
+            Some(v) => read(v).map(Some).ok_or_else(|| self.err(key, must_be)),
         }
+    }
+
+    pub(super) fn opt_str(&self, key: &str) -> Result<Option<&'a str>, BadRequest> {
+        self.opt_value(key, Value::as_str, "must be a string")
     }
 
     pub(super) fn opt_f64(&self, key: &str) -> Result<Option<f64>, BadRequest> {
-        match self.value.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_f64()
-                .map(Some)
-                .ok_or_else(|| self.err(key, "must be a number")),
-        }
+        self.opt_value(key, Value::as_f64, "must be a number")
     }
 
     pub(super) fn opt_i64(&self, key: &str) -> Result<Option<i64>, BadRequest> {
-        match self.value.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| self.err(key, "must be an integer")),
-        }
+        self.opt_value(key, Value::as_i64, "must be an integer")
     }
 
     pub(super) fn opt_u64(&self, key: &str) -> Result<Option<u64>, BadRequest> {
-        match self.value.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| self.err(key, "must be a non-negative integer")),
-        }
+        self.opt_value(key, Value::as_u64, "must be a non-negative integer")
     }
 
     pub(super) fn opt_u32(&self, key: &str) -> Result<Option<u32>, BadRequest> {

@@ -453,21 +453,24 @@ fn reject_video_extras(video: &JsonCursor<'_>) -> Result<(), BadRequest> {
     Ok(())
 }
 
+/// Refuses a `codecSettings` whose `codec` is not `supported`, the one the twin encodes.
+fn require_codec(codec: &JsonCursor<'_>, supported: &str) -> Result<(), BadRequest> {
+    match codec.opt_str("codec")? {
+        Some(c) if c == supported => Ok(()),
+        other => Err(codec.err(
+            "codec",
+            format!(
+                "{} is not supported by the local twin ({supported} is)",
+                other.unwrap_or("nothing")
+            ),
+        )),
+    }
+}
+
 fn video_encode(video: &JsonCursor<'_>) -> Result<VideoEncode, BadRequest> {
     reject_video_extras(video)?;
     let codec = video.child_obj("codecSettings")?;
-    match codec.opt_str("codec")? {
-        Some("H_264") => {}
-        other => {
-            return Err(codec.err(
-                "codec",
-                format!(
-                    "{} is not supported by the local twin (H_264 is)",
-                    other.unwrap_or("nothing")
-                ),
-            ));
-        }
-    }
+    require_codec(&codec, "H_264")?;
     let h = codec.child_obj("h264Settings")?;
     if let Some(mode) = h.opt_str("interlaceMode")?
         && mode != "PROGRESSIVE"
@@ -626,18 +629,7 @@ fn audio_encode(
         None => selectors.values().next().copied().unwrap_or(0),
     };
     let codec = audio.child_obj("codecSettings")?;
-    match codec.opt_str("codec")? {
-        Some("AAC") => {}
-        other => {
-            return Err(codec.err(
-                "codec",
-                format!(
-                    "{} is not supported by the local twin (AAC is)",
-                    other.unwrap_or("nothing")
-                ),
-            ));
-        }
-    }
+    require_codec(&codec, "AAC")?;
     let aac = codec.child_obj("aacSettings")?;
     if let Some(p) = aac.opt_str("codecProfile")?
         && p != "LC"

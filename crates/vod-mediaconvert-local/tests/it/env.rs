@@ -260,6 +260,18 @@ impl Env {
         }
     }
 
+    /// HEADs an `s3://` URI; panics naming it when the object is missing.
+    pub async fn head(&self, uri: &str) {
+        let (bucket, key) = split_s3(uri);
+        self.s3
+            .head_object()
+            .bucket(&bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{uri} missing: {e:?}"));
+    }
+
     pub async fn get(&self, bucket: &str, key: &str) -> Vec<u8> {
         self.s3
             .get_object()
@@ -277,10 +289,20 @@ impl Env {
     }
 }
 
-pub fn split_s3(uri: &str) -> (String, String) {
+fn split_s3(uri: &str) -> (String, String) {
     let rest = uri.strip_prefix("s3://").expect("s3 uri");
     let (b, k) = rest.split_once('/').expect("bucket/key");
     (b.to_owned(), k.to_owned())
+}
+
+/// The `#EXT-X-STREAM-INF` line of the variant `uri` in an HLS master; panics when absent.
+pub fn stream_inf<'m>(master: &'m str, uri: &str) -> &'m str {
+    master
+        .lines()
+        .zip(master.lines().skip(1))
+        .find(|(_, u)| *u == uri)
+        .map(|(inf, _)| inf)
+        .unwrap_or_else(|| panic!("{uri} missing from master:\n{master}"))
 }
 
 /// The first video stream's size, as the project's ffmpeg reads the file.

@@ -11,7 +11,7 @@ use vod_core::AssetId;
 use vod_core::ladder::ThumbnailPlan;
 
 use crate::env::{
-    Env, HEAVY, OUT, SRC, assert_valid_mpd, make_media, split_s3, test_clip, validate_wire,
+    Env, HEAVY, OUT, SRC, assert_valid_mpd, make_media, stream_inf, test_clip, validate_wire,
     video_size,
 };
 use crate::jobs::{
@@ -116,14 +116,7 @@ async fn ladder_job_writes_hls_dash_and_frame_captures_and_reports_complete() {
         format!("s3://{OUT}/assets/{asset}/poster/poster.0000001.jpg")
     );
     for p in &paths {
-        let (b, k) = split_s3(p);
-        env.s3
-            .head_object()
-            .bucket(&b)
-            .key(&k)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{p} missing: {e:?}"));
+        env.head(p).await;
     }
     for n in 0..3 {
         env.get(OUT, &format!("assets/{asset}/thumbs/thumb.000000{n}.jpg"))
@@ -138,12 +131,7 @@ async fn ladder_job_writes_hls_dash_and_frame_captures_and_reports_complete() {
         ("_720p", "1280x720"),
         ("_360p", "640x360"),
     ] {
-        let line = master
-            .lines()
-            .zip(master.lines().skip(1))
-            .find(|(_, uri)| *uri == format!("stream{m}.m3u8"))
-            .map(|(inf, _)| inf)
-            .unwrap_or_else(|| panic!("{m} missing from master:\n{master}"));
+        let line = stream_inf(&master, &format!("stream{m}.m3u8"));
         assert!(line.starts_with("#EXT-X-STREAM-INF:"), "{line}");
         assert!(line.contains(&format!("RESOLUTION={res}")), "{line}");
         assert!(line.contains("CODECS=\"avc1.64"), "{line}");
@@ -437,26 +425,13 @@ async fn the_job_our_builder_emits_completes_with_every_promised_output() {
                     .flat_map(|o| o["outputFilePaths"].as_array().into_iter().flatten()),
             );
         for p in files {
-            let (b, k) = split_s3(p.as_str().expect("path"));
-            env.s3
-                .head_object()
-                .bucket(&b)
-                .key(&k)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("{p} missing: {e:?}"));
+            env.head(p.as_str().expect("path")).await;
         }
     }
     let master = String::from_utf8(env.get(OUT, &format!("assets/{asset}/stream.m3u8")).await)
         .expect("utf8");
     for rung in &plan.rungs {
-        let uri = format!("stream{}.m3u8", rung.name);
-        let inf = master
-            .lines()
-            .zip(master.lines().skip(1))
-            .find(|(_, u)| *u == uri)
-            .map(|(inf, _)| inf)
-            .unwrap_or_else(|| panic!("{uri} missing from master:\n{master}"));
+        let inf = stream_inf(&master, &format!("stream{}.m3u8", rung.name));
         assert!(
             inf.contains(&format!("RESOLUTION={}x{}", rung.width, rung.height)),
             "{inf}"

@@ -224,6 +224,44 @@ fn rejections_name_the_setting() {
     );
 }
 
+/// Values of the wrong JSON type, and the audio codec, are refused with the setting's path and
+/// what it must be.
+#[test]
+fn wrong_types_and_audio_codecs_are_refused_naming_the_setting() {
+    let cmaf = "/outputGroups/0/outputGroupSettings/cmafGroupSettings";
+    for (key, value, must_be) in [
+        ("destination", json!(6), "must be a string"),
+        ("segmentLength", json!("6"), "must be a number"),
+    ] {
+        let mut body = builder_job();
+        body["settings"]["outputGroups"][0]["outputGroupSettings"]["cmafGroupSettings"][key] =
+            value;
+        assert_eq!(reject(&body), format!("{cmaf}/{key}: {must_be}"));
+    }
+
+    let mut body = builder_job();
+    body["priority"] = json!(1.5);
+    assert_eq!(reject(&body), "/priority: must be an integer");
+
+    let mut body = builder_job();
+    body["settings"]["outputGroups"][0]["outputs"][0]["videoDescription"]["codecSettings"]["h264Settings"]
+        ["maxBitrate"] = json!(-1);
+    assert!(
+        reject(&body).ends_with("/h264Settings/maxBitrate: must be a non-negative integer"),
+        "{}",
+        reject(&body)
+    );
+
+    let mut body = builder_job();
+    body["settings"]["outputGroups"][0]["outputs"][2]["audioDescriptions"][0]["codecSettings"]["codec"] =
+        json!("MP3");
+    assert_eq!(
+        reject(&body),
+        "/outputGroups/0/outputs/2/audioDescriptions/0/codecSettings/codec: \
+         MP3 is not supported by the local twin (AAC is)"
+    );
+}
+
 #[test]
 fn audio_only_jobs_have_no_filter_graph() {
     let mut body = builder_job();

@@ -16,13 +16,13 @@ use crate::job::{JobRecord, JobStatus, new_job_id};
 use crate::plan::{CreateJobRequest, JobPlan};
 use crate::twin::JobManager;
 
-pub(crate) fn router(jobs: Arc<JobManager>) -> Router {
+pub(crate) fn router(manager: Arc<JobManager>) -> Router {
     Router::new()
         .route("/2017-08-29/jobs", post(create_job).get(list_jobs))
         .route("/2017-08-29/jobs/{id}", get(get_job).delete(cancel_job))
         .route("/2017-08-29/endpoints", post(describe_endpoints))
         .fallback(unsupported)
-        .with_state(jobs)
+        .with_state(manager)
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response {

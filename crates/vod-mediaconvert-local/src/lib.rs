@@ -51,6 +51,8 @@
 //! - [`events`]: "MediaConvert Job State Change" events sent with `PutEvents`.
 //! - [`job`]: the job record GetJob/ListJobs answer, one JSON file per job.
 //! - [`error`]: API errors in MediaConvert's wire form, job failures with its error codes.
+//! - `src/bin/vod-mediaconvert-local.rs`: the standalone server, and `plan` (the ffmpeg command
+//!   of a job, for benchmarks).
 
 mod api;
 pub mod error;
@@ -75,7 +77,7 @@ pub use twin::TwinConfig;
 /// returns the router that serves the API.
 #[derive(Debug, Clone)]
 pub struct MediaConvertTwin {
-    jobs: Arc<twin::JobManager>,
+    manager: Arc<twin::JobManager>,
 }
 
 impl MediaConvertTwin {
@@ -83,18 +85,18 @@ impl MediaConvertTwin {
     /// [`axum::Router`] at the root of a listener (its routes start with `/2017-08-29/`), or
     /// `merge` it into a bigger router.
     pub async fn new(config: TwinConfig) -> Result<(axum::Router, Self), TwinError> {
-        let jobs = twin::JobManager::start(config).await?;
-        Ok((api::router(Arc::clone(&jobs)), Self { jobs }))
+        let manager = twin::JobManager::start(config).await?;
+        Ok((api::router(Arc::clone(&manager)), Self { manager }))
     }
 
     /// Stops the workers and kills running ffmpeg children. Jobs still in flight stay
     /// SUBMITTED/PROGRESSING on disk and become ERROR at the next start.
     pub async fn shutdown(&self) {
-        self.jobs.shutdown().await;
+        self.manager.shutdown().await;
     }
 
     /// The ffmpeg binary in use.
     pub fn ffmpeg(&self) -> &std::path::Path {
-        &self.jobs.ffmpeg
+        &self.manager.ffmpeg
     }
 }

@@ -2,50 +2,44 @@
 
 use std::path::Path;
 
+use aws_sdk_mediaconvert::types::StatusUpdateInterval;
 use serde_json::{Value, json};
+use vod_aws::mediaconvert::{JobOptions, plan_request_body};
+use vod_core::AssetId;
+use vod_core::ladder::ThumbnailPlan;
 use vod_mediaconvert_local::plan::VideoStreamInfo;
 use vod_mediaconvert_local::{CreateJobRequest, EncoderOptions, SourceInfo, ffmpeg_plan};
 
-/// The CreateJob body our job builder emits (wire form), with a 1080/720 ladder, stereo audio,
-/// thumbnails, poster and an MP4 download.
-fn builder_job() -> Value {
-    let rung = |m: &str, w: u32, h: u32, max: u32, level: u32| {
-        json!({ "nameModifier": m, "containerSettings": {"container": "CMFC"},
-            "videoDescription": { "width": w, "height": h, "scalingBehavior": "DEFAULT", "codecSettings": { "codec": "H_264",
-              "h264Settings": { "rateControlMode": "QVBR", "qvbrSettings": {"qvbrQualityLevel": level}, "maxBitrate": max,
-                "gopSize": 2, "gopSizeUnits": "SECONDS", "gopClosedCadence": 1, "sceneChangeDetect": "TRANSITION_DETECTION",
-                "codecProfile": "HIGH", "codecLevel": "AUTO", "numberBFramesBetweenReferenceFrames": 2,
-                "framerateControl": "INITIALIZE_FROM_SOURCE", "qualityTuningLevel": "SINGLE_PASS_HQ" } } } })
-    };
-    let capture = |name: &str, dest: &str, w: u32, h: u32, max: u32| {
-        json!({ "name": name, "outputGroupSettings": {"type": "FILE_GROUP_SETTINGS", "fileGroupSettings": {"destination": dest}},
-          "outputs": [{ "nameModifier": "", "extension": "jpg", "containerSettings": {"container": "RAW"},
-            "videoDescription": {"width": w, "height": h, "codecSettings": {"codec": "FRAME_CAPTURE",
-              "frameCaptureSettings": {"framerateNumerator": 1, "framerateDenominator": 10, "maxCaptures": max, "quality": 80}}}}] })
-    };
-    json!({ "role": "arn:aws:iam::123456789012:role/MediaConvert", "accelerationSettings": {"mode": "DISABLED"},
-      "statusUpdateInterval": "SECONDS_10",
-      "userMetadata": {"vodAssetId": "0123456789abcdef0123456789abcdef", "vodPipeline": "p"},
-      "settings": { "timecodeConfig": {"source": "ZEROBASED"},
-        "inputs": [{ "fileInput": "s3://src-bucket/any key with spaces+plus%.mp4", "timecodeSource": "ZEROBASED",
-                     "audioSelectors": {"Audio Selector 1": {"defaultSelection": "DEFAULT"}}, "videoSelector": {"rotate": "AUTO"} }],
-        "outputGroups": [
-          { "name": "CMAF", "outputGroupSettings": { "type": "CMAF_GROUP_SETTINGS", "cmafGroupSettings": {
-              "destination": "s3://out-bucket/assets/a/stream", "segmentLength": 6, "fragmentLength": 2,
-              "segmentControl": "SEGMENTED_FILES", "writeHlsManifest": "ENABLED", "writeDashManifest": "ENABLED",
-              "codecSpecification": "RFC_6381", "streamInfResolution": "INCLUDE", "manifestDurationFormat": "FLOATING_POINT",
-              "mpdProfile": "MAIN_PROFILE", "imageBasedTrickPlay": "THUMBNAIL" } },
-            "outputs": [ rung("_1080p", 1920, 1080, 6_000_000, 8), rung("_720p", 1280, 720, 3_000_000, 7),
-              { "nameModifier": "_audio", "containerSettings": {"container": "CMFC"},
-                "audioDescriptions": [{ "audioSourceName": "Audio Selector 1", "codecSettings": { "codec": "AAC",
-                  "aacSettings": {"bitrate": 128000, "codingMode": "CODING_MODE_2_0", "sampleRate": 48000, "codecProfile": "LC"} } }] } ] },
-          capture("Thumbnails", "s3://out-bucket/assets/a/thumbs/thumb", 320, 180, 3),
-          capture("Poster", "s3://out-bucket/assets/a/poster/poster", 1280, 720, 2),
-          { "name": "MP4", "outputGroupSettings": {"type": "FILE_GROUP_SETTINGS", "fileGroupSettings": {"destination": "s3://out-bucket/assets/a/download/download"}},
-            "outputs": [{ "nameModifier": "", "containerSettings": {"container": "MP4"},
-              "videoDescription": rung("", 1920, 1080, 6_000_000, 8)["videoDescription"].clone(),
-              "audioDescriptions": [{ "audioSourceName": "Audio Selector 1", "codecSettings": { "codec": "AAC",
-                  "aacSettings": {"bitrate": 128000, "codingMode": "CODING_MODE_2_0", "sampleRate": 48000}}}] }] } ] } })
+use crate::jobs::{ladder, rung, spec};
+
+/// The CreateJob body our job builder emits (wire form, captured from the SDK request vod-aws
+/// builds) for a 1080/720 ladder, stereo audio, thumbnails and a poster every 10 s, trick
+/// play and an MP4 download.
+async fn builder_job() -> Value {
+    let mut plan = ladder(vec![
+        rung("_1080p", 1920, 1080, 6_000_000),
+        rung("_720p", 1280, 720, 3_000_000),
+    ]);
+    plan.rungs[0].qvbr_quality_level = 8;
+    plan.thumbnails = Some(ThumbnailPlan {
+        interval_seconds: 10,
+        width: 320,
+        height: 180,
+        max_captures: 3,
+        poster_seconds: 10,
+        poster_width: 1280,
+        poster_height: 720,
+    });
+    plan.trick_play = true;
+    plan.mp4_download = true;
+    let asset = AssetId::parse("0123456789abcdef0123456789abcdef").expect("asset id");
+    let spec = spec("any key with spaces+plus%.mp4", &asset, plan);
+    let mut options = JobOptions::new("arn:aws:iam::123456789012:role/MediaConvert");
+    options.acceleration = Some("DISABLED".to_owned());
+    options.status_update_interval = StatusUpdateInterval::Seconds10;
+    plan_request_body(&spec, &options)
+        .await
+        .expect("the SDK's request body")
 }
 
 fn source() -> SourceInfo {
@@ -83,9 +77,9 @@ fn reject(body: &Value) -> String {
         .to_string()
 }
 
-#[test]
-fn one_ffmpeg_decodes_once_and_splits_to_every_rung() {
-    let args = plan_args(&builder_job());
+#[tokio::test]
+async fn one_ffmpeg_decodes_once_and_splits_to_every_rung() {
+    let args = plan_args(&builder_job().await);
     assert_eq!(args.iter().filter(|a| *a == "-i").count(), 1, "{args:?}");
     let graph = args
         .iter()
@@ -136,9 +130,9 @@ fn one_ffmpeg_decodes_once_and_splits_to_every_rung() {
     assert!(joined.contains("-f mp4"), "{joined}");
 }
 
-#[test]
-fn trick_play_is_accepted_with_a_warning() {
-    let req = CreateJobRequest::from_wire(&builder_job()).expect("valid");
+#[tokio::test]
+async fn trick_play_is_accepted_with_a_warning() {
+    let req = CreateJobRequest::from_wire(&builder_job().await).expect("valid");
     let plan = vod_mediaconvert_local::JobPlan::from_request(&req).expect("plan");
     assert!(
         plan.warnings
@@ -149,9 +143,9 @@ fn trick_play_is_accepted_with_a_warning() {
     );
 }
 
-#[test]
-fn rejections_name_the_setting() {
-    let mut body = builder_job();
+#[tokio::test]
+async fn rejections_name_the_setting() {
+    let mut body = builder_job().await;
     body["settings"]["outputGroups"][0]["outputs"][1]["videoDescription"]["codecSettings"]["codec"] =
         json!("AV1");
     assert!(
@@ -161,15 +155,15 @@ fn rejections_name_the_setting() {
         reject(&body)
     );
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body.as_object_mut().map(|o| o.remove("role"));
     assert!(reject(&body).starts_with("/role:"), "{}", reject(&body));
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body["settings"]["inputs"] = json!([]);
     assert!(reject(&body).starts_with("/inputs:"), "{}", reject(&body));
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body["settings"]["inputs"][0]["fileInput"] = json!("/local/file.mp4");
     assert!(
         reject(&body).starts_with("/inputs/0/fileInput:"),
@@ -177,7 +171,7 @@ fn rejections_name_the_setting() {
         reject(&body)
     );
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body["settings"]["outputGroups"][0]["outputGroupSettings"]["type"] =
         json!("HLS_GROUP_SETTINGS");
     assert!(
@@ -186,7 +180,7 @@ fn rejections_name_the_setting() {
         reject(&body)
     );
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body["settings"]["outputGroups"][0]["outputs"][2]["audioDescriptions"][0]["codecSettings"]["aacSettings"]
         ["codecProfile"] = json!("HEV2");
     assert!(
@@ -197,7 +191,7 @@ fn rejections_name_the_setting() {
         reject(&body)
     );
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body["settings"]["outputGroups"][0]["automatedEncodingSettings"] =
         json!({"abrSettings": {"maxRenditions": 4}});
     assert!(
@@ -206,7 +200,7 @@ fn rejections_name_the_setting() {
         reject(&body)
     );
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body["settings"]["outputGroups"][0]["outputs"][1]["nameModifier"] = json!("_1080p");
     assert!(
         reject(&body).starts_with("/outputGroups/0/outputs/1/nameModifier:"),
@@ -214,7 +208,7 @@ fn rejections_name_the_setting() {
         reject(&body)
     );
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body["settings"]["outputGroups"][0]["outputGroupSettings"]["cmafGroupSettings"]["segmentControl"] =
         json!("SINGLE_FILE");
     assert!(
@@ -226,24 +220,24 @@ fn rejections_name_the_setting() {
 
 /// Values of the wrong JSON type, and the audio codec, are refused with the setting's path and
 /// what it must be.
-#[test]
-fn wrong_types_and_audio_codecs_are_refused_naming_the_setting() {
+#[tokio::test]
+async fn wrong_types_and_audio_codecs_are_refused_naming_the_setting() {
     let cmaf = "/outputGroups/0/outputGroupSettings/cmafGroupSettings";
     for (key, value, must_be) in [
         ("destination", json!(6), "must be a string"),
         ("segmentLength", json!("6"), "must be a number"),
     ] {
-        let mut body = builder_job();
+        let mut body = builder_job().await;
         body["settings"]["outputGroups"][0]["outputGroupSettings"]["cmafGroupSettings"][key] =
             value;
         assert_eq!(reject(&body), format!("{cmaf}/{key}: {must_be}"));
     }
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body["priority"] = json!(1.5);
     assert_eq!(reject(&body), "/priority: must be an integer");
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body["settings"]["outputGroups"][0]["outputs"][0]["videoDescription"]["codecSettings"]["h264Settings"]
         ["maxBitrate"] = json!(-1);
     assert!(
@@ -252,7 +246,7 @@ fn wrong_types_and_audio_codecs_are_refused_naming_the_setting() {
         reject(&body)
     );
 
-    let mut body = builder_job();
+    let mut body = builder_job().await;
     body["settings"]["outputGroups"][0]["outputs"][2]["audioDescriptions"][0]["codecSettings"]["codec"] =
         json!("MP3");
     assert_eq!(
@@ -262,9 +256,9 @@ fn wrong_types_and_audio_codecs_are_refused_naming_the_setting() {
     );
 }
 
-#[test]
-fn audio_only_jobs_have_no_filter_graph() {
-    let mut body = builder_job();
+#[tokio::test]
+async fn audio_only_jobs_have_no_filter_graph() {
+    let mut body = builder_job().await;
     let groups = body["settings"]["outputGroups"]
         .as_array_mut()
         .expect("groups");
@@ -297,7 +291,7 @@ fn audio_only_jobs_have_no_filter_graph() {
     );
 
     // The full ladder against an audio-only source is a source error, not a panic.
-    let req = CreateJobRequest::from_wire(&builder_job()).expect("valid");
+    let req = CreateJobRequest::from_wire(&builder_job().await).expect("valid");
     assert!(
         ffmpeg_plan(
             &req,
@@ -355,9 +349,9 @@ fn small_rungs_get_a_slower_preset() {
 /// Rungs whose even sizes miss the group's display aspect (854×480 under 16:9) get the sample
 /// aspect that restores it, so ffmpeg's DASH muxer keeps them in one adaptation set; exact
 /// rungs keep square pixels.
-#[test]
-fn rungs_share_one_display_aspect() {
-    let mut body = builder_job();
+#[tokio::test]
+async fn rungs_share_one_display_aspect() {
+    let mut body = builder_job().await;
     let outputs = body["settings"]["outputGroups"][0]["outputs"]
         .as_array_mut()
         .expect("cmaf outputs");

@@ -43,9 +43,9 @@ pub struct UpArgs {
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VOD_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
-            }),
+            tracing_subscriber::EnvFilter::try_from_env(vod_toolchain::LOG_ENV).unwrap_or_else(
+                |_| tracing_subscriber::EnvFilter::new(vod_toolchain::DEFAULT_LOG_FILTER),
+            ),
         )
         .with_writer(std::io::stderr)
         .try_init();

@@ -22,6 +22,13 @@ pub const FFMPEG_ENV: &str = "VOD_FFMPEG";
 /// The `moto_server` binary to run instead of `.venv/bin/moto_server`.
 pub const MOTO_SERVER_ENV: &str = "VOD_MOTO_SERVER";
 
+/// The log filter of every binary we run locally (`vod local up`, `vod-local`,
+/// `vod-mediaconvert-local`), in tracing's `EnvFilter` syntax; the Lambdas read Lambda's own
+/// `AWS_LAMBDA_LOG_LEVEL` instead.
+pub const LOG_ENV: &str = "VOD_LOG";
+/// [`LOG_ENV`]'s default: info, with the AWS SDK's internals quiet.
+pub const DEFAULT_LOG_FILTER: &str = "info,aws_config=warn,aws_smithy_runtime=warn";
+
 /// How to install everything in `.venv`, from the repository root.
 pub const INSTALL_VENV: &str = "make venv";
 

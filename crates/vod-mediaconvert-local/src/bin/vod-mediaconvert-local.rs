@@ -64,7 +64,12 @@ enum Cmd {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        // The same filter variable and default as every binary we run locally (VOD_LOG).
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env(vod_toolchain::LOG_ENV).unwrap_or_else(
+                |_| tracing_subscriber::EnvFilter::new(vod_toolchain::DEFAULT_LOG_FILTER),
+            ),
+        )
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();

@@ -1,13 +1,46 @@
 //! Creates the data-plane resources on moto (or any AWS-compatible endpoint). Idempotent: every
 //! step checks or uses an idempotent API, so it runs on every start.
 
-use crate::definitions::{self, MEDIACONVERT_JOB_PATTERN, S3_OBJECT_CREATED_PATTERN};
+use crate::definitions::{
+    self, MEDIACONVERT_JOB_PATTERN, S3_OBJECT_CREATED_PATTERN, SubstituteError,
+};
+use crate::subscribe::{QueueError, create_queue};
 use crate::twin_file::TwinFile;
-use anyhow::Context as _;
 use aws_sdk_eventbridge::types::{RuleState, Target};
 use aws_sdk_s3::types::{EventBridgeConfiguration, NotificationConfiguration};
-use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
+
+/// A data-plane resource that could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    /// `action` names the resource; the source is what the service said.
+    #[error("{action}")]
+    Aws {
+        action: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The service answered without a field it always returns.
+    #[error("{0}")]
+    Incomplete(&'static str),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Pattern(#[from] SubstituteError),
+    #[error(transparent)]
+    Target(#[from] aws_sdk_eventbridge::error::BuildError),
+}
+
+/// `map_err` for an AWS call: what was being done, and the service's error as the source.
+fn failed<E: std::error::Error + Send + Sync + 'static>(
+    action: impl Into<String>,
+) -> impl FnOnce(E) -> BootstrapError {
+    let action = action.into();
+    move |e| BootstrapError::Aws {
+        action,
+        source: Box::new(e),
+    }
+}
 
 /// What the bootstrap created or found.
 #[derive(Debug, Clone)]
@@ -42,7 +75,7 @@ impl DataPlane {
     }
 }
 
-pub async fn bootstrap(dp: &DataPlane, twin: &TwinFile) -> anyhow::Result<Resources> {
+pub async fn bootstrap(dp: &DataPlane, twin: &TwinFile) -> Result<Resources, BootstrapError> {
     for bucket in [&twin.source_bucket, &twin.output_bucket] {
         ensure_bucket(dp, bucket).await?;
     }
@@ -56,24 +89,22 @@ pub async fn bootstrap(dp: &DataPlane, twin: &TwinFile) -> anyhow::Result<Resour
         )
         .send()
         .await
-        .with_context(|| {
-            format!(
-                "enabling EventBridge notifications on {}",
-                twin.source_bucket
-            )
-        })?;
+        .map_err(failed(format!(
+            "enabling EventBridge notifications on {}",
+            twin.source_bucket
+        )))?;
     vod_aws::dynamodb::ensure_asset_table(&dp.dynamodb, &twin.asset_table)
         .await
-        .with_context(|| format!("creating table {}", twin.asset_table))?;
+        .map_err(failed(format!("creating table {}", twin.asset_table)))?;
     let topic_arn = dp
         .sns
         .create_topic()
         .name(&twin.topic_name)
         .send()
         .await
-        .with_context(|| format!("creating topic {}", twin.topic_name))?
+        .map_err(failed(format!("creating topic {}", twin.topic_name)))?
         .topic_arn
-        .context("CreateTopic returned no ARN")?;
+        .ok_or(BootstrapError::Incomplete("CreateTopic returned no ARN"))?;
 
     let subs: HashMap<&str, String> = [
         ("SourceBucketName", twin.source_bucket.clone()),
@@ -102,7 +133,7 @@ pub async fn bootstrap(dp: &DataPlane, twin: &TwinFile) -> anyhow::Result<Resour
     })
 }
 
-async fn ensure_bucket(dp: &DataPlane, bucket: &str) -> anyhow::Result<()> {
+async fn ensure_bucket(dp: &DataPlane, bucket: &str) -> Result<(), BootstrapError> {
     if dp.s3.head_bucket().bucket(bucket).send().await.is_ok() {
         return Ok(());
     }
@@ -114,7 +145,7 @@ async fn ensure_bucket(dp: &DataPlane, bucket: &str) -> anyhow::Result<()> {
         {
             Ok(())
         }
-        Err(e) => Err(anyhow::Error::new(e).context(format!("creating bucket {bucket}"))),
+        Err(e) => Err(failed(format!("creating bucket {bucket}"))(e)),
     }
 }
 
@@ -124,27 +155,8 @@ async fn ensure_rule_to_queue(
     rule: &str,
     pattern: &str,
     queue: &str,
-) -> anyhow::Result<String> {
-    let url = dp
-        .sqs
-        .create_queue()
-        .queue_name(queue)
-        .send()
-        .await
-        .with_context(|| format!("creating queue {queue}"))?
-        .queue_url
-        .context("CreateQueue returned no URL")?;
-    let arn = dp
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .with_context(|| format!("reading the ARN of {queue}"))?
-        .attributes
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .context("GetQueueAttributes returned no QueueArn")?;
+) -> Result<String, BootstrapError> {
+    let (url, arn) = create_queue(&dp.sqs, queue, None).await?;
     dp.events
         .put_rule()
         .name(rule)
@@ -152,7 +164,7 @@ async fn ensure_rule_to_queue(
         .state(RuleState::Enabled)
         .send()
         .await
-        .with_context(|| format!("creating rule {rule}"))?;
+        .map_err(failed(format!("creating rule {rule}")))?;
     dp.events
         .put_targets()
         .rule(rule)
@@ -164,6 +176,6 @@ async fn ensure_rule_to_queue(
         )
         .send()
         .await
-        .with_context(|| format!("targeting {queue} from rule {rule}"))?;
+        .map_err(failed(format!("targeting {queue} from rule {rule}")))?;
     Ok(url)
 }

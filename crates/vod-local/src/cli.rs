@@ -53,7 +53,7 @@ pub fn init_tracing() {
 
 /// Starts the twin, prints its endpoints and the `export` lines for the `aws` CLI, and serves
 /// until Ctrl-C or SIGTERM; then kills running transcodes and the moto it started.
-pub async fn run_until_signal(args: UpArgs) -> anyhow::Result<()> {
+pub async fn run_until_signal(args: UpArgs) -> crate::Result<()> {
     let mut twin = match &args.twin_file {
         Some(p) => TwinFile::load(p)?,
         None => TwinFile::embedded(),
@@ -71,9 +71,7 @@ pub async fn run_until_signal(args: UpArgs) -> anyhow::Result<()> {
         twin.ports.media_convert = p;
     }
     if args.no_moto && args.aws_endpoint.is_none() {
-        anyhow::bail!(
-            "--no-moto needs AWS_ENDPOINT_URL (or --aws-endpoint) pointing at a running moto"
-        );
+        return Err(crate::Error::NoMotoWithoutEndpoint);
     }
     let config = LocalConfig {
         twin,

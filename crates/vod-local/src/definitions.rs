@@ -11,9 +11,20 @@ pub const S3_OBJECT_CREATED_PATTERN: &str =
 pub const MEDIACONVERT_JOB_PATTERN: &str =
     include_str!("../../../statemachine/events/mediaconvert-job-state-change.json");
 
+/// A definition from `statemachine/` that could not be filled in.
+#[derive(Debug, thiserror::Error)]
+pub enum SubstituteError {
+    /// The checked-in file is not JSON.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// A new placeholder in the ASL or a pattern must be wired where it is filled in too.
+    #[error("no value for placeholder(s) {}", .0.join(", "))]
+    Missing(Vec<String>),
+}
+
 /// Replaces every `${Name}` inside the JSON strings of `text`; a placeholder left without a
 /// value is an error naming it (a new placeholder in the ASL must be wired here too).
-pub fn substitute(text: &str, values: &HashMap<&str, String>) -> anyhow::Result<Value> {
+pub fn substitute(text: &str, values: &HashMap<&str, String>) -> Result<Value, SubstituteError> {
     let mut doc: Value = serde_json::from_str(text)?;
     let mut missing = Vec::new();
     walk(&mut doc, values, &mut missing);
@@ -22,7 +33,7 @@ pub fn substitute(text: &str, values: &HashMap<&str, String>) -> anyhow::Result<
     } else {
         missing.sort();
         missing.dedup();
-        anyhow::bail!("no value for placeholder(s) {}", missing.join(", "))
+        Err(SubstituteError::Missing(missing))
     }
 }
 

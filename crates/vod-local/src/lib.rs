@@ -16,7 +16,7 @@
 //! `AWS_ENDPOINT_URL_MEDIACONVERT` flips for the Lambda binaries; no handler knows it is local.
 //!
 //! ```no_run
-//! # async fn demo() -> anyhow::Result<()> {
+//! # async fn demo() -> Result<(), vod_local::Error> {
 //! let twin = vod_local::VodLocal::start(vod_local::LocalConfig::default()).await?;
 //! println!("{}", twin.endpoints().exports());
 //! twin.shutdown().await;
@@ -26,15 +26,16 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod definitions;
+pub mod error;
 pub mod item_source;
 pub mod lambda;
 pub mod moto;
 pub mod pump;
 pub mod recovery;
 pub mod sfn;
+pub mod subscribe;
 pub mod twin_file;
 
-use anyhow::Context as _;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -47,6 +48,7 @@ use vod_core::contracts::{self as env, LambdaFunction};
 use vod_states::{EngineConfig, StateMachine, TokioClock};
 
 pub use bootstrap::Resources;
+pub use error::{Error, Result};
 pub use lambda::{InvokeError, LambdaHost};
 pub use sfn::StepFunctions;
 pub use twin_file::{Ports, TwinCredentials, TwinFile};
@@ -159,13 +161,13 @@ impl std::fmt::Debug for VodLocal {
     }
 }
 
-async fn bind(port: u16) -> anyhow::Result<(TcpListener, String)> {
+async fn bind(port: u16) -> Result<(TcpListener, String)> {
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
-        .with_context(|| {
-            format!("binding 127.0.0.1:{port} (in use? pick another port with the flags)")
-        })?;
-    let addr = listener.local_addr()?;
+        .map_err(|source| Error::Bind { port, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| Error::BoundAddress { port, source })?;
     Ok((listener, format!("http://{addr}")))
 }
 
@@ -192,7 +194,7 @@ pub async fn sdk_config(endpoint: &str, twin: &TwinFile) -> SdkConfig {
 
 impl VodLocal {
     /// Starts everything with the real handlers of `vod-functions`.
-    pub async fn start(config: LocalConfig) -> anyhow::Result<Self> {
+    pub async fn start(config: LocalConfig) -> Result<Self> {
         Self::start_with(config, |clients, lookup| {
             let host = vod_functions::FunctionHost::new(clients, lookup)?;
             Ok(Arc::new(host) as Arc<dyn LambdaHost>)
@@ -201,20 +203,19 @@ impl VodLocal {
     }
 
     /// Starts everything; `make_host` builds the Lambda host from the clients and the Lambdas'
-    /// environment (tests wrap the real host).
+    /// environment (tests wrap the real host); its error is reported as it is.
     pub async fn start_with(
         config: LocalConfig,
         make_host: impl FnOnce(
             &vod_aws::AwsClients,
             &dyn Fn(&str) -> Option<String>,
-        ) -> anyhow::Result<Arc<dyn LambdaHost>>,
-    ) -> anyhow::Result<Self> {
+        )
+            -> Result<Arc<dyn LambdaHost>, Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Result<Self> {
         let twin = config.twin.clone();
-        std::fs::create_dir_all(&config.state_dir).with_context(|| {
-            format!(
-                "creating the state directory {}",
-                config.state_dir.display()
-            )
+        std::fs::create_dir_all(&config.state_dir).map_err(|source| Error::StateDir {
+            path: config.state_dir.clone(),
+            source,
         })?;
 
         // 1. Data plane.
@@ -238,7 +239,7 @@ impl VodLocal {
         let dp = bootstrap::DataPlane::new(&sdk);
         let resources = bootstrap::bootstrap(&dp, &twin)
             .await
-            .context("bootstrapping the data plane")?;
+            .map_err(Error::Bootstrap)?;
 
         // 2. Our listeners first: the Lambdas' configuration needs their URLs.
         let (sfn_listener, sfn_url) = bind(twin.ports.step_functions).await?;
@@ -266,13 +267,13 @@ impl VodLocal {
         .collect();
         lambda_env.extend(config.lambda_env.clone());
         let lookup = move |name: &str| lambda_env.get(name).cloned();
-        let host = make_host(&clients, &lookup)?;
+        let host = make_host(&clients, &lookup).map_err(Error::LambdaHost)?;
 
         // 4. Step Functions.
         let subs = definitions::lambda_substitutions(|f| twin.lambda_arn(&region, f.binary_name()));
         let definition = definitions::substitute(definitions::STATE_MACHINE, &subs)?;
         let machine = StateMachine::from_value(definition)
-            .map_err(|e| anyhow::anyhow!("statemachine/vod-pipeline.asl.json: {e}"))?
+            .map_err(Error::StateMachine)?
             .with_name(twin.state_machine_name.clone());
         let role_arn = format!(
             "arn:aws:iam::{}:role/{}-states",
@@ -302,7 +303,7 @@ impl VodLocal {
                 ..vod_mediaconvert_local::TwinConfig::default()
             })
             .await
-            .context("starting the MediaConvert twin")?;
+            .map_err(Error::MediaConvert)?;
 
         // 6. Records orphaned by an earlier instance, before any new execution can exist.
         let store = vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb(), &twin.asset_table);

@@ -17,5 +17,5 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     init_tracing();
-    run_until_signal(Cli::parse().up).await
+    Ok(run_until_signal(Cli::parse().up).await?)
 }

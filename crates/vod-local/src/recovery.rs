@@ -22,7 +22,7 @@ pub async fn fail_orphans(
     store: &DynamoAssetStore,
     engine: &Engine,
     host: &Arc<dyn LambdaHost>,
-) -> anyhow::Result<Vec<Recovered>> {
+) -> crate::Result<Vec<Recovered>> {
     let mut recovered = Vec::new();
     for status in [
         AssetStatus::Probing,
@@ -32,7 +32,10 @@ pub async fn fail_orphans(
         let records = store
             .list_by_status(status.as_str(), 1000)
             .await
-            .map_err(|e| anyhow::anyhow!("listing {} assets: {e}", status.as_str()))?;
+            .map_err(|source| crate::Error::ListOrphans {
+                status: status.as_str(),
+                source,
+            })?;
         for record in records {
             let live = record
                 .claimed_by

@@ -3,10 +3,27 @@
 //! CLI reads the same file with this same type, finding it on disk by its own rules.
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The checked-in `localstack/twin.json`.
 pub const EMBEDDED: &str = include_str!("../../../localstack/twin.json");
+
+/// A `--twin-file` that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TwinFileError {
+    #[error("reading {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("parsing {}", path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
 
 /// Names and ports shared by vod-local, the CLI, the tests and `make demo`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,10 +73,15 @@ impl TwinFile {
         Self::from_json(EMBEDDED).expect("localstack/twin.json parses")
     }
 
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-        Self::from_json(&text).map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Self, TwinFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TwinFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_json(&text).map_err(|source| TwinFileError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     /// Parses the text of a `twin.json` (callers word their own errors).

@@ -1,0 +1,53 @@
+//! What can stop the twin from starting, each phrased so a person knows what to do next.
+//! Every variant keeps its cause as `source`: `{:#}` prints the same chain the `vod` CLI and the
+//! `vod-local` binary showed before.
+
+use std::path::PathBuf;
+
+/// Starting the twin failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("creating the state directory {}", path.display())]
+    StateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    TwinFile(#[from] crate::twin_file::TwinFileError),
+    #[error("--no-moto needs AWS_ENDPOINT_URL (or --aws-endpoint) pointing at a running moto")]
+    NoMotoWithoutEndpoint,
+    #[error(transparent)]
+    Moto(#[from] crate::moto::MotoError),
+    #[error("bootstrapping the data plane")]
+    Bootstrap(#[source] crate::bootstrap::BootstrapError),
+    #[error("binding 127.0.0.1:{port} (in use? pick another port with the flags)")]
+    Bind {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("reading the address bound for 127.0.0.1:{port}")]
+    BoundAddress {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The in-process Lambdas could not be configured (their own words).
+    #[error(transparent)]
+    LambdaHost(Box<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    Placeholders(#[from] crate::definitions::SubstituteError),
+    #[error("statemachine/vod-pipeline.asl.json")]
+    StateMachine(#[source] vod_states::DefinitionError),
+    #[error("starting the MediaConvert twin")]
+    MediaConvert(#[source] vod_mediaconvert_local::TwinError),
+    #[error("listing {status} assets")]
+    ListOrphans {
+        status: &'static str,
+        #[source]
+        source: vod_core::ports::PortError,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

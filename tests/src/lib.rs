@@ -9,6 +9,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use vod_local::subscribe::{QueueOptions, queue_to_topic};
 use vod_local::{LocalConfig, TwinFile, VodLocal};
 use vod_testkit::MotoServer;
 
@@ -124,32 +125,13 @@ impl Pipeline {
         }
         // A subscriber, as any consumer of the topic would be.
         let queue = format!("e2e-subscriber-{}", uuid_like());
-        let events_queue_url = sqs
-            .create_queue()
-            .queue_name(&queue)
-            .send()
+        let raw = QueueOptions {
+            raw_delivery: true,
+            ..QueueOptions::default()
+        };
+        let events_queue_url = queue_to_topic(&sqs, &sns, &e.topic_arn, &queue, &raw)
             .await?
-            .queue_url
-            .context("queue url")?;
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&events_queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await?
-            .attributes
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                    .cloned()
-            })
-            .context("queue arn")?;
-        sns.subscribe()
-            .topic_arn(&e.topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn)
-            .attributes("RawMessageDelivery", "true")
-            .send()
-            .await?;
+            .queue_url;
         Ok(Self {
             moto,
             state_dir,

@@ -4,10 +4,10 @@
 use crate::error::{CliError, CliResult, aws_error};
 use crate::exit;
 use crate::settings::{Resources, parse_duration};
-use aws_sdk_sqs::types::QueueAttributeName;
 use clap::Args;
 use serde_json::Value;
 use std::time::{Duration, Instant};
+use vod_local::subscribe::{QueueError, QueueOptions, SubscribeError, queue_to_topic};
 
 /// Prefix of the temporary queues (`vod-watch-<random>`), so strays are easy to recognise.
 pub const QUEUE_PREFIX: &str = "vod-watch-";
@@ -115,54 +115,46 @@ async fn setup(
         "{QUEUE_PREFIX}{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     );
-    let created = sqs
-        .create_queue()
-        .queue_name(&name)
-        .attributes(QueueAttributeName::MessageRetentionPeriod, "3600")
-        .send()
-        .await
-        .map_err(|e| aws_error(format!("creating the temporary queue {name}"), e))?;
-    sub.queue_url = created.queue_url().unwrap_or_default().to_owned();
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&sub.queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(|e| aws_error(format!("reading the ARN of {name}"), e))?;
-    let queue_arn = attributes
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .cloned()
-        .ok_or_else(|| CliError::bad_input(format!("SQS returned no ARN for {name}")))?;
-    let policy = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "AllowVodTopic",
-            "Effect": "Allow",
-            "Principal": {"Service": "sns.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}
-        }]
-    });
-    sqs.set_queue_attributes()
-        .queue_url(&sub.queue_url)
-        .attributes(QueueAttributeName::Policy, policy.to_string())
-        .send()
-        .await
-        .map_err(|e| aws_error(format!("allowing {topic_arn} to send to {name}"), e))?;
-    let subscribed = sns
-        .subscribe()
-        .topic_arn(topic_arn)
-        .protocol("sqs")
-        .endpoint(&queue_arn)
-        .return_subscription_arn(true)
-        .send()
-        .await
-        .map_err(|e| aws_error(format!("subscribing to {topic_arn}"), e))?;
-    sub.subscription_arn = subscribed.subscription_arn().map(str::to_owned);
-    Ok(())
+    let options = QueueOptions {
+        raw_delivery: false,
+        retention_seconds: Some(3600),
+        allow_topic: true,
+    };
+    match queue_to_topic(sqs, sns, topic_arn, &name, &options).await {
+        Ok(subscribed) => {
+            sub.queue_url = subscribed.queue_url;
+            sub.subscription_arn = subscribed.subscription_arn;
+            Ok(())
+        }
+        Err(e) => {
+            // A queue made before the failure is still removed by `cleanup`.
+            if let Some(url) = e.queue_url() {
+                sub.queue_url = url.to_owned();
+            }
+            Err(setup_error(&name, topic_arn, e))
+        }
+    }
+}
+
+/// The subscriber's failure in `vod`'s words: the step, what the service said, where to look.
+fn setup_error(name: &str, topic_arn: &str, e: SubscribeError) -> CliError {
+    match e {
+        SubscribeError::Queue(QueueError::Create { source, .. }) => {
+            aws_error(format!("creating the temporary queue {name}"), *source)
+        }
+        SubscribeError::Queue(QueueError::ReadArn { source, .. }) => {
+            aws_error(format!("reading the ARN of {name}"), *source)
+        }
+        SubscribeError::Queue(e @ (QueueError::NoUrl { .. } | QueueError::NoArn { .. })) => {
+            CliError::bad_input(e.to_string())
+        }
+        SubscribeError::AllowTopic { source, .. } => {
+            aws_error(format!("allowing {topic_arn} to send to {name}"), *source)
+        }
+        SubscribeError::Subscribe { source, .. } => {
+            aws_error(format!("subscribing to {topic_arn}"), *source)
+        }
+    }
 }
 
 async fn receive_loop(

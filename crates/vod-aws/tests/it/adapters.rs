@@ -301,8 +301,7 @@ async fn the_asset_table_the_twin_creates_is_the_contract_infra_deploys() {
         "GlobalSecondaryIndexes": indexes,
     });
 
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../docs/contracts/asset-table.json");
+    let path = vod_testkit::moto::repo_root().join("docs/contracts/asset-table.json");
     if std::env::var_os("VOD_BLESS").is_some() {
         let text = format!("{}\n", serde_json::to_string_pretty(&generated).unwrap());
         std::fs::write(&path, text).unwrap();

@@ -9,7 +9,6 @@ mod job_body;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
-use std::path::PathBuf;
 
 /// SDK configuration pointing every client at `endpoint` with test credentials.
 pub fn sdk_config(endpoint: &str) -> SdkConfig {
@@ -23,8 +22,4 @@ pub fn sdk_config(endpoint: &str) -> SdkConfig {
             )),
         )
         .build()
-}
-
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

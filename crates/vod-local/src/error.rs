@@ -1,6 +1,7 @@
 //! What can stop the twin from starting, each phrased so a person knows what to do next.
-//! Every variant keeps its cause as `source`: `{:#}` prints the same chain the `vod` CLI and the
-//! `vod-local` binary showed before.
+//! Causes are `#[source]`s, except where the message has always carried its cause on one line
+//! (there the cause is a plain field): `vod local up` and `vod-local` print what they printed
+//! before.
 
 use std::path::PathBuf;
 
@@ -38,15 +39,16 @@ pub enum Error {
     LambdaHost(Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
     Placeholders(#[from] crate::definitions::SubstituteError),
-    #[error("statemachine/vod-pipeline.asl.json")]
-    StateMachine(#[source] vod_states::DefinitionError),
+    /// The checked-in state machine does not load (cause on the same line).
+    #[error("statemachine/vod-pipeline.asl.json: {0}")]
+    StateMachine(vod_states::DefinitionError),
     #[error("starting the MediaConvert twin")]
     MediaConvert(#[source] vod_mediaconvert_local::TwinError),
-    #[error("listing {status} assets")]
+    /// Start-up recovery could not list the assets left mid-pipeline (cause on the same line).
+    #[error("listing {status} assets: {cause}")]
     ListOrphans {
         status: &'static str,
-        #[source]
-        source: vod_core::ports::PortError,
+        cause: vod_core::ports::PortError,
     },
 }
 

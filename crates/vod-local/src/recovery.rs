@@ -32,9 +32,9 @@ pub async fn fail_orphans(
         let records = store
             .list_by_status(status.as_str(), 1000)
             .await
-            .map_err(|source| crate::Error::ListOrphans {
+            .map_err(|cause| crate::Error::ListOrphans {
                 status: status.as_str(),
-                source,
+                cause,
             })?;
         for record in records {
             let live = record

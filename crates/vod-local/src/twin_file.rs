@@ -8,20 +8,19 @@ use std::path::{Path, PathBuf};
 /// The checked-in `localstack/twin.json`.
 pub const EMBEDDED: &str = include_str!("../../../localstack/twin.json");
 
-/// A `--twin-file` that could not be used.
+/// A `--twin-file` that could not be used. The cause is a field and part of the one-line
+/// message (not a `#[source]`), so `vod-local` prints these as it always has.
 #[derive(Debug, thiserror::Error)]
 pub enum TwinFileError {
-    #[error("reading {}", path.display())]
+    #[error("reading {}: {cause}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("parsing {}", path.display())]
+    #[error("parsing {}: {cause}", path.display())]
     Parse {
         path: PathBuf,
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 }
 
@@ -74,13 +73,13 @@ impl TwinFile {
     }
 
     pub fn load(path: &Path) -> Result<Self, TwinFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TwinFileError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| TwinFileError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
-        Self::from_json(&text).map_err(|source| TwinFileError::Parse {
+        Self::from_json(&text).map_err(|cause| TwinFileError::Parse {
             path: path.to_path_buf(),
-            source,
+            cause,
         })
     }
 

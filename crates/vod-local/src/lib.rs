@@ -15,6 +15,9 @@
 //! configuration of their SDK clients — the same switch `AWS_ENDPOINT_URL_SFN` /
 //! `AWS_ENDPOINT_URL_MEDIACONVERT` flips for the Lambda binaries; no handler knows it is local.
 //!
+//! Listeners to the lifecycle topic (`vod watch`, the end-to-end tests) subscribe a queue with
+//! [`subscribe::queue_to_topic`]. Failures to start are [`Error`]s.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), vod_local::Error> {
 //! let twin = vod_local::VodLocal::start(vod_local::LocalConfig::default()).await?;

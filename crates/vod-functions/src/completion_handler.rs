@@ -9,7 +9,7 @@
 
 use crate::HandlerError;
 use crate::events::{MediaConvertJobEvent, MediaConvertJobStateChange};
-use crate::records::{Change, modify};
+use crate::read_modify_write::{Change, modify};
 use serde::Serialize;
 use std::sync::Arc;
 use vod_core::job::{

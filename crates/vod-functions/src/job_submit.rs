@@ -3,7 +3,7 @@
 //! waits until the completion handler answers the token.
 
 use crate::HandlerError;
-use crate::records::{Change, modify};
+use crate::read_modify_write::{Change, modify};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use vod_core::job::JobSpec;

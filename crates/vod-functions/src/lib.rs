@@ -27,7 +27,7 @@ mod host;
 pub mod ingest_probe;
 pub mod job_submit;
 pub mod notifier;
-pub mod records;
+pub mod read_modify_write;
 
 pub use error::HandlerError;
 pub use host::{Function, FunctionHost, run_lambda};

@@ -4,7 +4,7 @@
 
 use crate::HandlerError;
 use crate::events::S3ObjectCreated;
-use crate::records::{Change, modify};
+use crate::read_modify_write::{Change, modify};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use vod_core::event::{EventType, PipelineEvent};

@@ -8,7 +8,7 @@
 //! know are logged and ignored. Redelivered events are harmless.
 
 use crate::HandlerError;
-use crate::events::{MediaConvertJobEvent, MediaConvertJobStateChange};
+use crate::inbound_events::{MediaConvertJobEvent, MediaConvertJobStateChange};
 use crate::read_modify_write::{Change, modify};
 use serde::Serialize;
 use std::sync::Arc;

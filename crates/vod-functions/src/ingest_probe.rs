@@ -2,7 +2,7 @@
 //! REJECTED.
 
 use crate::HandlerError;
-use crate::events::{S3ObjectCreated, S3ObjectCreatedEvent};
+use crate::inbound_events::{S3ObjectCreated, S3ObjectCreatedEvent};
 use crate::read_modify_write::{Change, modify};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

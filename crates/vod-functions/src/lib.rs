@@ -22,8 +22,8 @@
 
 pub mod completion_handler;
 mod error;
-pub mod events;
 mod host;
+pub mod inbound_events;
 pub mod ingest_probe;
 pub mod job_submit;
 pub mod notifier;

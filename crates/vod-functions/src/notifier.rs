@@ -3,7 +3,7 @@
 //! state machine caught. Never publishes the same event type twice for an asset.
 
 use crate::HandlerError;
-use crate::events::S3ObjectCreated;
+use crate::inbound_events::S3ObjectCreated;
 use crate::read_modify_write::{Change, modify};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -448,7 +448,7 @@ async fn a_failure_before_the_claim_still_leaves_a_failed_record() {
 
 #[test]
 fn recorded_fixtures_round_trip_through_our_event_types() {
-    use vod_functions::events::{MediaConvertJobEvent, S3ObjectCreatedEvent};
+    use vod_functions::inbound_events::{MediaConvertJobEvent, S3ObjectCreatedEvent};
     let s3: S3ObjectCreatedEvent =
         serde_json::from_value(fixture("s3-object-created.json")).unwrap();
     assert_eq!(

@@ -1,6 +1,7 @@
-//! The EventBridge events the Lambdas receive. The envelope is `aws_lambda_events`'; the
-//! details (S3 "Object Created", "MediaConvert Job State Change") are ours, because that crate
-//! has none. Field names follow the AWS documentation; fixtures in `tests/fixtures/`.
+//! The EventBridge events the Lambdas receive (inbound; the lifecycle event they publish is
+//! `vod_core::event`). The envelope is `aws_lambda_events`'; the details (S3 "Object Created",
+//! "MediaConvert Job State Change") are ours, because that crate has none. Field names follow
+//! the AWS documentation; fixtures in `tests/fixtures/`.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};

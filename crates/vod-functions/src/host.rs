@@ -1,5 +1,6 @@
-//! Wiring: handlers on real adapters, invoked with the Lambdas' JSON in and out. The Lambda
-//! binaries and the local twin both go through [`FunctionHost::invoke`], so they cannot drift.
+//! Wiring: each function's handler built on the real adapters ([`Function`]), and all four in
+//! one process ([`FunctionHost`]), invoked with the Lambdas' JSON in and out. The Lambda
+//! binaries and the local twin both go through [`Function::invoke`], so they cannot drift.
 
 use crate::HandlerError;
 use crate::completion_handler::{CompletionDeps, CompletionSettings};
@@ -17,7 +18,7 @@ use vod_core::contracts::LambdaFunction;
 use vod_core::ports::{AssetStore, SystemClock};
 
 /// The four handlers with their dependencies in one process, as the local twin runs them (a
-/// Lambda binary runs only its own, through [`run_lambda`]).
+/// Lambda binary runs only its own, through [`crate::run_lambda`]).
 #[derive(Default, Clone)]
 pub struct FunctionHost {
     pub ingest_probe: Option<IngestProbeDeps>,
@@ -108,9 +109,9 @@ impl FunctionHost {
 }
 
 /// One Lambda's handler with its dependencies: built from its [`Config`] on real adapters,
-/// invoked with the JSON its Lambda receives. [`run_lambda`] is generic over it, so each binary
-/// links only its own handler and the SDK operations that handler calls (the MediaConvert
-/// model, the largest, only in job-submit).
+/// invoked with the JSON its Lambda receives. [`crate::run_lambda`] is generic over it, so each
+/// binary links only its own handler and the SDK operations that handler calls (the
+/// MediaConvert model, the largest, only in job-submit).
 #[async_trait::async_trait]
 pub trait Function: Sized + Send + Sync + 'static {
     const FUNCTION: LambdaFunction;
@@ -213,69 +214,5 @@ impl Function for NotifierDeps {
 
     async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError> {
         to_json(crate::notifier::handle(self, payload).await?)
-    }
-}
-
-/// The level Lambda's log-level control asks for (`AWS_LAMBDA_LOG_LEVEL`: TRACE, DEBUG, INFO,
-/// WARN, ERROR or FATAL; tracing has no FATAL, so that is ERROR). Unset or unknown: INFO.
-pub fn lambda_log_level(value: Option<&str>) -> tracing::level_filters::LevelFilter {
-    use tracing::level_filters::LevelFilter;
-    match value.map(str::trim) {
-        // tracing reads "" as ERROR; an empty setting is no setting.
-        None | Some("") => LevelFilter::INFO,
-        Some(v) if v.eq_ignore_ascii_case("fatal") => LevelFilter::ERROR,
-        Some(v) => v.parse().unwrap_or(LevelFilter::INFO),
-    }
-}
-
-/// The body of every Lambda `main`: tracing, config, clients (once), then the runtime loop
-/// around `F` alone.
-pub async fn run_lambda<F: Function>() -> Result<(), lambda_runtime::Error> {
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let level = lambda_log_level(std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref());
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .without_time();
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-    let config = Config::from_env(F::FUNCTION)?;
-    let clients = AwsClients::from_env().await;
-    let function = Arc::new(F::configure(&clients, &config)?);
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-            let function = Arc::clone(&function);
-            async move {
-                function
-                    .invoke(event.payload)
-                    .await
-                    .map_err(lambda_runtime::Diagnostic::from)
-            }
-        },
-    ))
-    .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lambda_log_level;
-    use tracing::level_filters::LevelFilter;
-
-    #[test]
-    fn lambda_log_levels_map_to_tracing_levels() {
-        assert_eq!(lambda_log_level(Some("DEBUG")), LevelFilter::DEBUG);
-        assert_eq!(lambda_log_level(Some("warn")), LevelFilter::WARN);
-        assert_eq!(lambda_log_level(Some("TRACE")), LevelFilter::TRACE);
-        assert_eq!(lambda_log_level(Some("FATAL")), LevelFilter::ERROR);
-        assert_eq!(lambda_log_level(Some(" ERROR ")), LevelFilter::ERROR);
-    }
-
-    #[test]
-    fn unset_or_unknown_levels_are_info() {
-        assert_eq!(lambda_log_level(None), LevelFilter::INFO);
-        assert_eq!(lambda_log_level(Some("")), LevelFilter::INFO);
-        assert_eq!(lambda_log_level(Some("loud")), LevelFilter::INFO);
     }
 }

@@ -1,13 +1,20 @@
-//! The four per-stage Lambdas of the pipeline, as handlers over [`vod_core::ports`]:
+//! The four per-stage Lambdas of the pipeline, as handlers over [`vod_core::ports`]. One line
+//! per module:
 //!
 //! - [`ingest_probe`]: S3 "Object Created" → claim → probe → PROBED or REJECTED;
 //! - [`job_submit`]: task token → MediaConvert job → TRANSCODING;
 //! - [`completion_handler`]: MediaConvert job events → progress, outputs, task answer;
-//! - [`notifier`]: versioned SNS event, stamped on the record.
+//! - [`notifier`]: versioned SNS event, stamped on the record;
+//! - [`inbound_events`]: the EventBridge events the Lambdas receive (S3, MediaConvert);
+//! - [`read_modify_write`]: asset record updates with optimistic retries;
+//! - `error`: [`HandlerError`], an error name the state machine matches and a message;
+//! - `host`: [`Function`] (a handler on the AWS adapters) and [`FunctionHost`] (all four);
+//! - `lambda_runtime_loop`: [`run_lambda`], the body of every Lambda `main`;
+//! - `logging`: tracing as Lambda's log format and log level settings ask.
 //!
-//! [`Function`] wires each to the AWS adapters: a binary in `src/bin/` runs one with
-//! [`run_lambda`]; the local twin holds all four in a [`FunctionHost`]. Handlers never see SDK
-//! types, so tests drive them with the recording fakes of `vod-testkit`.
+//! A binary in `src/bin/` runs one function with [`run_lambda`]; the local twin holds all four
+//! in a [`FunctionHost`]. Handlers never see SDK types, so tests drive them with the recording
+//! fakes of `vod-testkit`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,8 +33,11 @@ mod host;
 pub mod inbound_events;
 pub mod ingest_probe;
 pub mod job_submit;
+mod lambda_runtime_loop;
+mod logging;
 pub mod notifier;
 pub mod read_modify_write;
 
 pub use error::HandlerError;
-pub use host::{Function, FunctionHost, run_lambda};
+pub use host::{Function, FunctionHost};
+pub use lambda_runtime_loop::run_lambda;

@@ -5,25 +5,28 @@
 //! are not configured here: the SDK's standard settings (`AWS_ENDPOINT_URL`,
 //! `AWS_ENDPOINT_URL_SFN`, `AWS_ENDPOINT_URL_MEDIACONVERT`, …) select AWS or the local twin.
 
+use std::collections::BTreeMap;
 use std::path::Path;
-use vod_core::contracts::{self as env, LambdaFunction};
+use vod_core::contracts::{self as env, EnvVar, LambdaFunction};
 use vod_core::ladder::LadderPolicy;
 
 /// Output prefix when `VOD_OUTPUT_PREFIX` is unset.
 pub const DEFAULT_OUTPUT_PREFIX: &str = "assets/";
 
+/// What one Lambda may read from its environment, validated at start-up.
+///
+/// Which variables a function requires is written once, in [`vod_core::contracts::ENV_VARS`]
+/// (`required_by`, `optional_for`): [`Config::from_env`] refuses to start without the required
+/// ones, and [`Config::required`] / [`Config::optional`] hand out only what the contract lists
+/// for this function, whatever else is set. So a handler that reads a variable the contract
+/// does not give it fails in every environment, not only in the one that lacks it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    pub asset_table: String,
-    pub output_bucket: Option<String>,
-    pub output_prefix: String,
-    pub topic_arn: Option<String>,
-    pub mediaconvert_role_arn: Option<String>,
-    pub mediaconvert_queue_arn: Option<String>,
-    pub mediaconvert_acceleration: Option<String>,
-    pub pipeline_name: Option<String>,
-    pub cdn_base_url: Option<String>,
-    pub ladder_policy: LadderPolicy,
+    function: LambdaFunction,
+    /// Every contract variable that is set (and not blank), normalised.
+    values: BTreeMap<&'static str, String>,
+    /// The policy in `VOD_LADDER_POLICY_FILE`, or the default one.
+    ladder_policy: LadderPolicy,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -39,7 +42,10 @@ pub enum ConfigError {
         value: String,
         allowed: &'static str,
     },
-    #[error("{name} is not set (this function does not need it; a caller asked for it anyway)")]
+    #[error(
+        "{name} is not listed for this function in vod_core::contracts::ENV_VARS \
+         (a caller asked for it anyway)"
+    )]
     NotConfigured { name: &'static str },
     #[error("the ladder policy file {path} cannot be used: {message}")]
     LadderPolicy { path: String, message: String },
@@ -68,59 +74,85 @@ impl Config {
                 names: missing,
             });
         }
-        let acceleration = get(env::MEDIACONVERT_ACCELERATION)
-            .map(|v| v.to_ascii_uppercase())
-            .map(|v| match v.as_str() {
-                "DISABLED" | "ENABLED" | "PREFERRED" => Ok(v),
-                _ => Err(ConfigError::Invalid {
-                    name: env::MEDIACONVERT_ACCELERATION,
-                    value: v.clone(),
-                    allowed: "DISABLED, ENABLED, PREFERRED",
-                }),
-            })
-            .transpose()?;
-        let ladder_policy = match get(env::LADDER_POLICY_FILE) {
-            Some(path) => load_ladder_policy(Path::new(&path))?,
+        let mut values = BTreeMap::new();
+        for var in env::ENV_VARS {
+            if let Some(value) = get(var.name) {
+                values.insert(var.name, normalise(var.name, value)?);
+            }
+        }
+        let ladder_policy = match values.get(env::LADDER_POLICY_FILE) {
+            Some(path) => load_ladder_policy(Path::new(path))?,
             None => LadderPolicy::default(),
         };
         Ok(Self {
-            asset_table: get(env::ASSET_TABLE).unwrap_or_default(),
-            output_bucket: get(env::OUTPUT_BUCKET),
-            output_prefix: get(env::OUTPUT_PREFIX)
-                .unwrap_or_else(|| DEFAULT_OUTPUT_PREFIX.to_owned()),
-            topic_arn: get(env::TOPIC_ARN),
-            mediaconvert_role_arn: get(env::MEDIACONVERT_ROLE_ARN),
-            mediaconvert_queue_arn: get(env::MEDIACONVERT_QUEUE_ARN),
-            mediaconvert_acceleration: acceleration,
-            pipeline_name: get(env::PIPELINE_NAME),
-            cdn_base_url: get(env::CDN_BASE_URL).map(|u| u.trim_end_matches('/').to_owned()),
+            function,
+            values,
             ladder_policy,
         })
     }
 
-    pub fn output_bucket(&self) -> Result<&str, ConfigError> {
-        required(&self.output_bucket, env::OUTPUT_BUCKET)
+    /// `VOD_OUTPUT_PREFIX`, or [`DEFAULT_OUTPUT_PREFIX`] when unset.
+    pub fn output_prefix(&self) -> Result<&str, ConfigError> {
+        Ok(self
+            .optional(env::OUTPUT_PREFIX)?
+            .unwrap_or(DEFAULT_OUTPUT_PREFIX))
     }
 
-    pub fn topic_arn(&self) -> Result<&str, ConfigError> {
-        required(&self.topic_arn, env::TOPIC_ARN)
+    /// The policy in `VOD_LADDER_POLICY_FILE` (loaded and validated at start-up, whichever the
+    /// function), or the default policy when unset.
+    pub fn ladder_policy(&self) -> Result<&LadderPolicy, ConfigError> {
+        self.optional(env::LADDER_POLICY_FILE)?;
+        Ok(&self.ladder_policy)
     }
 
-    pub fn mediaconvert_role_arn(&self) -> Result<&str, ConfigError> {
-        required(&self.mediaconvert_role_arn, env::MEDIACONVERT_ROLE_ARN)
+    /// The value of `name`, which the contract lists as required by this function (so
+    /// [`Config::from_env`] has already checked it is set).
+    pub fn required(&self, name: &'static str) -> Result<&str, ConfigError> {
+        self.listed(name, |var| var.required_by)?;
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .ok_or(ConfigError::NotConfigured { name })
     }
 
-    pub fn pipeline_name(&self) -> Result<&str, ConfigError> {
-        required(&self.pipeline_name, env::PIPELINE_NAME)
+    /// The value of `name` if set, which the contract lists as optional for this function.
+    pub fn optional(&self, name: &'static str) -> Result<Option<&str>, ConfigError> {
+        self.listed(name, |var| var.optional_for)?;
+        Ok(self.values.get(name).map(String::as_str))
     }
 
-    pub fn cdn_base_url(&self) -> Result<&str, ConfigError> {
-        required(&self.cdn_base_url, env::CDN_BASE_URL)
+    /// `Ok` when the contract's `list` for `name` has this function.
+    fn listed(
+        &self,
+        name: &'static str,
+        list: impl Fn(&EnvVar) -> &'static [LambdaFunction],
+    ) -> Result<(), ConfigError> {
+        env::ENV_VARS
+            .iter()
+            .find(|var| var.name == name)
+            .filter(|var| list(var).contains(&self.function))
+            .map(|_| ())
+            .ok_or(ConfigError::NotConfigured { name })
     }
 }
 
-fn required<'a>(value: &'a Option<String>, name: &'static str) -> Result<&'a str, ConfigError> {
-    value.as_deref().ok_or(ConfigError::NotConfigured { name })
+/// `value` of the contract variable `name` as the functions use it.
+fn normalise(name: &'static str, value: String) -> Result<String, ConfigError> {
+    match name {
+        env::MEDIACONVERT_ACCELERATION => {
+            let value = value.to_ascii_uppercase();
+            match value.as_str() {
+                "DISABLED" | "ENABLED" | "PREFERRED" => Ok(value),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    value,
+                    allowed: "DISABLED, ENABLED, PREFERRED",
+                }),
+            }
+        }
+        env::CDN_BASE_URL => Ok(value.trim_end_matches('/').to_owned()),
+        _ => Ok(value),
+    }
 }
 
 /// Loads a ladder policy from JSON (`.json`) or TOML (any other extension) and validates it.
@@ -181,10 +213,10 @@ mod tests {
                 (env::CDN_BASE_URL, "https://d.example/"),
             ]),
         )?;
-        assert_eq!(c.output_prefix, DEFAULT_OUTPUT_PREFIX);
-        assert_eq!(c.cdn_base_url()?, "https://d.example");
+        assert_eq!(c.output_prefix()?, DEFAULT_OUTPUT_PREFIX);
+        assert_eq!(c.required(env::CDN_BASE_URL)?, "https://d.example");
         assert_eq!(
-            c.topic_arn(),
+            c.required(env::TOPIC_ARN),
             Err(ConfigError::NotConfigured {
                 name: env::TOPIC_ARN
             })

@@ -13,7 +13,8 @@
 //! use vod_core::contracts::LambdaFunction;
 //! let config = Config::from_env(LambdaFunction::Notifier)?;
 //! let clients = AwsClients::from_env().await;
-//! let store = vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb(), &config.asset_table);
+//! let table = config.required(vod_core::contracts::ASSET_TABLE)?;
+//! let store = vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb(), table);
 //! # let _ = store; Ok(()) }
 //! ```
 

@@ -1,8 +1,10 @@
 //! The facts both homes (AWS via CDK, and the local twin) must agree on: which Lambdas exist,
 //! their binary names, their `${...}` placeholders in the state machine, and the environment
-//! variables each one requires. `Config::from_env` in vod-aws reads exactly these names; the CDK
-//! app sets exactly these names (checked by a test against `docs/contracts/lambdas.json`, which
-//! [`contract_json`] generates).
+//! variables each one requires. [`ENV_VARS`] is the only list of who reads what: vod-aws's
+//! `Config` reads exactly these names, refuses to start a function without its `required_by`
+//! ones and hands a function only the variables listed for it; the CDK app sets exactly these
+//! names (checked by a test against `docs/contracts/lambdas.json`, which [`contract_json`]
+//! generates).
 
 use serde::Serialize;
 

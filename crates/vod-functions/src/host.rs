@@ -14,7 +14,7 @@ use vod_aws::s3::{S3MediaReader, S3OutputWriter};
 use vod_aws::sfn::SfnTaskCallback;
 use vod_aws::sns::SnsNotifier;
 use vod_aws::{AwsClients, Config, ConfigError};
-use vod_core::contracts::LambdaFunction;
+use vod_core::contracts::{self as env, LambdaFunction};
 use vod_core::ports::{AssetStore, SystemClock};
 
 /// The four handlers with their dependencies in one process, as the local twin runs them (a
@@ -121,11 +121,11 @@ pub trait Function: Sized + Send + Sync + 'static {
     async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError>;
 }
 
-fn asset_store(clients: &AwsClients, config: &Config) -> Arc<dyn AssetStore> {
-    Arc::new(DynamoAssetStore::new(
+fn asset_store(clients: &AwsClients, config: &Config) -> Result<Arc<dyn AssetStore>, ConfigError> {
+    Ok(Arc::new(DynamoAssetStore::new(
         clients.dynamodb(),
-        &config.asset_table,
-    ))
+        config.required(env::ASSET_TABLE)?,
+    )))
 }
 
 fn to_json(value: impl serde::Serialize) -> Result<serde_json::Value, HandlerError> {
@@ -139,7 +139,7 @@ impl Function for IngestProbeDeps {
 
     fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
         Ok(Self {
-            store: asset_store(clients, config),
+            store: asset_store(clients, config)?,
             reader: Arc::new(S3MediaReader::new(clients.s3())),
             probe: Arc::new(vod_probe::RangeProbe::new()),
             clock: Arc::new(SystemClock),
@@ -156,18 +156,22 @@ impl Function for JobSubmitDeps {
     const FUNCTION: LambdaFunction = LambdaFunction::JobSubmit;
 
     fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
-        let mut options = JobOptions::new(config.mediaconvert_role_arn()?);
-        options.queue_arn = config.mediaconvert_queue_arn.clone();
-        options.acceleration = config.mediaconvert_acceleration.clone();
+        let mut options = JobOptions::new(config.required(env::MEDIACONVERT_ROLE_ARN)?);
+        options.queue_arn = config
+            .optional(env::MEDIACONVERT_QUEUE_ARN)?
+            .map(str::to_owned);
+        options.acceleration = config
+            .optional(env::MEDIACONVERT_ACCELERATION)?
+            .map(str::to_owned);
         Ok(Self {
-            store: asset_store(clients, config),
+            store: asset_store(clients, config)?,
             transcoder: Arc::new(MediaConvertTranscoder::new(clients.mediaconvert(), options)),
             clock: Arc::new(SystemClock),
             settings: JobSubmitSettings {
-                output_bucket: config.output_bucket()?.to_owned(),
-                output_prefix: config.output_prefix.clone(),
-                pipeline_name: config.pipeline_name()?.to_owned(),
-                ladder_policy: config.ladder_policy.clone(),
+                output_bucket: config.required(env::OUTPUT_BUCKET)?.to_owned(),
+                output_prefix: config.output_prefix()?.to_owned(),
+                pipeline_name: config.required(env::PIPELINE_NAME)?.to_owned(),
+                ladder_policy: config.ladder_policy()?.clone(),
             },
         })
     }
@@ -183,14 +187,14 @@ impl Function for CompletionDeps {
 
     fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
         Ok(Self {
-            store: asset_store(clients, config),
+            store: asset_store(clients, config)?,
             callback: Arc::new(SfnTaskCallback::new(clients.sfn())),
             writer: Arc::new(S3OutputWriter::new(clients.s3())),
             clock: Arc::new(SystemClock),
             settings: CompletionSettings {
-                output_bucket: config.output_bucket()?.to_owned(),
-                output_prefix: config.output_prefix.clone(),
-                cdn_base_url: config.cdn_base_url()?.to_owned(),
+                output_bucket: config.required(env::OUTPUT_BUCKET)?.to_owned(),
+                output_prefix: config.output_prefix()?.to_owned(),
+                cdn_base_url: config.required(env::CDN_BASE_URL)?.to_owned(),
             },
         })
     }
@@ -206,13 +210,72 @@ impl Function for NotifierDeps {
 
     fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
         Ok(Self {
-            store: asset_store(clients, config),
-            notifier: Arc::new(SnsNotifier::new(clients.sns(), config.topic_arn()?)),
+            store: asset_store(clients, config)?,
+            notifier: Arc::new(SnsNotifier::new(
+                clients.sns(),
+                config.required(env::TOPIC_ARN)?,
+            )),
             clock: Arc::new(SystemClock),
         })
     }
 
     async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError> {
         to_json(crate::notifier::handle(self, payload).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clients() -> AwsClients {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        AwsClients::from_sdk_config(&sdk)
+    }
+
+    /// A lookup with every variable in `names` set (to a value each one accepts).
+    fn only(names: Vec<&'static str>) -> impl Fn(&str) -> Option<String> {
+        move |name| names.contains(&name).then(|| format!("{name}-value"))
+    }
+
+    /// The contract is the only list: with exactly the variables `ENV_VARS` says a function
+    /// requires (and nothing else set), each function's adapters are built.
+    #[tokio::test]
+    async fn each_function_starts_with_exactly_its_required_variables() -> Result<(), ConfigError> {
+        let clients = clients();
+        let mut host = FunctionHost::default();
+        for function in LambdaFunction::ALL {
+            let config = Config::from_lookup(function, only(function.required_env()))?;
+            host.configure(function, &clients, &config)?;
+        }
+        assert_eq!(
+            format!("{host:?}"),
+            "FunctionHost { ingest_probe: true, job_submit: true, completion_handler: true, \
+             notifier: true }"
+        );
+        Ok(())
+    }
+
+    /// A handler asking for a variable the contract does not give its function is refused even
+    /// when the variable is set, so the mismatch shows in every environment.
+    #[tokio::test]
+    async fn a_variable_the_contract_does_not_list_is_refused_even_when_set()
+    -> Result<(), ConfigError> {
+        let every_required: Vec<&'static str> = LambdaFunction::ALL
+            .iter()
+            .flat_map(|f| f.required_env())
+            .collect();
+        let notifier = Config::from_lookup(LambdaFunction::Notifier, only(every_required))?;
+        let job_submit = JobSubmitDeps::configure(&clients(), &notifier).map(|_| ());
+        assert_eq!(
+            job_submit,
+            Err(ConfigError::NotConfigured {
+                name: env::MEDIACONVERT_ROLE_ARN
+            })
+        );
+        Ok(())
     }
 }

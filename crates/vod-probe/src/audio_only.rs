@@ -49,7 +49,7 @@ pub(crate) fn mp3_frame(b: &[u8]) -> Option<Mp3Frame> {
     })
 }
 
-/// MP3: skips an ID3v2 tag, then reads the first frame header in the next 4 KiB.
+/// MP3: skips an ID3v2 tag, then reads the first frame header, which must start right after it.
 pub(crate) async fn mp3(source: &mut Source<'_>) -> Result<ProbeReport, Stop> {
     // Skip an ID3v2 tag: 10-byte header, then a 28-bit "syncsafe" size.
     let mut offset = 0u64;
@@ -66,13 +66,13 @@ pub(crate) async fn mp3(source: &mut Source<'_>) -> Result<ProbeReport, Stop> {
         };
         offset = 10 + size.unwrap_or(0) + footer;
     }
-    let window = source.read(offset, 4096).await?;
-    let found = (0..window.len().saturating_sub(4))
-        .find_map(|i| window.get(i..).and_then(mp3_frame).map(|f| (i, f)));
-    let Some((_, frame)) = found else {
+    // The first frame starts where the tag ends, nowhere else: a frame header found further on
+    // would let any ID3-prefixed file (a playlist, say) pass as MP3.
+    let window = source.read(offset, 4).await?;
+    let Some(frame) = mp3_frame(&window) else {
         return Err(reject(
             RejectReason::Corrupt,
-            "the file has an MP3 (ID3) tag but no MPEG audio frame after it",
+            "the file has an MP3 (ID3) tag but no MPEG audio frame right after it",
         ));
     };
     let audio_bytes = source.size().saturating_sub(offset);

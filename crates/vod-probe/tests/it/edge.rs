@@ -317,3 +317,31 @@ async fn transient_reader_errors_propagate_instead_of_rejecting() {
         assert_eq!(err.kind, PortErrorKind::Transient, "after {ok} good reads");
     }
 }
+
+/// An ID3v2 header (10 bytes, empty tag) followed by `body`.
+fn id3_then(body: &[u8]) -> Vec<u8> {
+    [b"ID3\x04\x00\x00\x00\x00\x00\x00".as_slice(), body].concat()
+}
+
+/// A layer III frame header (MPEG-1, 128 kbit/s, 44.1 kHz, stereo) and silence.
+fn mp3_frame() -> Vec<u8> {
+    let mut frame = vec![0xFF, 0xFB, 0x90, 0x00];
+    frame.resize(417, 0);
+    frame
+}
+
+#[tokio::test]
+async fn an_mp3_frame_must_follow_the_id3_tag_directly() {
+    let report = accepted(probe_bytes(id3_then(&mp3_frame())).await.0);
+    assert_eq!(report.container, Container::Mp3);
+    assert_eq!(report.audio[0].sample_rate, 44_100);
+
+    // A polyglot: an ID3 tag, then an HLS playlist that names a local file and a URL, with a
+    // frame header further on. Were it accepted as MP3, a demuxer that follows playlists could
+    // be handed it; it is no MP3, so it is rejected in words.
+    let playlist = b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nfile:///etc/passwd\n\
+                     #EXTINF:1,\nhttp://127.0.0.1:9/steal.ts\n#EXT-X-ENDLIST\n";
+    let polyglot = id3_then(&[playlist.as_slice(), &mp3_frame()].concat());
+    let rejection = rejected(probe_bytes(polyglot).await.0, RejectReason::Corrupt);
+    assert!(rejection.message.contains("MP3"), "{}", rejection.message);
+}

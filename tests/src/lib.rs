@@ -48,16 +48,6 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
-/// Twin names with every port free-chosen.
-pub fn test_twin() -> TwinFile {
-    let mut twin = TwinFile::embedded();
-    twin.ports.moto = 0;
-    twin.ports.step_functions = 0;
-    twin.ports.cdn = 0;
-    twin.ports.media_convert = 0;
-    twin
-}
-
 impl Pipeline {
     /// A fresh moto and a vod-local on it.
     pub async fn start() -> anyhow::Result<Self> {
@@ -81,7 +71,7 @@ impl Pipeline {
             events_queue_url,
         } = left;
         let config = LocalConfig {
-            twin: test_twin(),
+            twin: TwinFile::embedded().with_free_ports(),
             state_dir: state_dir.path().to_path_buf(),
             aws_endpoint: Some(moto.endpoint()),
             max_concurrent_jobs: 2,
@@ -109,29 +99,20 @@ impl Pipeline {
                 .endpoint_url(&e.mediaconvert)
                 .build(),
         );
-        if let Some(events_queue_url) = events_queue_url {
-            return Ok(Self {
-                moto,
-                state_dir,
-                s3,
-                dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
-                sqs,
-                sfn,
-                mediaconvert,
-                events_queue_url,
-                events: Mutex::new(Vec::new()),
-                local,
-            });
-        }
-        // A subscriber, as any consumer of the topic would be.
-        let queue = format!("e2e-subscriber-{}", uuid_like());
-        let raw = QueueOptions {
-            raw_delivery: true,
-            ..QueueOptions::default()
+        let events_queue_url = match events_queue_url {
+            Some(url) => url,
+            None => {
+                // A subscriber, as any consumer of the topic would be.
+                let queue = format!("e2e-subscriber-{}", uuid_like());
+                let raw = QueueOptions {
+                    raw_delivery: true,
+                    ..QueueOptions::default()
+                };
+                queue_to_topic(&sqs, &sns, &e.topic_arn, &queue, &raw)
+                    .await?
+                    .queue_url
+            }
         };
-        let events_queue_url = queue_to_topic(&sqs, &sns, &e.topic_arn, &queue, &raw)
-            .await?
-            .queue_url;
         Ok(Self {
             moto,
             state_dir,

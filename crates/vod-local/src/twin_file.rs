@@ -83,6 +83,17 @@ impl TwinFile {
         })
     }
 
+    /// The same names with every port `0`: each service binds a free port (tests, benchmarks).
+    pub fn with_free_ports(mut self) -> Self {
+        self.ports = Ports {
+            moto: 0,
+            step_functions: 0,
+            cdn: 0,
+            media_convert: 0,
+        };
+        self
+    }
+
     /// Parses the text of a `twin.json` (callers word their own errors).
     pub fn from_json(text: &str) -> serde_json::Result<Self> {
         serde_json::from_str(text)

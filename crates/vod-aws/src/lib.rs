@@ -1,6 +1,12 @@
 //! Adapters implementing the [`vod_core::ports`] with the AWS SDK for Rust, plus
 //! [`Config::from_env`] and the MediaConvert job builder.
 //!
+//! Modules: [`config`] (`Config::from_env`, ladder policy files), [`dynamodb`] (`AssetStore`),
+//! [`s3`] (`MediaReader`, `OutputWriter`), [`sns`] (`Notifier`), [`sfn`] (`TaskCallback`),
+//! [`mediaconvert`] (`Transcoder` and the CreateJob builder), `subscribe` (an SQS queue on an
+//! SNS topic; feature `subscribe`), `sdk_error` (SDK errors as port errors that say whether a
+//! retry can help).
+//!
 //! Every client is built at most once per process, when first asked for, from one
 //! [`aws_config::SdkConfig`] ([`AwsClients::from_env`]); endpoints come only from the SDK's
 //! standard settings (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SFN`,
@@ -25,6 +31,8 @@ pub mod s3;
 mod sdk_error;
 pub mod sfn;
 pub mod sns;
+#[cfg(feature = "subscribe")]
+pub mod subscribe;
 
 pub use config::{Config, ConfigError};
 

@@ -26,8 +26,8 @@ pub const LADDER_POLICY_FILE: &str = vod_core::contracts::LADDER_POLICY_FILE;
 /// `1`/`true`: act as if `--local` were given (the local twin's names, endpoint, credentials).
 pub const LOCAL: &str = "VOD_LOCAL";
 /// Repository root holding `localstack/twin.json`; otherwise found by walking up from the
-/// current directory.
-pub const REPO_ROOT: &str = "VOD_REPO_ROOT";
+/// current directory ([`vod_toolchain::repo_root`]).
+pub const REPO_ROOT: &str = vod_toolchain::REPO_ROOT_ENV;
 /// CloudFront public-key id for `sign` and `playback` (`--key-pair-id`).
 pub const SIGNING_KEY_PAIR_ID: &str = "VOD_SIGNING_KEY_PAIR_ID";
 /// PEM file of the CloudFront private key for `sign` and `playback` (`--private-key`).

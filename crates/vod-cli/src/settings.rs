@@ -5,26 +5,26 @@ use crate::env;
 use crate::error::{CliError, CliResult};
 use std::path::{Path, PathBuf};
 use vod_local::TwinFile;
+use vod_local::twin_file::TwinFileError;
+pub use vod_toolchain::TWIN_FILE;
 
-/// Path of the twin description relative to the repository root.
-pub const TWIN_FILE: &str = "localstack/twin.json";
 /// Credentials used with the local twin when `twin.json` names none (moto accepts any).
 pub const LOCAL_ACCESS_KEY: &str = "test";
 
-/// Reads `twin.json` from `VOD_REPO_ROOT`, else from the first ancestor of the current
-/// directory that has one.
+/// Reads the `twin.json` of the repository [`vod_toolchain::repo_root`] finds (`VOD_REPO_ROOT`,
+/// else the checkout around the current directory, else the one `vod` was built from).
 pub fn discover_twin() -> CliResult<TwinFile> {
     let path = find_twin_file()?;
     load_twin(&path)
 }
 
 pub fn load_twin(path: &Path) -> CliResult<TwinFile> {
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
-    TwinFile::from_json(&text).map_err(|e| {
-        CliError::bad_input(format!(
-            "{} is not a twin description vod understands: {e}",
+    TwinFile::load(path).map_err(|e| match e {
+        TwinFileError::Read { path, cause } => CliError::read(path, cause),
+        TwinFileError::Parse { path, cause } => CliError::bad_input(format!(
+            "{} is not a twin description vod understands: {cause}",
             path.display()
-        ))
+        )),
     })
 }
 
@@ -47,27 +47,22 @@ pub fn twin_cdn_base_url(twin: &TwinFile) -> String {
 }
 
 fn find_twin_file() -> CliResult<PathBuf> {
-    if let Some(root) = env::get(env::REPO_ROOT) {
-        let path = Path::new(&root).join(TWIN_FILE);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(CliError::bad_input(format!(
-                "{} points at {root}, which has no {TWIN_FILE}: point it at the repository root",
-                env::REPO_ROOT
-            )))
-        };
+    let Some(root) = vod_toolchain::repo_root() else {
+        return Err(CliError::bad_input(format!(
+            "--local needs {TWIN_FILE}: run vod inside the repository or set {} to its root",
+            env::REPO_ROOT
+        )));
+    };
+    let path = root.join(TWIN_FILE);
+    if path.is_file() {
+        return Ok(path);
     }
-    let cwd = std::env::current_dir().map_err(|e| CliError::read(".", e))?;
-    cwd.ancestors()
-        .map(|dir| dir.join(TWIN_FILE))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            CliError::bad_input(format!(
-                "--local needs {TWIN_FILE}: run vod inside the repository or set {} to its root",
-                env::REPO_ROOT
-            ))
-        })
+    // Only a VOD_REPO_ROOT can name a root without the file.
+    Err(CliError::bad_input(format!(
+        "{} points at {}, which has no {TWIN_FILE}: point it at the repository root",
+        env::REPO_ROOT,
+        root.display()
+    )))
 }
 
 /// Resource names after flags, environment and the twin have been consulted.

@@ -18,6 +18,11 @@
 //! Listeners to the lifecycle topic (`vod watch`, the end-to-end tests) subscribe a queue with
 //! [`subscribe::queue_to_topic`]. Failures to start are [`Error`]s.
 //!
+//! The other modules: [`bootstrap`] (the data-plane resources on moto), [`definitions`] (the
+//! state machine and rule patterns from `statemachine/`), [`recovery`] (assets orphaned by an
+//! earlier run), [`twin_file`] (`localstack/twin.json`), [`moto`] (the moto server it starts),
+//! [`cli`] (the command line of `vod-local` and `vod local up`), [`error`].
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), vod_local::Error> {
 //! let twin = vod_local::VodLocal::start(vod_local::LocalConfig::default()).await?;
@@ -36,8 +41,11 @@ pub mod moto;
 pub mod pump;
 pub mod recovery;
 pub mod sfn;
-pub mod subscribe;
 pub mod twin_file;
+
+/// The SNS→SQS subscriber ([`vod_aws::subscribe`]), here too because the twin's listeners
+/// (`vod watch`, the end-to-end tests) reach it through this crate.
+pub use vod_aws::subscribe;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::collections::HashMap;

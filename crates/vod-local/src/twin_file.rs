@@ -1,6 +1,7 @@
 //! `localstack/twin.json`: the twin's resource names and ports, read once (embedded at build
 //! time so the binary works from any directory; `--twin-file` reads another copy). The `vod`
-//! CLI reads the same file with this same type, finding it on disk by its own rules.
+//! CLI reads the same file with this same type, from the repository root
+//! [`vod_toolchain::repo_root`] finds.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

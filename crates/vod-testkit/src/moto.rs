@@ -16,16 +16,6 @@ pub struct MotoServer {
     port: u16,
 }
 
-/// The repository root (`VOD_REPO_ROOT`, else the checkout this was built from).
-pub fn repo_root() -> PathBuf {
-    vod_toolchain::repo_root().unwrap_or_else(|| {
-        panic!(
-            "run the tests inside the repository or set {}",
-            vod_toolchain::REPO_ROOT_ENV
-        )
-    })
-}
-
 /// The moto_server binary, or an error saying how to get one.
 pub fn moto_binary() -> Result<PathBuf, String> {
     vod_toolchain::moto_server().map_err(|e| e.to_string())

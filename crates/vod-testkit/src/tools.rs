@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::moto::repo_root;
+use crate::repo_root;
 
 fn python() -> PathBuf {
     vod_toolchain::venv_python().unwrap_or_else(|missing| panic!("{missing}"))

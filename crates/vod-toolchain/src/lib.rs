@@ -15,8 +15,11 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// The repository root (holds `localstack/twin.json` and `.venv`).
+/// The repository root (holds [`TWIN_FILE`] and `.venv`).
 pub const REPO_ROOT_ENV: &str = "VOD_REPO_ROOT";
+/// The local twin's names and ports, relative to the repository root; the file that marks a
+/// directory as the root.
+pub const TWIN_FILE: &str = "localstack/twin.json";
 /// The ffmpeg binary to run instead of the pinned `.venv/bin/ffmpeg`.
 pub const FFMPEG_ENV: &str = "VOD_FFMPEG";
 /// The `moto_server` binary to run instead of `.venv/bin/moto_server`.
@@ -74,7 +77,7 @@ pub fn repo_root() -> Option<PathBuf> {
     if let Some(root) = std::env::var_os(REPO_ROOT_ENV).filter(|r| !r.is_empty()) {
         return Some(PathBuf::from(root));
     }
-    let is_root = |dir: &Path| dir.join("localstack/twin.json").is_file();
+    let is_root = |dir: &Path| dir.join(TWIN_FILE).is_file();
     if let Ok(cwd) = std::env::current_dir()
         && let Some(root) = cwd.ancestors().find(|d| is_root(d))
     {

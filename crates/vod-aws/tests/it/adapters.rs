@@ -6,6 +6,7 @@ use vod_aws::AwsClients;
 use vod_aws::dynamodb::DynamoAssetStore;
 use vod_aws::s3::S3MediaReader;
 use vod_aws::sns::SnsNotifier;
+use vod_aws::subscribe::{QueueOptions, queue_to_topic};
 use vod_core::event::{EventType, PipelineEvent};
 use vod_core::ports::{
     AssetStore, Claim, MediaProbe, MediaReader, Notifier, ObjectRange, PortErrorKind,
@@ -192,33 +193,17 @@ async fn sns_publish_carries_filterable_attributes_to_an_sqs_subscriber() {
         .unwrap()
         .topic_arn
         .unwrap();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name("sub")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    clients
-        .sns()
-        .subscribe()
-        .topic_arn(&topic_arn)
-        .protocol("sqs")
-        .endpoint(&queue_arn)
-        .send()
-        .await
-        .unwrap();
+    // The envelope, not raw delivery: its MessageAttributes are what filter policies match.
+    let queue_url = queue_to_topic(
+        &sqs,
+        &clients.sns(),
+        &topic_arn,
+        "sub",
+        &QueueOptions::default(),
+    )
+    .await
+    .unwrap()
+    .queue_url;
 
     let mut rec = record("a.mp4");
     rec.transition(AssetStatus::Rejected, Utc::now(), None)
@@ -301,7 +286,7 @@ async fn the_asset_table_the_twin_creates_is_the_contract_infra_deploys() {
         "GlobalSecondaryIndexes": indexes,
     });
 
-    let path = vod_testkit::moto::repo_root().join("docs/contracts/asset-table.json");
+    let path = vod_testkit::repo_root().join("docs/contracts/asset-table.json");
     if std::env::var_os("VOD_BLESS").is_some() {
         let text = format!("{}\n", serde_json::to_string_pretty(&generated).unwrap());
         std::fs::write(&path, text).unwrap();

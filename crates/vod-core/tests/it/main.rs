@@ -3,18 +3,7 @@
 mod contracts;
 mod schemas;
 
-use std::path::PathBuf;
-
-/// The repository root (`VOD_REPO_ROOT`, else the checkout this was built from): vod-testkit's
-/// `repo_root`, whose finder this is, but vod-testkit is built on vod-core.
-pub fn repo_root() -> PathBuf {
-    vod_toolchain::repo_root().unwrap_or_else(|| {
-        panic!(
-            "run the tests inside the repository or set {}",
-            vod_toolchain::REPO_ROOT_ENV
-        )
-    })
-}
+use vod_testkit::repo_root;
 
 /// Compares a checked-in generated file with what the code generates now. With
 /// `VOD_BLESS=1` it rewrites the file instead (then commit it).

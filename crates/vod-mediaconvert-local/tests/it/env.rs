@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use vod_mediaconvert_local::{MediaConvertTwin, TwinConfig};
 use vod_testkit::MotoServer;
-use vod_testkit::moto::repo_root;
+use vod_testkit::repo_root;
 
 pub const PIPELINE: &str = "it-pipeline";
 pub const SRC: &str = "src-bucket";

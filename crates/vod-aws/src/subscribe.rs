@@ -1,10 +1,11 @@
-//! An SQS queue subscribed to an SNS topic: how `vod watch` and the end-to-end tests receive
-//! the lifecycle events, and how the bootstrap makes the event pump's queues.
+//! An SQS queue subscribed to an SNS topic: how `vod watch`, the end-to-end tests and this
+//! crate's SNS test receive the lifecycle events, and how the twin's bootstrap makes the event
+//! pump's queues. Behind the `subscribe` feature (the Lambdas never subscribe).
 //!
 //! ```no_run
 //! # async fn demo(sqs: &aws_sdk_sqs::Client, sns: &aws_sdk_sns::Client, topic_arn: &str)
-//! # -> Result<(), vod_local::subscribe::SubscribeError> {
-//! use vod_local::subscribe::{QueueOptions, queue_to_topic};
+//! # -> Result<(), vod_aws::subscribe::SubscribeError> {
+//! use vod_aws::subscribe::{QueueOptions, queue_to_topic};
 //! let options = QueueOptions { raw_delivery: true, ..QueueOptions::default() };
 //! let subscription = queue_to_topic(sqs, sns, topic_arn, "my-listener", &options).await?;
 //! println!("events arrive on {}", subscription.queue_url);

@@ -16,8 +16,8 @@ export VOD_FFMPEG
 
 help:
 	@echo "make demo   - run the whole pipeline on the local twin and play it in a browser"
-	@echo "make test   - every test: fmt, clippy, Rust tests (moto, ffmpeg), infra tests"
-	@echo "make lint   - rustfmt check and clippy -D warnings"
+	@echo "make test   - every test: fmt, clippy, rustdoc, Rust tests (moto, ffmpeg), infra tests"
+	@echo "make lint   - rustfmt check, clippy -D warnings and rustdoc -D warnings"
 	@echo "make bench  - benchmarks, written to bench/REPORT.md and bench/results.json"
 	@echo "make synth  - full cdk synth with cargo-lambda bundling (see infra/README.md)"
 
@@ -51,7 +51,7 @@ crates/vod-cdn-local/player/node_modules/.installed: crates/vod-cdn-local/player
 
 # --- checks ---------------------------------------------------------------------------------
 lint:
-	CARGO="$(CARGO)" scripts/test.sh rustfmt clippy
+	CARGO="$(CARGO)" scripts/test.sh rustfmt clippy rustdoc
 
 test-rust: venv player-deps
 	CARGO="$(CARGO)" scripts/test.sh rust-tests

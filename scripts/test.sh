@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Every check and test of the project, in one run that does not stop at the first failure (what
-# `make test` runs once its set-up is done): rustfmt, clippy -D warnings, every Rust test binary
-# (--no-fail-fast), the CDK app's type check, tests, cfn-lint, asl-validator and cargo-deny. Each step's
+# `make test` runs once its set-up is done): rustfmt, clippy -D warnings, rustdoc -D warnings,
+# every Rust test binary (--no-fail-fast), the CDK app's type check, tests, cfn-lint,
+# asl-validator and cargo-deny. Each step's
 # output goes to the terminal and to .vod/test/<step>.log; the last lines count what ran:
 #   SKIPPED: 2 browser tests (no Chromium: apt-get install chromium)
 #   summary: 412 passed, 0 failed, 2 skipped
 # Exit 0 only when every step passed. `scripts/test.sh STEP...` runs only the named steps
-# (rustfmt clippy rust-tests infra-typecheck infra-tests cfn-lint asl-validator cargo-deny).
+# (rustfmt clippy rustdoc rust-tests infra-typecheck infra-tests cfn-lint asl-validator
+# cargo-deny).
 # Env: CARGO (default cargo), VOD_REQUIRE_BROWSER=1 (a missing Chromium fails instead of skips).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,8 @@ step() {
 
 step rustfmt "$CARGO" fmt --all -- --check
 step clippy "$CARGO" clippy --workspace --all-targets --locked -- -D warnings
+# The API docs build without a broken link or a malformed doc comment.
+step rustdoc env RUSTDOCFLAGS="-D warnings" "$CARGO" doc --workspace --no-deps --locked
 step rust-tests "$CARGO" test --workspace --locked --no-fail-fast
 step infra-typecheck npm --prefix infra run --silent build
 step infra-tests npm --prefix infra test

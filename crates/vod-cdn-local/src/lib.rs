@@ -15,6 +15,10 @@
 //!   `GET /api/assets/<assetId>` (the record) and `GET /api/playback/<assetId>` (playback URLs;
 //!   in signed mode it also sets the asset-wide signed cookies). These are never signed.
 //!
+//! Modules: `objects` (object requests with CloudFront's headers), `media_types` (content types
+//! and cache rules by extension), `signed` (the signed-mode decision), `player` (the player page
+//! and its JSON endpoints).
+//!
 //! ```no_run
 //! # async fn demo(s3: aws_sdk_s3::Client, store: std::sync::Arc<dyn vod_core::ports::AssetStore>)
 //! # -> std::io::Result<()> {

@@ -18,6 +18,11 @@
 //!
 //! The crate does no I/O: callers load PEM text and pass the current time.
 //!
+//! Modules: `keys` (PEM keys, RSA-SHA1), `policy` (canned and custom policy documents), `sign`
+//! (signed URLs and cookies), `playback` (URLs plus prefix-wide cookies in one call), `verify`
+//! (the edge's decision), `expiry` (expiry times from the CLI), `b64` (CloudFront's URL-safe
+//! base64), `error`.
+//!
 //! # Example
 //!
 //! ```

@@ -2,8 +2,8 @@
 # Every check and test of the project, in one run that does not stop at the first failure (what
 # `make test` runs once its set-up is done): rustfmt, clippy -D warnings, rustdoc -D warnings,
 # every Rust test binary (--no-fail-fast), the CDK app's type check, tests, cfn-lint,
-# asl-validator and cargo-deny. Each step's
-# output goes to the terminal and to .vod/test/<step>.log; the last lines count what ran:
+# asl-validator and cargo-deny. Each step's output goes to the terminal and to
+# .vod/test/<step>.log; the last lines count what ran:
 #   SKIPPED: 2 browser tests (no Chromium: apt-get install chromium)
 #   summary: 412 passed, 0 failed, 2 skipped
 # Exit 0 only when every step passed. `scripts/test.sh STEP...` runs only the named steps

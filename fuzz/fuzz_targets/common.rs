@@ -1,7 +1,7 @@
 //! Shared by every target: probe `data` from memory and check the invariants that matter
 //! more than any single fact: no panic, reads within budget, the report counts its reads.
 
-use vod_core::ports::ObjectRange;
+use vod_core::ports::{ObjectRange, ObjectVersion};
 use vod_core::probe::ProbeOutcome;
 use vod_probe::Family;
 use vod_testkit::MemoryMediaReader;
@@ -12,7 +12,13 @@ const CEILING: u64 = vod_probe::BASE_BUDGET_BYTES + 64 * vod_probe::PER_TRACK_BU
 
 pub fn check(data: &[u8], family: Option<Family>) {
     let reader = MemoryMediaReader::new().with_object("fuzz", "input", data.to_vec());
-    let object = ObjectRange { reader: &reader, bucket: "fuzz", key: "input", size: data.len() as u64 };
+    let object = ObjectRange {
+        reader: &reader,
+        bucket: "fuzz",
+        key: "input",
+        size: data.len() as u64,
+        version: &ObjectVersion::ANY,
+    };
     let outcome = match family {
         Some(family) => futures::executor::block_on(vod_probe::probe_as(object, family)),
         None => futures::executor::block_on(vod_probe::probe(object)),

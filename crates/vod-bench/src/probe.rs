@@ -11,7 +11,7 @@ use vod_aws::mediaconvert::{JobOptions, plan_request_body};
 use vod_core::asset_id::AssetId;
 use vod_core::job::JobSpec;
 use vod_core::ladder::{LadderPolicy, plan_ladder};
-use vod_core::ports::ObjectRange;
+use vod_core::ports::{ObjectRange, ObjectVersion};
 use vod_core::probe::ProbeOutcome;
 use vod_testkit::FileMediaReader;
 
@@ -32,6 +32,7 @@ async fn probe_file(path: &Path) -> anyhow::Result<(ProbeOutcome, u64, usize, f6
         bucket: BUCKET,
         key: &key,
         size,
+        version: &ObjectVersion::ANY,
     })
     .await?;
     let seconds = started.elapsed().as_secs_f64();

@@ -7,7 +7,7 @@ use crate::{exit, print_json};
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use vod_core::ports::ObjectRange;
+use vod_core::ports::{ObjectRange, ObjectVersion};
 use vod_core::probe::{ProbeOutcome, ProbeReport};
 use vod_probe::LocalFile;
 
@@ -53,6 +53,7 @@ pub async fn probe_file(path: &Path) -> CliResult<ProbeOutcome> {
         bucket: "local",
         key: &key,
         size,
+        version: &ObjectVersion::ANY,
     })
     .await
     .map_err(|e| CliError::bad_input(format!("probing {} failed: {e}", path.display())))

@@ -26,6 +26,10 @@ pub enum PortErrorKind {
     Invalid,
     /// Anything else: permissions, misconfiguration, bugs.
     Permanent,
+    /// A read pinned to an [`ObjectVersion`] found another object under the key: it was
+    /// overwritten (or deleted and written again) after it was identified. Retrying reads the
+    /// new object, which is not the one the caller named.
+    Replaced,
 }
 
 /// A failure from a port, with the adapter's own error kept as the source.
@@ -68,6 +72,10 @@ impl PortError {
 
     pub fn permanent(message: impl Into<String>) -> Self {
         Self::new(PortErrorKind::Permanent, message)
+    }
+
+    pub fn replaced(message: impl Into<String>) -> Self {
+        Self::new(PortErrorKind::Replaced, message)
     }
 }
 
@@ -121,16 +129,52 @@ pub struct ObjectMeta {
     pub content_type: Option<String>,
 }
 
+impl ObjectMeta {
+    /// The version this metadata describes, to pin later reads to.
+    pub fn version(&self) -> ObjectVersion {
+        ObjectVersion {
+            etag: self.etag.clone(),
+            // S3 says "null" for an object written while versioning was off: no version.
+            version_id: self
+                .version_id
+                .clone()
+                .filter(|v| !v.is_empty() && v != "null"),
+        }
+    }
+}
+
+/// Which stored version of an object a read must see: the one [`MediaReader::stat`] found
+/// (and the asset id names). Without it an overwrite between the stat and a read would hand
+/// the probe another upload's bytes under this asset's id.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectVersion {
+    /// The ETag as the stat returned it (readers compare it with or without quotes).
+    pub etag: Option<String>,
+    /// The version id in a versioned bucket; `None` otherwise (never S3's `"null"`).
+    pub version_id: Option<String>,
+}
+
+impl ObjectVersion {
+    /// No pin: whatever the key holds (a local file, a tool reading what is there now).
+    pub const ANY: ObjectVersion = ObjectVersion {
+        etag: None,
+        version_id: None,
+    };
+}
+
 /// Ranged access to source objects (S3 in production). The probe reads only what it needs.
 #[async_trait]
 pub trait MediaReader: Send + Sync {
     /// Metadata of `bucket/key`, or `None` when no such object exists.
     async fn stat(&self, bucket: &str, key: &str) -> PortResult<Option<ObjectMeta>>;
-    /// Up to `len` bytes from `offset` (fewer only at the end of the object).
+    /// Up to `len` bytes from `offset` of `version` of the object (fewer only at its end;
+    /// never more, whatever the store sends). [`PortErrorKind::Replaced`] when the key no
+    /// longer holds `version`.
     async fn read_range(
         &self,
         bucket: &str,
         key: &str,
+        version: &ObjectVersion,
         offset: u64,
         len: u64,
     ) -> PortResult<Vec<u8>>;
@@ -143,6 +187,8 @@ pub struct ObjectRange<'a> {
     pub bucket: &'a str,
     pub key: &'a str,
     pub size: u64,
+    /// The version every read is pinned to ([`ObjectVersion::ANY`] for none).
+    pub version: &'a ObjectVersion,
 }
 
 impl fmt::Debug for ObjectRange<'_> {
@@ -151,6 +197,7 @@ impl fmt::Debug for ObjectRange<'_> {
             .field("bucket", &self.bucket)
             .field("key", &self.key)
             .field("size", &self.size)
+            .field("version", self.version)
             .finish()
     }
 }
@@ -163,7 +210,7 @@ impl ObjectRange<'_> {
         }
         let len = len.min(self.size - offset);
         self.reader
-            .read_range(self.bucket, self.key, offset, len)
+            .read_range(self.bucket, self.key, self.version, offset, len)
             .await
     }
 }

@@ -32,10 +32,12 @@ impl HandlerError {
     }
 
     /// A port failure: transient kinds (and lost races) are worth a retry, the rest are not.
+    /// A replaced source is the input no longer being what the event named (ingest-probe
+    /// turns it into a rejection before it gets here).
     pub fn from_port(context: &str, err: PortError) -> Self {
         let name = match err.kind {
             PortErrorKind::Transient | PortErrorKind::Conflict => error_names::TRANSIENT,
-            PortErrorKind::NotFound => error_names::INVALID_INPUT,
+            PortErrorKind::NotFound | PortErrorKind::Replaced => error_names::INVALID_INPUT,
             PortErrorKind::Invalid | PortErrorKind::Permanent => error_names::INTERNAL,
         };
         Self::new(name, format!("{context}: {err}"))

@@ -128,6 +128,7 @@ pub async fn handle(
         bucket: &claim.source.bucket,
         key: &key,
         size: meta.size,
+        version: &meta.version(),
     };
     let outcome = deps
         .probe

@@ -36,14 +36,15 @@
 //! # Example
 //!
 //! ```
-//! use vod_core::ports::{MediaProbe, ObjectRange};
+//! use vod_core::ports::{MediaProbe, ObjectRange, ObjectVersion};
 //! use vod_core::probe::{ProbeOutcome, RejectReason};
 //! use vod_probe::RangeProbe;
 //! use vod_testkit::MemoryMediaReader;
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! let reader = MemoryMediaReader::new().with_object("src", "notes.mp4", b"%PDF-1.7\n...".to_vec());
-//! let object = ObjectRange { reader: &reader, bucket: "src", key: "notes.mp4", size: 12 };
+//! let version = ObjectVersion::ANY;
+//! let object = ObjectRange { reader: &reader, bucket: "src", key: "notes.mp4", size: 12, version: &version };
 //! let outcome = RangeProbe::new().probe(object).await?;
 //! let ProbeOutcome::Rejected { rejection } = outcome else { panic!("a PDF is not a video") };
 //! assert_eq!(rejection.reason, RejectReason::NotMedia);

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use vod_core::ports::{MediaReader, ObjectMeta, PortError, PortResult};
+use vod_core::ports::{MediaReader, ObjectMeta, ObjectVersion, PortError, PortResult};
 
 /// One local file served under any bucket and key. Every read opens, seeks and reads at most
 /// `len` bytes: nothing is loaded whole, so a sparse 500 MB file costs what its headers cost.
@@ -46,6 +46,9 @@ impl MediaReader for LocalFile {
         &self,
         _bucket: &str,
         _key: &str,
+        // A local file has no versions (its stand-in ETag is its length): the pin is not
+        // checked here, only by readers of stores that keep versions.
+        _version: &ObjectVersion,
         offset: u64,
         len: u64,
     ) -> PortResult<Vec<u8>> {

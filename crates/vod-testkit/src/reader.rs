@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use vod_core::ports::{MediaReader, ObjectMeta, PortError, PortResult};
+use vod_core::ports::{MediaReader, ObjectMeta, ObjectVersion, PortError, PortResult};
 use vod_probe::LocalFile;
 
 /// Every ranged read a reader served: `(offset, len)` in call order.
@@ -36,10 +36,21 @@ impl ReadLog {
     }
 }
 
-/// Objects held in memory under `bucket/key`.
+/// One stored object: its bytes and the ETag its upload got.
+#[derive(Debug, Clone)]
+struct Stored {
+    body: Vec<u8>,
+    etag: String,
+}
+
+/// Objects held in memory under `bucket/key`. Reads honour the ETag pin like S3's `If-Match`:
+/// a read pinned to another ETag than the stored one is [`PortError::replaced`].
 #[derive(Debug, Default)]
 pub struct MemoryMediaReader {
-    objects: Mutex<HashMap<(String, String), Vec<u8>>>,
+    objects: Mutex<HashMap<(String, String), Stored>>,
+    /// Overwrites that land right after the next stat of their key (see
+    /// [`MemoryMediaReader::overwrite_after_next_stat`]).
+    pending: Mutex<HashMap<(String, String), Stored>>,
     pub log: ReadLog,
 }
 
@@ -53,9 +64,26 @@ impl MemoryMediaReader {
         self
     }
 
+    /// Stores `body` with an ETag derived from its bytes.
     pub fn insert(&self, bucket: &str, key: &str, body: Vec<u8>) {
+        let etag = etag_of(&body);
+        self.insert_with_etag(bucket, key, &etag, body);
+    }
+
+    /// Stores `body` under the ETag an upload reported (what the S3 event then carries).
+    pub fn insert_with_etag(&self, bucket: &str, key: &str, etag: &str, body: Vec<u8>) {
         if let Ok(mut o) = self.objects.lock() {
-            o.insert((bucket.to_owned(), key.to_owned()), body);
+            let etag = etag.to_owned();
+            o.insert((bucket.to_owned(), key.to_owned()), Stored { body, etag });
+        }
+    }
+
+    /// Replaces the object with `body` right after the next stat of `bucket/key` answered:
+    /// an overwrite landing between the stat that identified an upload and the reads of it.
+    pub fn overwrite_after_next_stat(&self, bucket: &str, key: &str, body: Vec<u8>) {
+        if let Ok(mut p) = self.pending.lock() {
+            let etag = etag_of(&body);
+            p.insert((bucket.to_owned(), key.to_owned()), Stored { body, etag });
         }
     }
 }
@@ -69,37 +97,48 @@ fn etag_of(body: &[u8]) -> String {
     format!("\"{h:016x}\"")
 }
 
+fn poisoned<T>(_: T) -> PortError {
+    PortError::permanent("reader lock poisoned")
+}
+
 #[async_trait]
 impl MediaReader for MemoryMediaReader {
     async fn stat(&self, bucket: &str, key: &str) -> PortResult<Option<ObjectMeta>> {
-        let objects = self
-            .objects
-            .lock()
-            .map_err(|_| PortError::permanent("reader lock poisoned"))?;
-        Ok(objects
-            .get(&(bucket.to_owned(), key.to_owned()))
-            .map(|body| ObjectMeta {
-                size: body.len() as u64,
-                etag: Some(etag_of(body)),
-                version_id: None,
-                content_type: None,
-            }))
+        let at = (bucket.to_owned(), key.to_owned());
+        let mut objects = self.objects.lock().map_err(poisoned)?;
+        let meta = objects.get(&at).map(|stored| ObjectMeta {
+            size: stored.body.len() as u64,
+            etag: Some(stored.etag.clone()),
+            version_id: None,
+            content_type: None,
+        });
+        if let Some(next) = self.pending.lock().map_err(poisoned)?.remove(&at) {
+            objects.insert(at, next);
+        }
+        Ok(meta)
     }
 
     async fn read_range(
         &self,
         bucket: &str,
         key: &str,
+        version: &ObjectVersion,
         offset: u64,
         len: u64,
     ) -> PortResult<Vec<u8>> {
-        let objects = self
-            .objects
-            .lock()
-            .map_err(|_| PortError::permanent("reader lock poisoned"))?;
-        let body = objects
+        let objects = self.objects.lock().map_err(poisoned)?;
+        let stored = objects
             .get(&(bucket.to_owned(), key.to_owned()))
             .ok_or_else(|| PortError::not_found(format!("no object s3://{bucket}/{key}")))?;
+        if let Some(pinned) = &version.etag
+            && pinned.trim_matches('"') != stored.etag.trim_matches('"')
+        {
+            return Err(PortError::replaced(format!(
+                "s3://{bucket}/{key} is no longer ETag {pinned} (now {})",
+                stored.etag
+            )));
+        }
+        let body = &stored.body;
         let start = usize::try_from(offset)
             .unwrap_or(usize::MAX)
             .min(body.len());
@@ -138,10 +177,14 @@ impl MediaReader for FileMediaReader {
         &self,
         bucket: &str,
         key: &str,
+        version: &ObjectVersion,
         offset: u64,
         len: u64,
     ) -> PortResult<Vec<u8>> {
-        let buf = self.file.read_range(bucket, key, offset, len).await?;
+        let buf = self
+            .file
+            .read_range(bucket, key, version, offset, len)
+            .await?;
         self.log.push(offset, buf.len() as u64);
         Ok(buf)
     }

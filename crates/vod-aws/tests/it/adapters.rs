@@ -153,7 +153,13 @@ async fn s3_ranged_reads_probe_a_moov_at_end_mp4_without_downloading_it() {
     let meta = reader.stat("src", key).await.unwrap().unwrap();
     assert_eq!(meta.size, size);
     assert!(meta.etag.is_some());
-    assert_eq!(reader.read_range("src", key, 4, 4).await.unwrap(), b"ftyp");
+    assert_eq!(
+        reader
+            .read_range("src", key, &meta.version(), 4, 4)
+            .await
+            .unwrap(),
+        b"ftyp"
+    );
 
     let outcome = vod_probe::RangeProbe::new()
         .probe(ObjectRange {
@@ -161,6 +167,7 @@ async fn s3_ranged_reads_probe_a_moov_at_end_mp4_without_downloading_it() {
             bucket: "src",
             key,
             size,
+            version: &meta.version(),
         })
         .await
         .unwrap();

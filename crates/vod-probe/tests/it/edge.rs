@@ -5,7 +5,9 @@ use crate::corpus::h264_clip;
 use crate::{accepted, budget, close, probe_bytes, probe_file, probe_with, rejected};
 use async_trait::async_trait;
 use std::io::{Seek, SeekFrom, Write};
-use vod_core::ports::{MediaReader, ObjectMeta, PortError, PortErrorKind, PortResult};
+use vod_core::ports::{
+    MediaReader, ObjectMeta, ObjectVersion, PortError, PortErrorKind, PortResult,
+};
 use vod_core::probe::{Container, RejectReason};
 
 fn bmff(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
@@ -289,6 +291,7 @@ impl MediaReader for FlakyReader {
         &self,
         bucket: &str,
         key: &str,
+        version: &ObjectVersion,
         offset: u64,
         len: u64,
     ) -> PortResult<Vec<u8>> {
@@ -297,7 +300,9 @@ impl MediaReader for FlakyReader {
                 "SlowDown: please reduce your request rate",
             ));
         }
-        self.inner.read_range(bucket, key, offset, len).await
+        self.inner
+            .read_range(bucket, key, version, offset, len)
+            .await
     }
 }
 

@@ -8,7 +8,7 @@ mod mutate;
 mod ts;
 
 use std::path::Path;
-use vod_core::ports::{MediaReader, ObjectRange, PortResult};
+use vod_core::ports::{MediaReader, ObjectRange, ObjectVersion, PortResult};
 use vod_core::probe::{ProbeOutcome, ProbeReport, RejectReason, Rejection};
 use vod_testkit::{FileMediaReader, MemoryMediaReader};
 
@@ -37,6 +37,7 @@ pub async fn probe_with(reader: &dyn MediaReader, size: u64) -> PortResult<Probe
         bucket: "b",
         key: "upload.bin",
         size,
+        version: &ObjectVersion::ANY,
     };
     vod_probe::probe(object).await
 }

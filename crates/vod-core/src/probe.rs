@@ -155,6 +155,9 @@ pub enum RejectReason {
     UnsupportedCodec,
     /// The file ends before its structure does (half-uploaded or cut).
     Truncated,
+    /// The object under the key was overwritten while it was being probed: the bytes are no
+    /// longer the upload this asset names. The new upload is processed as its own asset.
+    SourceReplaced,
     /// The structure is inconsistent (sizes that lie, missing mandatory parts).
     Corrupt,
     /// A media container with no audio and no video track.

@@ -7,9 +7,13 @@ use crate::read_modify_write::{Change, modify};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use vod_core::AssetStatus;
+use vod_core::asset_id::object_revision;
 use vod_core::job::CallbackTimeouts;
-use vod_core::ports::{AssetStore, Claim, Clock, MediaProbe, MediaReader, ObjectMeta, ObjectRange};
-use vod_core::probe::ProbeOutcome;
+use vod_core::ports::{
+    AssetStore, Claim, Clock, MediaProbe, MediaReader, ObjectMeta, ObjectRange, PortErrorKind,
+    PortResult,
+};
+use vod_core::probe::{ProbeOutcome, RejectReason, Rejection};
 use vod_core::record::AssetRecord;
 use vod_core::s3_key::ObjectKey;
 
@@ -123,18 +127,15 @@ pub async fn handle(
             claim.source.bucket, claim.source.key.decoded
         )));
     };
-    let object = ObjectRange {
-        reader: deps.reader.as_ref(),
-        bucket: &claim.source.bucket,
-        key: &key,
-        size: meta.size,
-        version: &meta.version(),
-    };
-    let outcome = deps
-        .probe
-        .probe(object)
+    let probed = probe_pinned(deps, detail, &claim.source.bucket, &key, &meta)
         .await
         .map_err(|e| HandlerError::from_port("probing the upload", e))?;
+    // A replaced source's size is another upload's: the record keeps the event's.
+    let probed_size = probed.is_some().then_some(meta.size);
+    let outcome = probed.unwrap_or_else(|| {
+        tracing::info!(asset_id = %asset_id, "the source was replaced before it could be probed");
+        replaced(&claim.source.bucket, &key)
+    });
 
     let at = deps.clock.now();
     let record = modify(
@@ -145,7 +146,9 @@ pub async fn handle(
             if record.status != AssetStatus::Probing {
                 return Ok(Change::Keep);
             }
-            record.source.size_bytes = Some(meta.size);
+            if let Some(size) = probed_size {
+                record.source.size_bytes = Some(size);
+            }
             match &outcome {
                 ProbeOutcome::Accepted { report } => {
                     record.probe = Some(report.clone());
@@ -182,17 +185,13 @@ pub async fn handle(
 }
 
 /// Finds the object an event names: under the decoded key or the raw one (S3 encodes keys in
-/// events, emulators such as moto pass them raw). When both exist, the one whose ETag is the
-/// event's wins; `None` when neither exists (deleted after upload).
+/// events, emulators such as moto pass them raw). When both exist, the one the event names
+/// (ETag, version) wins; `None` when neither exists (deleted after upload).
 async fn locate(
     reader: &dyn MediaReader,
     detail: &S3ObjectCreated,
     key: &ObjectKey,
 ) -> Result<Option<(String, ObjectMeta)>, HandlerError> {
-    let same_etag = |meta: &ObjectMeta| match (&meta.etag, &detail.object.etag) {
-        (Some(a), Some(b)) => a.trim_matches('"') == b.trim_matches('"'),
-        _ => true,
-    };
     let mut first = None;
     for candidate in key.candidates() {
         let meta = reader
@@ -200,7 +199,9 @@ async fn locate(
             .await
             .map_err(|e| HandlerError::from_port("looking up the uploaded object", e))?;
         match meta {
-            Some(meta) if same_etag(&meta) => return Ok(Some((candidate.to_owned(), meta))),
+            Some(meta) if names_the_event(&meta, detail) => {
+                return Ok(Some((candidate.to_owned(), meta)));
+            }
             Some(meta) => {
                 first.get_or_insert((candidate.to_owned(), meta));
             }
@@ -208,4 +209,61 @@ async fn locate(
         }
     }
     Ok(first)
+}
+
+/// Probes the object the stat found with every read pinned to it, or `None` when it is not
+/// the upload the event (and so the asset id) names: overwritten before the stat, or between
+/// the stat and a read. Without the pin the probe would judge another upload's bytes under
+/// this asset's id.
+async fn probe_pinned(
+    deps: &IngestProbeDeps,
+    detail: &S3ObjectCreated,
+    bucket: &str,
+    key: &str,
+    meta: &ObjectMeta,
+) -> PortResult<Option<ProbeOutcome>> {
+    if !names_the_event(meta, detail) {
+        return Ok(None);
+    }
+    let version = meta.version();
+    let object = ObjectRange {
+        reader: deps.reader.as_ref(),
+        bucket,
+        key,
+        size: meta.size,
+        version: &version,
+    };
+    match deps.probe.probe(object).await {
+        Ok(outcome) => Ok(Some(outcome)),
+        Err(e) if e.kind == PortErrorKind::Replaced => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the object the stat found is the upload the event names: the same ETag (quotes
+/// aside) and, in a versioned bucket, the same version. Only what the event carries is compared.
+fn names_the_event(meta: &ObjectMeta, detail: &S3ObjectCreated) -> bool {
+    let same_etag = match (&meta.etag, &detail.object.etag) {
+        (Some(a), Some(b)) => a.trim_matches('"') == b.trim_matches('"'),
+        _ => true,
+    };
+    let same_version = match object_revision(detail.object.version_id.as_deref(), None) {
+        Some(version) => meta.version().version_id.as_deref() == Some(version),
+        None => true,
+    };
+    same_etag && same_version
+}
+
+/// The rejection of an upload overwritten before its probe could read it: final for this
+/// asset, while the overwrite's own event makes the new upload an asset of its own.
+fn replaced(bucket: &str, key: &str) -> ProbeOutcome {
+    ProbeOutcome::Rejected {
+        rejection: Rejection::new(
+            RejectReason::SourceReplaced,
+            format!(
+                "s3://{bucket}/{key} was replaced by a newer upload while it was being probed; \
+                 the new upload is processed as its own asset"
+            ),
+        ),
+    }
 }

@@ -16,7 +16,8 @@ fn id_of(out: &ingest_probe::IngestProbeOutput) -> AssetId {
 }
 
 async fn probed(p: &Pipeline) -> AssetId {
-    p.reader.insert(SOURCE_BUCKET, DECODED, small_mp4());
+    p.reader
+        .insert_with_etag(SOURCE_BUCKET, DECODED, ETAG, small_mp4());
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event(RAW, ETAG), "exec-1"))
         .await
         .unwrap();
@@ -55,7 +56,8 @@ async fn a_key_with_spaces_plus_percent_and_unicode_is_decoded_probed_and_read_b
 async fn a_raw_key_is_found_when_the_decoded_one_does_not_exist() {
     let p = Pipeline::new();
     // moto delivers keys raw: the object really is called "a+b.mp4".
-    p.reader.insert(SOURCE_BUCKET, "clips/a+b.mp4", small_mp4());
+    p.reader
+        .insert_with_etag(SOURCE_BUCKET, "clips/a+b.mp4", ETAG, small_mp4());
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event("clips/a+b.mp4", ETAG), "e"))
         .await
         .unwrap();
@@ -101,7 +103,8 @@ async fn when_both_the_decoded_and_the_raw_key_exist_the_events_etag_picks_the_o
 #[tokio::test]
 async fn a_moto_event_with_null_version_and_e_tag_gets_the_uploaders_id() {
     let p = Pipeline::new();
-    p.reader.insert(SOURCE_BUCKET, DECODED, small_mp4());
+    p.reader
+        .insert_with_etag(SOURCE_BUCKET, DECODED, ETAG, small_mp4());
     let mut event = s3_event(RAW, ETAG);
     // Exactly what moto 5 puts in the event: `version-id: "null"` (as S3 does for objects
     // written while versioning was off) and the etag spelled `eTag`.
@@ -113,6 +116,7 @@ async fn a_moto_event_with_null_version_and_e_tag_gets_the_uploaders_id() {
         .await
         .unwrap();
     assert_eq!(id_of(&out), AssetId::derive(SOURCE_BUCKET, DECODED, ETAG));
+    assert_eq!(out.decision, "probed");
 }
 
 #[tokio::test]
@@ -139,9 +143,10 @@ async fn a_duplicate_event_stops_and_submits_no_second_job_while_a_retry_resumes
 #[tokio::test]
 async fn a_renamed_text_file_is_rejected_with_a_reason() {
     let p = Pipeline::new();
-    p.reader.insert(
+    p.reader.insert_with_etag(
         SOURCE_BUCKET,
         "notes.mp4",
+        "\"e1\"",
         b"Meeting notes\nnothing to see here\n".to_vec(),
     );
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event("notes.mp4", "\"e1\""), "e"))
@@ -161,7 +166,8 @@ async fn a_truncated_mp4_is_rejected_as_truncated() {
     let p = Pipeline::new();
     let mut bytes = small_mp4();
     bytes.truncate(bytes.len() / 2);
-    p.reader.insert(SOURCE_BUCKET, "cut.mp4", bytes);
+    p.reader
+        .insert_with_etag(SOURCE_BUCKET, "cut.mp4", "\"e2\"", bytes);
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event("cut.mp4", "\"e2\""), "e"))
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod flow;
+mod replaced;
 
 use serde_json::Value;
 use std::path::PathBuf;

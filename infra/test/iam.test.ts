@@ -49,13 +49,13 @@ const ASSET_RECORDS: Statement = {
 };
 
 describe('function roles', () => {
-  test('ingest-probe: records; HEAD/GET of uploads; ListBucket only so a missing upload is a 404', () => {
+  test('ingest-probe: records; HEAD/GET (pinned to a version) of uploads; ListBucket only so a missing upload is a 404', () => {
     assert.deepEqual(functionPolicy(json, 'ingest-probe'), canonical([
       ...logsAndTracing('ingest-probe'),
       ASSET_RECORDS,
       {
         Sid: 'ReadUploads', Effect: 'Allow',
-        Action: ['s3:GetObject'],
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
         Resource: [`${arn(sourceBucket)}/*`],
       },
       {

@@ -183,10 +183,13 @@ export class Pipeline extends Construct {
     });
     for (const fn of Object.values(fns)) fn.addToRolePolicy(recordStatement);
 
-    // HeadObject and ranged GetObject, neither with a version id: s3:GetObject alone.
+    // HeadObject, then ranged GetObjects pinned to the version the HEAD found: If-Match on the
+    // ETag always, plus versionId when the bucket answers with one. This stack's bucket is not
+    // versioned, but one that is turned versioned later must not deny every probe, so the
+    // versioned read (s3:GetObjectVersion) is granted beside the plain one.
     fns['ingest-probe'].addToRolePolicy(new iam.PolicyStatement({
       sid: 'ReadUploads',
-      actions: ['s3:GetObject'],
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
       resources: [storage.sourceBucket.arnForObjects('*')],
     }));
     // Without s3:ListBucket, S3 answers a HEAD of a missing key with 403, not 404, and the

@@ -1,4 +1,5 @@
-//! Injectable clocks: the real tokio clock and a fake clock that advances instantly or manually.
+//! Injectable clocks: the real tokio clock, the tokio runtime's own (virtual when the runtime's
+//! time is paused) and a fake clock that advances instantly or manually.
 
 use std::fmt;
 use std::sync::Mutex;
@@ -24,6 +25,37 @@ pub struct TokioClock;
 impl Clock for TokioClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// Time as the tokio runtime keeps it, from a fixed starting point: `now()` is `start` plus
+/// the runtime's elapsed time and `sleep` is `tokio::time::sleep`. On a runtime whose time is
+/// paused (`start_paused`) nothing here reads the wall clock: time jumps to the next timer
+/// whenever every task waits, so a simulation decides every instant itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RuntimeClock {
+    start: DateTime<Utc>,
+    anchor: tokio::time::Instant,
+}
+
+impl RuntimeClock {
+    /// A clock reading `start` now (must be called inside a tokio runtime with time enabled).
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self {
+            start,
+            anchor: tokio::time::Instant::now(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Clock for RuntimeClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = tokio::time::Instant::now().saturating_duration_since(self.anchor);
+        self.start + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::MAX)
     }
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
@@ -194,6 +226,14 @@ mod tests {
         c.sleep(Duration::from_secs(10)).await;
         assert_eq!(c.now() - start, chrono::Duration::seconds(10));
         assert_eq!(c.completed_sleeps(), vec![Duration::from_secs(10)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn runtime_clock_follows_paused_time() {
+        let start = Utc::now();
+        let c = RuntimeClock::starting_at(start);
+        c.sleep(Duration::from_secs(3600)).await;
+        assert_eq!(c.now() - start, chrono::Duration::hours(1));
     }
 
     #[tokio::test]

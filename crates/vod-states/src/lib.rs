@@ -1,8 +1,9 @@
 //! `vod-states` — an Amazon States Language (JSONPath) executor that behaves like AWS Step Functions.
 //!
 //! Parse a definition with [`StateMachine::from_json`], create an [`Engine`] with a
-//! [`TaskInvoker`] (how Task states reach the outside world) and a [`Clock`] (real or fake),
-//! then start executions, wait for them, read their history, and answer `.waitForTaskToken`
+//! [`TaskInvoker`] (how Task states reach the outside world) and a [`Clock`] (real or fake;
+//! with [`Engine::set_entropy`] and a paused runtime, a simulation owns time and chance), then
+//! start executions, wait for them, read their history, and answer `.waitForTaskToken`
 //! callbacks with [`Engine::send_task_success`] and friends.
 //!
 //! ```
@@ -46,7 +47,9 @@
 //! - [`intrinsics`]: `States.*` intrinsic functions (the parser, and the functions by family).
 //! - [`invoker`]: the [`TaskInvoker`] port Task states call the outside world through.
 //! - [`item_reader`]: the [`ItemSource`] port a distributed Map's `ItemReader` reads S3 through.
-//! - [`clock`]: the real clock and a fake one for tests.
+//! - [`clock`]: the real clock, the tokio runtime's (virtual when paused) and a fake one.
+//! - [`entropy`]: where task tokens, retry jitter and default execution names come from (the
+//!   operating system, or a seeded source for a simulation).
 //! - [`history`]: history events in the `GetExecutionHistory` shape.
 //! - [`error`]: the library's error types (definition, engine API, runtime failures).
 //! - `conformance` (feature `conformance`): the harness replaying recorded AWS executions, for the
@@ -58,6 +61,7 @@ pub mod clock;
 pub mod conformance;
 pub mod definition;
 pub mod engine;
+pub mod entropy;
 pub mod error;
 pub mod history;
 pub mod intrinsics;
@@ -65,9 +69,10 @@ pub mod invoker;
 pub mod item_reader;
 pub mod path;
 
-pub use clock::{Clock, FakeClock, FakeMode, TokioClock};
+pub use clock::{Clock, FakeClock, FakeMode, RuntimeClock, TokioClock};
 pub use definition::StateMachine;
 pub use engine::{Engine, EngineConfig, ExecutionDescription, ExecutionStatus};
+pub use entropy::{Entropy, OsEntropy};
 pub use error::{DefinitionError, EngineError, Failure, TaskError};
 pub use history::HistoryEvent;
 pub use invoker::{FnInvoker, TaskContext, TaskInvoker};

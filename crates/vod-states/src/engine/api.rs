@@ -13,6 +13,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::definition::StateMachine;
+use crate::entropy::{Entropy, uuid_from};
 use crate::error::{EngineError, names};
 use crate::history::HistoryEvent;
 use crate::invoker::TaskInvoker;
@@ -31,6 +32,13 @@ impl Engine {
         let _ = self.inner.item_source.set(source);
     }
 
+    /// Gives the engine the randomness its task tokens, retry jitter and default execution
+    /// names come from (see [`crate::entropy`]); without one it uses the operating system's.
+    /// Only the first call has an effect, and it belongs before the first execution starts.
+    pub fn set_entropy(&self, source: Arc<dyn Entropy>) {
+        let _ = self.inner.entropy.set(source);
+    }
+
     /// Creates an engine with explicit ARN settings.
     pub fn with_config(
         invoker: Arc<dyn TaskInvoker>,
@@ -43,6 +51,7 @@ impl Engine {
                 clock,
                 config,
                 item_source: OnceLock::new(),
+                entropy: OnceLock::new(),
                 executions: Mutex::new(HashMap::new()),
                 order: Mutex::new(Vec::new()),
                 tokens: Mutex::new(HashMap::new()),
@@ -66,7 +75,7 @@ impl Engine {
         name: Option<String>,
         input: Value,
     ) -> Result<String, EngineError> {
-        let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let name = name.unwrap_or_else(|| uuid_from(self.inner.entropy()));
         let sm_arn = self.state_machine_arn(&machine);
         let arn = format!(
             "arn:aws:states:{}:{}:execution:{}:{}",

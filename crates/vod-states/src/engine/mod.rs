@@ -27,6 +27,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
+use crate::entropy::{Entropy, OsEntropy};
 use crate::history::HistoryEvent;
 use crate::invoker::TaskInvoker;
 use crate::item_reader::ItemSource;
@@ -142,6 +143,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     config: EngineConfig,
     item_source: OnceLock<Arc<dyn ItemSource>>,
+    entropy: OnceLock<Arc<dyn Entropy>>,
     executions: Mutex<HashMap<String, Arc<ExecRecord>>>,
     order: Mutex<Vec<String>>,
     tokens: Mutex<HashMap<String, TokenSlot>>,
@@ -154,6 +156,17 @@ impl std::fmt::Debug for Inner {
             .field("clock", &self.clock)
             .field("config", &self.config)
             .finish()
+    }
+}
+
+impl Inner {
+    /// Tokens, jitter and default names draw from here: the operating system unless
+    /// [`Engine::set_entropy`] gave a source.
+    fn entropy(&self) -> &dyn Entropy {
+        match self.entropy.get() {
+            Some(source) => source.as_ref(),
+            None => &OsEntropy,
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::run::{Frame, Run, Step, error_output};
 use crate::definition::{Retrier, State, StateKind};
+use crate::entropy::Entropy;
 use crate::error::{Failure, names};
 use crate::path::{self, Env};
 
@@ -23,14 +24,14 @@ fn error_matches(list: &[String], f: &Failure) -> bool {
     })
 }
 
-fn retry_delay(r: &Retrier, attempt: u64) -> Duration {
+fn retry_delay(r: &Retrier, attempt: u64, entropy: &dyn Entropy) -> Duration {
     let exp = i32::try_from(attempt).unwrap_or(i32::MAX);
     let mut secs = r.interval_seconds * r.backoff_rate.powi(exp);
     if let Some(max) = r.max_delay_seconds {
         secs = secs.min(max);
     }
     if r.jitter_full {
-        let rnd = uuid::Uuid::new_v4().as_u128() % 1_000_000;
+        let rnd = entropy.next_u64() % 1_000_000;
         #[allow(clippy::cast_precision_loss)]
         let frac = rnd as f64 / 1_000_000.0;
         secs *= frac;
@@ -88,7 +89,7 @@ impl Run {
             {
                 let r = &st.retry[i];
                 if counts[i] < r.max_attempts {
-                    let delay = retry_delay(r, counts[i]);
+                    let delay = retry_delay(r, counts[i], self.inner.entropy());
                     counts[i] += 1;
                     retry_count += 1;
                     if !delay.is_zero() {

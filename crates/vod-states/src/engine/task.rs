@@ -35,7 +35,7 @@ impl Run {
             return Err(Failure::runtime("internal: not a task"));
         };
         let pattern = invoker::pattern(resource);
-        let token = (pattern == Pattern::WaitForTaskToken).then(new_token);
+        let token = (pattern == Pattern::WaitForTaskToken).then(|| new_token(self.inner.entropy()));
         let ctx = self.context(
             &st.name,
             entered_time,

@@ -5,6 +5,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::{Engine, lock};
+use crate::entropy::Entropy;
 use crate::error::EngineError;
 
 /// What a callback API call hands the waiting Task.
@@ -109,12 +110,10 @@ fn is_well_formed_token(token: &str) -> bool {
 }
 
 /// A fresh token: URL-safe base64 (no padding) of 64 random hex digits.
-pub(super) fn new_token() -> String {
-    let raw = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
+pub(super) fn new_token(entropy: &dyn Entropy) -> String {
+    let raw: String = (0..4)
+        .map(|_| format!("{:016x}", entropy.next_u64()))
+        .collect();
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw.as_bytes())
 }

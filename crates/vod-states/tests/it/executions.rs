@@ -86,3 +86,54 @@ async fn history_serializes_like_get_execution_history() {
     assert_eq!(v[2]["previousEventId"], 2);
     assert_eq!(v[3]["type"], "ExecutionSucceeded");
 }
+
+/// A seeded source: the same seed gives the same sequence.
+#[derive(Debug)]
+struct Seeded(std::sync::Mutex<u64>);
+
+impl vod_states::Entropy for Seeded {
+    fn next_u64(&self) -> u64 {
+        let mut state = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        *state
+    }
+}
+
+/// With a seeded entropy source and the runtime's paused clock, an execution is a function of
+/// the seed: its task token, its retry waits (full jitter) and so its history are the same on
+/// every run, and no wall-clock time passes.
+#[test]
+fn a_seeded_engine_on_paused_time_replays_exactly() {
+    let def = json!({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"token.$": "$$.Task.Token"}, "TimeoutSeconds": 30, "End": true,
+        "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 100, "MaxAttempts": 2,
+                   "JitterStrategy": "FULL"}]}}});
+    let run_once = |seed: u64| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build();
+        let Ok(runtime) = runtime else {
+            panic!("no runtime")
+        };
+        runtime.block_on(async {
+            let clock = Arc::new(vod_states::RuntimeClock::starting_at(t0()));
+            let (engine, tokens) = callback_engine(clock.clone());
+            engine.set_entropy(Arc::new(Seeded(std::sync::Mutex::new(seed))));
+            let d = engine.run(machine(def.clone()), json!({})).await.ok();
+            let tokens = tokens.lock().map(|t| t.clone()).unwrap_or_default();
+            (d.map(|d| (d.status, d.stop_date)), tokens)
+        })
+    };
+    let first = run_once(7);
+    assert_eq!(first.1.len(), 3, "three attempts, each with its own token");
+    assert_eq!(first.0.as_ref().map(|d| d.0), Some(ExecutionStatus::Failed));
+    assert_eq!(run_once(7), first);
+    assert_ne!(run_once(8), first);
+}

@@ -77,7 +77,7 @@ pub const CALLBACK: &str = r#"{"StartAt": "Wait", "States": {
     "Done": {"Type": "Succeed"}}}"#;
 
 /// An engine whose `.waitForTaskToken` tasks record the tokens they were given.
-pub fn callback_engine(clock: Arc<FakeClock>) -> (Engine, Arc<Mutex<Vec<String>>>) {
+pub fn callback_engine(clock: Arc<dyn vod_states::Clock>) -> (Engine, Arc<Mutex<Vec<String>>>) {
     let tokens = Arc::new(Mutex::new(Vec::new()));
     let t2 = tokens.clone();
     let inv = FnInvoker::new(move |_r, p, c| {

@@ -1,0 +1,110 @@
+//! The known-open problems: the one list of (invariant, problem) kinds the current code is
+//! known to violate. `make test` runs the simulation against it and fails when a kind of
+//! violation appears that is not listed (a new bug, or a diagnosis that no longer fits) or
+//! when a listed kind no longer appears in its seeds (fixed: take it off the list, so the list
+//! stays true). Issue #17's fixes empty it.
+
+use crate::invariants::{Invariant, Problem, Violation};
+use std::collections::BTreeMap;
+
+/// A kind of violation: which invariant, diagnosed as which problem.
+pub type Kind = (Invariant, Problem);
+
+/// What the current handlers and state machine are known to break (issue #17's problems by
+/// number; `docs/reliability.md` has the seed and the story of each).
+pub const EXPECTED_VIOLATIONS: &[(Invariant, Problem)] = &[
+    // #1: a duplicate execution's failed ingest marks the owner's record FAILED (no owner
+    // check in the notifier): the owner's job runs on, the asset deserved to complete.
+    (Invariant::OwnerOnlyWrites, Problem::P1DuplicateFailsOwner),
+    (Invariant::DeservedOutcome, Problem::P1DuplicateFailsOwner),
+    (Invariant::NoJobAfterFinal, Problem::P1DuplicateFailsOwner),
+    // #2: with raw keys in events, NotifyIngestFailed fails the id of the decoded key: a
+    // phantom FAILED record, and the real one stays PROBING (or never exists).
+    (Invariant::NoPhantomRecord, Problem::P2PhantomAsset),
+    (Invariant::EveryAssetFinal, Problem::P2PhantomAsset),
+    // #3: CreateJob ran, the record write failed, the retry created a second job.
+    (Invariant::OneJobPerAsset, Problem::P3JobSubmitNotIdempotent),
+    (
+        Invariant::NoJobAfterFinal,
+        Problem::P3JobSubmitNotIdempotent,
+    ),
+    // #4: the execution times out with no Catch (record TRANSCODING, no event); a failure path
+    // that cannot write leaves the record non-final; a queue wait past the heartbeat fails an
+    // asset that would complete; no CancelJob, so jobs run on after their asset failed.
+    (Invariant::EveryAssetFinal, Problem::P4TimeoutsLeaveNonFinal),
+    (Invariant::DeservedOutcome, Problem::P4TimeoutsLeaveNonFinal),
+    (Invariant::NoJobAfterFinal, Problem::P4TimeoutsLeaveNonFinal),
+    (
+        Invariant::OneTerminalEvent,
+        Problem::P4TimeoutsLeaveNonFinal,
+    ),
+    // #5: Lambda.Unknown / Sandbox.Timedout are not retried: one blip fails the asset, or
+    // loses its terminal event.
+    (
+        Invariant::DeservedOutcome,
+        Problem::P5LambdaTransientNotRetried,
+    ),
+    (
+        Invariant::OneTerminalEvent,
+        Problem::P5LambdaTransientNotRetried,
+    ),
+    // #6: after an outage or a lost job event nothing finishes the record or sends the event.
+    (Invariant::EveryAssetFinal, Problem::P6NothingReconciles),
+    (Invariant::OneTerminalEvent, Problem::P6NothingReconciles),
+];
+
+/// Kinds seen over many seeds: the first seed showing each, and how many seeds did.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    pub kinds: BTreeMap<Kind, (u64, u64)>,
+    pub seeds: u64,
+    pub seeds_with_violations: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, seed: u64, violations: &[Violation]) {
+        self.seeds += 1;
+        if !violations.is_empty() {
+            self.seeds_with_violations += 1;
+        }
+        let mut seen: Vec<Kind> = violations
+            .iter()
+            .map(|v| (v.invariant, v.problem))
+            .collect();
+        seen.sort();
+        seen.dedup();
+        for kind in seen {
+            let entry = self.kinds.entry(kind).or_insert((seed, 0));
+            entry.1 += 1;
+        }
+    }
+
+    /// Kinds seen but not listed (with their first seed), and kinds listed but not seen.
+    pub fn judge(&self, expected: &[Kind]) -> (Vec<(Kind, u64)>, Vec<Kind>) {
+        let unexpected = self
+            .kinds
+            .iter()
+            .filter(|(k, _)| !expected.contains(k))
+            .map(|(k, (seed, _))| (*k, *seed))
+            .collect();
+        let missing = expected
+            .iter()
+            .filter(|k| !self.kinds.contains_key(k))
+            .copied()
+            .collect();
+        (unexpected, missing)
+    }
+}
+
+/// Whether a mutant's run shows a kind the plain run of the same seed does not.
+pub fn new_kinds(plain: &[Violation], mutated: &[Violation]) -> Vec<Kind> {
+    let before: Vec<Kind> = plain.iter().map(|v| (v.invariant, v.problem)).collect();
+    let mut after: Vec<Kind> = mutated
+        .iter()
+        .map(|v| (v.invariant, v.problem))
+        .filter(|k| !before.contains(k))
+        .collect();
+    after.sort();
+    after.dedup();
+    after
+}

@@ -1,0 +1,108 @@
+//! Mutants: runs that re-introduce a known bug, to prove the invariants can fail. A mutant is
+//! caught by a seed when its run shows a kind of violation that the same seed without the
+//! mutant does not (so the open problems of the code itself do not count as catches).
+//!
+//! Only mutants of mechanisms that work today are here; the ones for issue #17's fixes
+//! (notifier ignores the owner, no CreateJob idempotency, execution timeout ≤ task timeout, no
+//! reconciler, raw/decoded key mix-up, no CancelJob on timeout) come with those fixes, as
+//! `docs/reliability.md` lists.
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutant {
+    /// The state machine no longer retries `Vod.Transient` (a handler's throttled call fails
+    /// its asset).
+    NoTransientRetry,
+    /// The Transcode state loses its Catch (a failed job leaves the execution failed and the
+    /// record TRANSCODING).
+    NoTranscodeCatch,
+    /// The asset table's claim forgets its condition (`attribute_not_exists`): a duplicate
+    /// event's execution claims the asset too.
+    UnconditionalClaim,
+}
+
+impl Mutant {
+    pub const ALL: [Mutant; 3] = [
+        Self::NoTransientRetry,
+        Self::NoTranscodeCatch,
+        Self::UnconditionalClaim,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NoTransientRetry => "asl-no-transient-retry",
+            Self::NoTranscodeCatch => "asl-no-transcode-catch",
+            Self::UnconditionalClaim => "store-unconditional-claim",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Whether the asset table's claim ignores an existing record.
+    pub fn unconditional_claim(self) -> bool {
+        self == Self::UnconditionalClaim
+    }
+
+    /// The state machine definition this mutant runs.
+    pub fn definition(self, text: &str) -> Result<String, crate::Error> {
+        let mut doc: Value =
+            serde_json::from_str(text).map_err(|e| crate::Error::Definition(e.to_string()))?;
+        let states = doc
+            .get_mut("States")
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| crate::Error::Definition("no States".to_owned()))?;
+        match self {
+            Self::NoTransientRetry => {
+                for state in states.values_mut() {
+                    let Some(retry) = state.get_mut("Retry").and_then(Value::as_array_mut) else {
+                        continue;
+                    };
+                    for retrier in retry.iter_mut() {
+                        if let Some(errors) =
+                            retrier.get_mut("ErrorEquals").and_then(Value::as_array_mut)
+                        {
+                            errors.retain(|e| e != "Vod.Transient");
+                        }
+                    }
+                    retry.retain(|r| r["ErrorEquals"].as_array().is_some_and(|e| !e.is_empty()));
+                }
+            }
+            Self::NoTranscodeCatch => {
+                if let Some(t) = states.get_mut("Transcode").and_then(Value::as_object_mut) {
+                    t.remove("Catch");
+                }
+            }
+            Self::UnconditionalClaim => {}
+        }
+        serde_json::to_string(&doc).map_err(|e| crate::Error::Definition(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for m in Mutant::ALL {
+            assert_eq!(Mutant::from_name(m.name()), Some(m));
+        }
+    }
+
+    #[test]
+    fn the_asl_mutants_change_the_definition_and_it_still_parses() -> Result<(), crate::Error> {
+        for m in [Mutant::NoTransientRetry, Mutant::NoTranscodeCatch] {
+            let text = m.definition(crate::sim::STATE_MACHINE)?;
+            assert!(crate::sim::definition(&text).is_ok(), "{}", m.name());
+            let original: Value = serde_json::from_str(crate::sim::STATE_MACHINE)
+                .map_err(|e| crate::Error::Definition(e.to_string()))?;
+            let mutated: Value =
+                serde_json::from_str(&text).map_err(|e| crate::Error::Definition(e.to_string()))?;
+            assert_ne!(original, mutated, "{} changed nothing", m.name());
+        }
+        Ok(())
+    }
+}

@@ -3,6 +3,8 @@
 //! ```text
 //! vod-sim --seeds 10000              # exit 1 on any violation (first story printed)
 //! vod-sim --seed 4711                # replay one seed exactly, with its story
+//! vod-sim --seed 4711 --upload 1 --trace all   # and all of upload u1's story
+//! vod-sim --seeds 5000 --each | grep TIMED_OUT # every violation of every seed, one line each
 //! vod-sim --seeds 2000 --expected --mutants   # what make test runs
 //! vod-sim --list-mutants
 //! vod-sim --seeds 500 --mutant asl-no-transient-retry    # (feature `mutants`)
@@ -44,6 +46,13 @@ struct Args {
     /// Print the mutants' names, one per line.
     #[arg(long)]
     list_mutants: bool,
+    /// Print every violation of every seed, one line each (to find a seed that shows
+    /// something: `vod-sim --seeds 5000 --each | grep TIMED_OUT`).
+    #[arg(long)]
+    each: bool,
+    /// With --seed: print this upload's whole story as well (`--upload 1` for u1).
+    #[arg(long)]
+    upload: Option<usize>,
     /// Trace lines printed for a violation: a number, or `all`.
     #[arg(long, default_value = "60")]
     trace: String,
@@ -89,11 +98,17 @@ fn run(args: Args) -> Result<bool> {
     let mutant = mutant(args.mutant.as_deref())?;
     if let Some(seed) = args.seed {
         let report = run_seed(seed, mutant)?;
+        if let Some(u) = args.upload {
+            println!("story of upload u{u}:");
+            let lines =
+                vod_sim::trace::render(&report.trace, Some(u), None, limit.unwrap_or(usize::MAX));
+            print!("{lines}");
+        }
         if report.violations.is_empty() {
             print!("{}", report.scenario);
             print!(
                 "{}",
-                vod_sim::trace::render(&report.trace, None, limit.unwrap_or(usize::MAX))
+                vod_sim::trace::render(&report.trace, None, None, limit.unwrap_or(usize::MAX))
             );
             println!("no violation");
         } else {
@@ -111,7 +126,16 @@ fn run(args: Args) -> Result<bool> {
     let mut first_told = false;
     for seed in args.from..args.from + args.seeds {
         let report = run_seed(seed, mutant)?;
-        if !args.expected && !first_told && !report.violations.is_empty() {
+        if args.each {
+            for v in &report.violations {
+                println!(
+                    "seed {seed}: {} [{}]: {}",
+                    v.invariant.name(),
+                    v.problem.label(),
+                    v.text
+                );
+            }
+        } else if !args.expected && !first_told && !report.violations.is_empty() {
             print!("{}", report.explain(limit));
             first_told = true;
         }

@@ -5,10 +5,11 @@ use crate::eventbridge;
 use crate::invariants::{self, Violation};
 use crate::mutants::Mutant;
 use crate::scenario::{HORIZON, Scenario};
-use crate::sim::Sim;
+use crate::sim::{Sim, t0};
 use crate::trace::{self, Line};
 use crate::world::true_id;
 use std::fmt::Write as _;
+use std::time::Duration;
 use vod_core::AssetStatus;
 
 /// What one run left behind.
@@ -42,6 +43,7 @@ pub fn run_scenario(scenario: Scenario, mutant: Option<Mutant>) -> Result<RunRep
         }
         tokio::time::sleep(HORIZON).await;
         let violations = invariants::check(&sim);
+        execution_endings(&sim);
         let mut world = sim.world();
         let outcomes = world
             .uploads
@@ -61,6 +63,54 @@ pub fn run_scenario(scenario: Scenario, mutant: Option<Mutant>) -> Result<RunRep
         trace,
         outcomes,
     })
+}
+
+/// What the executions themselves did that no port saw: timeouts and how each ended, from the
+/// engine's histories, merged into the trace in time order.
+fn execution_endings(sim: &Sim) {
+    const SHOWN: &[&str] = &[
+        "TaskTimedOut",
+        "ExecutionSucceeded",
+        "ExecutionFailed",
+        "ExecutionTimedOut",
+        "ExecutionAborted",
+    ];
+    let executions = sim.world().executions.clone();
+    // (time, rank, line): at one instant a task's timeout comes before what it causes, and an
+    // execution's end after what its last task did.
+    let mut merged: Vec<(Duration, u8, Line)> = Vec::new();
+    for e in &executions {
+        let Ok(history) = sim.engine.history(&e.arn) else {
+            continue;
+        };
+        for event in history
+            .iter()
+            .filter(|h| SHOWN.contains(&h.event_type.as_str()))
+        {
+            let at = (event.timestamp - t0()).to_std().unwrap_or_default();
+            let detail = event
+                .details
+                .values()
+                .find_map(|d| d.get("error").and_then(|e| e.as_str()))
+                .map_or_else(String::new, |e| format!(" ({e})"));
+            let rank = if event.event_type == "TaskTimedOut" {
+                0
+            } else {
+                2
+            };
+            let line = Line {
+                at,
+                upload: Some(e.upload),
+                actor: e.name.clone(),
+                text: format!("{}{detail}", event.event_type),
+            };
+            merged.push((at, rank, line));
+        }
+    }
+    let mut world = sim.world();
+    merged.extend(world.trace.drain(..).map(|l| (l.at, 1, l)));
+    merged.sort_by_key(|(at, rank, _)| (*at, *rank));
+    world.trace = merged.into_iter().map(|(_, _, l)| l).collect();
 }
 
 impl RunReport {
@@ -89,9 +139,12 @@ impl RunReport {
                 "trace of the first violation ({}):",
                 upload.map_or_else(|| "whole run".to_owned(), |u| format!("upload u{u}"))
             );
+            // The story up to the violation; one found at the horizon gets all of it.
+            let until = (first.at < HORIZON).then_some(first.at);
             out.push_str(&trace::render(
                 &self.trace,
                 upload,
+                until,
                 limit.unwrap_or(usize::MAX),
             ));
             let _ = writeln!(

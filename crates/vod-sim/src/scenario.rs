@@ -248,7 +248,7 @@ impl Scenario {
             KeyStyle::Encoded
         };
         let awkward = on(&mut c, 0.5);
-        let long_sources = on(&mut c, 0.25);
+        let long_sources = on(&mut c, 0.35);
         let count = if on(&mut c, 0.1) {
             8
         } else {
@@ -300,7 +300,7 @@ fn upload(c: &mut Chance, seed: u64, index: usize, mix: &Mix) -> Upload {
     };
     let duration = match c.below(0, 20) {
         0..=1 => c.between(0.04, 2.0),
-        2..=4 if mix.long_sources => c.between(8.0 * 3600.0, 40.0 * 3600.0),
+        2..=4 if mix.long_sources => c.between(8.0 * 3600.0, 60.0 * 3600.0),
         _ => c.between(5.0, 3600.0),
     };
     let source = match c.below(0, 10) {

@@ -33,12 +33,19 @@ pub fn clock(at: Duration) -> String {
     }
 }
 
-/// The lines about `upload` (all lines when `None`), at most `limit` of them; when there are
-/// more, the first and the last half of the limit with a gap line between.
-pub fn render(lines: &[Line], upload: Option<usize>, limit: usize) -> String {
+/// The lines about `upload` (all lines when `None`) up to `until` (all when `None`), at most
+/// `limit` of them; when there are more, the first and the last half of the limit with a gap
+/// line between.
+pub fn render(
+    lines: &[Line],
+    upload: Option<usize>,
+    until: Option<Duration>,
+    limit: usize,
+) -> String {
     let chosen: Vec<&Line> = lines
         .iter()
         .filter(|l| upload.is_none() || l.upload.is_none() || l.upload == upload)
+        .filter(|l| until.is_none_or(|t| l.at <= t))
         .collect();
     let write = |out: &mut String, l: &Line| {
         let _ = writeln!(out, "  {:>15}  {:<30} {}", clock(l.at), l.actor, l.text);

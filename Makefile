@@ -12,13 +12,14 @@ export VOD_REPO_ROOT := $(CURDIR)
 VOD_FFMPEG ?= $(CURDIR)/$(VENV)/bin/ffmpeg
 export VOD_FFMPEG
 
-.PHONY: help venv ffmpeg infra-deps player-deps build test test-rust test-infra lint demo bench synth clean
+.PHONY: help venv ffmpeg infra-deps player-deps build test test-rust test-infra lint demo bench synth sim clean
 
 help:
 	@echo "make demo   - run the whole pipeline on the local twin and play it in a browser"
 	@echo "make test   - every test: fmt, clippy, rustdoc, Rust tests (moto, ffmpeg), infra tests"
 	@echo "make lint   - rustfmt check, clippy -D warnings and rustdoc -D warnings"
 	@echo "make bench  - benchmarks, written to bench/REPORT.md and bench/results.json"
+	@echo "make sim    - the pipeline simulation: SEEDS=N seeds, MUTANT=NAME, LIST_MUTANTS=1"
 	@echo "make synth  - full cdk synth with cargo-lambda bundling (see infra/README.md)"
 
 # --- set-up ---------------------------------------------------------------------------------
@@ -64,6 +65,19 @@ test-infra: venv infra-deps
 # skipped (only browser tests may skip, on a machine without Chromium).
 test: venv infra-deps player-deps
 	CARGO="$(CARGO)" scripts/test.sh
+
+# The deterministic simulation of the pipeline under faults (crates/vod-sim, docs/reliability.md):
+# seeds 0..SEEDS; exit 0 when no invariant is violated, 1 when one is (the first violating seed
+# and its trace printed; `cargo run -p vod-sim -- --seed S` replays it). MUTANT=NAME runs with a
+# known bug re-introduced; LIST_MUTANTS=1 names the mutants. `make test` runs its own bounded
+# check (scripts/test.sh sim).
+SEEDS ?= 10000
+sim:
+ifdef LIST_MUTANTS
+	@$(CARGO) run -q --locked -p vod-sim --features mutants -- --list-mutants
+else
+	$(CARGO) run -q --locked -p vod-sim --features mutants -- --seeds $(SEEDS) $(if $(MUTANT),--mutant $(MUTANT))
+endif
 
 demo: venv player-deps
 	DEMO_EXIT=$(DEMO_EXIT) DEMO_PROFILE=$(DEMO_PROFILE) scripts/demo.sh

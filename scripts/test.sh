@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Every check and test of the project, in one run that does not stop at the first failure (what
 # `make test` runs once its set-up is done): rustfmt, clippy -D warnings, rustdoc -D warnings,
-# every Rust test binary (--no-fail-fast), the CDK app's type check, tests, cfn-lint,
+# every Rust test binary (--no-fail-fast), the pipeline simulation (2,000 seeds against its list
+# of known-open problems, and every mutant caught), the CDK app's type check, tests, cfn-lint,
 # asl-validator and cargo-deny. Each step's output goes to the terminal and to
 # .vod/test/<step>.log; the last lines count what ran:
 #   SKIPPED: 2 browser tests (no Chromium: apt-get install chromium)
 #   summary: 412 passed, 0 failed, 2 skipped
 # Exit 0 only when every step passed. `scripts/test.sh STEP...` runs only the named steps
-# (rustfmt clippy rustdoc rust-tests infra-typecheck infra-tests cfn-lint asl-validator
+# (rustfmt clippy rustdoc rust-tests sim infra-typecheck infra-tests cfn-lint asl-validator
 # cargo-deny).
 # Env: CARGO (default cargo), VOD_REQUIRE_BROWSER=1 (a missing Chromium fails instead of skips).
 set -uo pipefail
@@ -35,6 +36,7 @@ step clippy "$CARGO" clippy --workspace --all-targets --locked -- -D warnings
 # The API docs build without a broken link or a malformed doc comment.
 step rustdoc env RUSTDOCFLAGS="-D warnings" "$CARGO" doc --workspace --no-deps --locked
 step rust-tests "$CARGO" test --workspace --locked --no-fail-fast
+step sim "$CARGO" run -q --locked -p vod-sim --features mutants -- --seeds 2000 --expected --mutants --trace 60
 step infra-typecheck npm --prefix infra run --silent build
 step infra-tests npm --prefix infra test
 step cfn-lint env CFN_LINT="$CFN_LINT_BIN" npm --prefix infra run --silent lint:cfn

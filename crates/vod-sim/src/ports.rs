@@ -19,7 +19,7 @@ use vod_core::event::PipelineEvent;
 use vod_core::job::JobSpec;
 use vod_core::ports::{
     AssetStore, Claim, Clock, JobId, MediaProbe, MediaReader, Notifier, ObjectMeta, ObjectRange,
-    OutputWriter, PortError, PortErrorKind, PortResult, TaskCallback, Transcoder,
+    ObjectVersion, OutputWriter, PortError, PortErrorKind, PortResult, TaskCallback, Transcoder,
 };
 use vod_core::probe::{
     AudioTrack, Container, ProbeOutcome, ProbeReport, RejectReason, Rejection, VideoTrack,
@@ -262,14 +262,26 @@ impl MediaReader for SimPorts {
         &self,
         bucket: &str,
         key: &str,
+        version: &ObjectVersion,
         offset: u64,
         len: u64,
     ) -> PortResult<Vec<u8>> {
         let op = format!("s3.get({key:?}, {offset}+{len})");
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        let pinned = version
+            .etag
+            .as_deref()
+            .map(|e| e.trim_matches('"').to_owned());
         let effect: Effect<'_, Vec<u8>> = Box::new(move |sim| {
             let world = sim.world();
             match world.sources.get(&key).filter(|_| bucket == SOURCE_BUCKET) {
+                // S3 answers If-Match on another ETag with 412: the key holds a newer upload.
+                Some(o) if pinned.as_ref().is_some_and(|p| *p != o.etag) => (
+                    Err(PortError::replaced(format!(
+                        "{key} is no longer the pinned ETag"
+                    ))),
+                    "412 replaced".to_owned(),
+                ),
                 Some(o) => {
                     let end = offset.saturating_add(len).min(o.size);
                     let bytes: Vec<u8> = (offset..end)

@@ -9,6 +9,7 @@ use tokio::process::Command;
 use tokio::sync::watch;
 
 use crate::error::{JobFailure, TwinError};
+use crate::input::Input;
 use crate::plan::{SourceInfo, VideoStreamInfo};
 
 /// The project's ffmpeg ([`vod_toolchain::ffmpeg`]: `VOD_FFMPEG`, else the pinned
@@ -18,11 +19,12 @@ pub fn find_ffmpeg() -> Result<PathBuf, TwinError> {
 }
 
 /// Reads duration, video size/rate and the number of audio streams from `ffmpeg -i` (which
-/// prints the input's description and exits, complaining that no output was given).
-pub async fn probe(ffmpeg: &Path, input: &Path) -> Result<SourceInfo, JobFailure> {
+/// prints the input's description and exits, complaining that no output was given), with the
+/// input's demuxer named and only the `file` protocol allowed ([`Input::args`]).
+pub async fn probe(ffmpeg: &Path, input: &Input) -> Result<SourceInfo, JobFailure> {
     let output = Command::new(ffmpeg)
-        .args(["-hide_banner", "-nostdin", "-i"])
-        .arg(input)
+        .args(["-hide_banner", "-nostdin"])
+        .args(input.args())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -45,6 +45,8 @@
 //!   - `plan::x264`: QVBR → capped CRF, the x264 preset per rung, x264 arguments
 //!     ([`EncoderOptions`]);
 //!   - `plan::ffmpeg_args`: the one ffmpeg command of a job and its file layout ([`FfmpegPlan`]).
+//! - [`input`]: what ffmpeg may open: the source's demuxer from vod-probe's verdict
+//!   ([`identify`], [`input::demuxer`]), the `file` protocol only ([`Input::args`]).
 //! - `ffmpeg`: finding ffmpeg ([`find_ffmpeg`]), probing a source ([`probe`]), running a plan
 //!   with progress.
 //! - [`package`]: MediaConvert names for ffmpeg's files, the HLS master, `outputGroupDetails`.
@@ -58,6 +60,7 @@ mod api;
 pub mod error;
 pub mod events;
 mod ffmpeg;
+pub mod input;
 pub mod job;
 pub mod package;
 pub mod plan;
@@ -67,6 +70,7 @@ use std::sync::Arc;
 
 pub use error::{ApiError, BadRequest, JobFailure, TwinError};
 pub use ffmpeg::{find_ffmpeg, parse_probe, probe};
+pub use input::{Input, identify};
 pub use plan::{
     CreateJobRequest, EncoderOptions, FfmpegPlan, JobPlan, PlanError, SourceInfo, ffmpeg_plan,
     qvbr_to_crf,

@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use crate::error::{JobFailure, TwinError};
 use crate::events::{self, EventSender, Phase};
 use crate::ffmpeg::{self, RunOutcome};
+use crate::input;
 use crate::job::{JobRecord, JobStatus, StateDir};
 use crate::package;
 use crate::plan::{EncoderOptions, JobPlan, S3Location, ffmpeg_plan_for};
@@ -415,21 +416,27 @@ impl JobManager {
         if *cancel.borrow() {
             return Err(None);
         }
-        let source = ffmpeg::probe(&self.ffmpeg, &input_path)
-            .await
-            .map_err(|f| {
-                Some(JobFailure::input_access(format!(
+        // The probe names the demuxer; a file it rejects never reaches ffmpeg.
+        let open_error = |f: JobFailure| {
+            Some(JobFailure {
+                message: format!(
                     "Unable to open input file [{}]: [Failed probe/open: [{}]]",
                     plan.input.uri(),
                     f.message
-                )))
-            })?;
+                ),
+                ..f
+            })
+        };
+        let input = input::identify(&input_path).await.map_err(open_error)?;
+        let source = ffmpeg::probe(&self.ffmpeg, &input)
+            .await
+            .map_err(|f| open_error(JobFailure::input_access(f.message)))?;
         set(Phase::Probing, 100);
         let out_dir = work.path().join("out");
         let options = EncoderOptions {
             x264_preset: self.config.x264_preset.clone(),
         };
-        let ff = ffmpeg_plan_for(plan, &source, &input_path, &out_dir, &options).map_err(|e| {
+        let ff = ffmpeg_plan_for(plan, &source, &input, &out_dir, &options).map_err(|e| {
             Some(match e {
                 crate::plan::PlanError::BadRequest(b) => JobFailure::invalid_input(b.to_string()),
                 crate::plan::PlanError::Source(s) => JobFailure::invalid_input(s),

@@ -77,11 +77,12 @@ async fn main() -> anyhow::Result<()> {
         let body: serde_json::Value = serde_json::from_slice(&std::fs::read(job)?)?;
         let request = vod_mediaconvert_local::CreateJobRequest::from_wire(&body)?;
         let ffmpeg = vod_mediaconvert_local::find_ffmpeg()?;
-        let source = vod_mediaconvert_local::probe(&ffmpeg, input).await?;
+        let input = vod_mediaconvert_local::identify(input).await?;
+        let source = vod_mediaconvert_local::probe(&ffmpeg, &input).await?;
         let options = vod_mediaconvert_local::EncoderOptions {
             x264_preset: args.x264_preset.clone(),
         };
-        let plan = vod_mediaconvert_local::ffmpeg_plan(&request, &source, input, out, &options)?;
+        let plan = vod_mediaconvert_local::ffmpeg_plan(&request, &source, &input, out, &options)?;
         let dirs: Vec<String> = plan.dirs.iter().map(|d| d.display().to_string()).collect();
         println!(
             "{}",

@@ -10,6 +10,7 @@ use super::model::{
 use super::request::CreateJobRequest;
 use super::x264::{EncoderOptions, x264_args};
 use crate::error::BadRequest;
+use crate::input::Input;
 
 /// What the twin learned about the source from ffmpeg (no ffprobe needed).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -86,12 +87,13 @@ pub enum PlanError {
 
 /// Builds the single ffmpeg invocation for a job: decode once, `split` + `scale` per rung,
 /// CMAF groups through the dash muxer (fMP4 segments + HLS playlists + MPD), frame captures
-/// through image2, MP4 files through the mp4 muxer. `output_dir` must exist or be creatable;
+/// through image2, MP4 files through the mp4 muxer. The input is read as [`Input::args`] says
+/// (its demuxer named, the `file` protocol only). `output_dir` must exist or be creatable;
 /// the returned `dirs` are created by the caller.
 pub fn ffmpeg_plan(
     request: &CreateJobRequest,
     source: &SourceInfo,
-    input: &Path,
+    input: &Input,
     output_dir: &Path,
     options: &EncoderOptions,
 ) -> Result<FfmpegPlan, PlanError> {
@@ -103,7 +105,7 @@ pub fn ffmpeg_plan(
 pub fn ffmpeg_plan_for(
     job: &JobPlan,
     source: &SourceInfo,
-    input: &Path,
+    input: &Input,
     output_dir: &Path,
     options: &EncoderOptions,
 ) -> Result<FfmpegPlan, PlanError> {
@@ -304,11 +306,10 @@ pub fn ffmpeg_plan_for(
         "-nostats",
         "-progress",
         "pipe:1",
-        "-i",
     ]
     .map(String::from)
     .to_vec();
-    args.push(path_arg(input));
+    args.extend(input.args());
     if !chains.is_empty() {
         let graph = if chains.len() == 1 {
             format!("[0:v]{}", chains[0])

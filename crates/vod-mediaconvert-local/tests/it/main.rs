@@ -9,10 +9,13 @@
 //! - `rejections`: what CreateJob refuses, naming the setting;
 //! - `events`: ERROR / CANCELED / STATUS_UPDATE events and the queue;
 //! - `restart`: what a restarted twin says about old and in-flight jobs;
+//! - `inputs`: what ffmpeg may open: playlist polyglots open nothing, every accepted container
+//!   is read by its named demuxer;
 //! - `plan`: CreateJob bodies → validation and the ffmpeg command, without running anything.
 
 mod env;
 mod events;
+mod inputs;
 mod jobs;
 mod ladder;
 mod plan;

@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 use vod_aws::mediaconvert::{JobOptions, plan_request_body};
 use vod_core::AssetId;
 use vod_core::ladder::ThumbnailPlan;
+use vod_core::probe::Container;
 use vod_mediaconvert_local::plan::VideoStreamInfo;
-use vod_mediaconvert_local::{CreateJobRequest, EncoderOptions, SourceInfo, ffmpeg_plan};
+use vod_mediaconvert_local::{CreateJobRequest, EncoderOptions, Input, SourceInfo, ffmpeg_plan};
 
 use crate::jobs::{ladder, rung, spec};
 
@@ -59,7 +60,7 @@ fn plan_args(body: &Value) -> Vec<String> {
     ffmpeg_plan(
         &req,
         &source(),
-        Path::new("/in/src.mp4"),
+        &Input::new("/in/src.mp4", Container::Mp4),
         Path::new("/out"),
         &EncoderOptions::default(),
     )
@@ -81,6 +82,20 @@ fn reject(body: &Value) -> String {
 async fn one_ffmpeg_decodes_once_and_splits_to_every_rung() {
     let args = plan_args(&builder_job().await);
     assert_eq!(args.iter().filter(|a| *a == "-i").count(), 1, "{args:?}");
+    // The one input: its demuxer named, nothing but local files for ffmpeg to open.
+    let input = args.iter().position(|a| a == "-i").expect("-i");
+    assert_eq!(
+        args[input - 4..=input + 1],
+        [
+            "-protocol_whitelist",
+            "file",
+            "-f",
+            "mov",
+            "-i",
+            "file:/in/src.mp4"
+        ],
+        "{args:?}"
+    );
     let graph = args
         .iter()
         .skip_while(|a| *a != "-filter_complex")
@@ -274,7 +289,7 @@ async fn audio_only_jobs_have_no_filter_graph() {
     let plan = ffmpeg_plan(
         &req,
         &audio_only,
-        Path::new("/in.mp3"),
+        &Input::new("/in.mp3", Container::Mp3),
         Path::new("/out"),
         &EncoderOptions::default(),
     )
@@ -296,7 +311,7 @@ async fn audio_only_jobs_have_no_filter_graph() {
         ffmpeg_plan(
             &req,
             &audio_only,
-            Path::new("/in.mp3"),
+            &Input::new("/in.mp3", Container::Mp3),
             Path::new("/out"),
             &EncoderOptions::default()
         )

@@ -1,8 +1,9 @@
 /**
  * The files this app shares with the Rust workspace and the local twin, read at synth time so
  * there is exactly one copy of each: the state machine, the two EventBridge patterns and the
- * Lambda contract generated from `vod_core::contracts` (`docs/contracts/lambdas.json`) and the
- * asset table's shape as the twin creates it (`docs/contracts/asset-table.json`).
+ * Lambda contract generated from `vod_core::contracts` (`docs/contracts/lambdas.json`), the
+ * asset table's shape as the twin creates it (`docs/contracts/asset-table.json`) and the CDN's
+ * CORS and security headers as the local CDN sends them (`docs/contracts/cdn-response-headers.json`).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -18,6 +19,29 @@ export const MEDIACONVERT_PATTERN_FILE = path.join(
 export const LAMBDAS_CONTRACT_FILE = path.join(REPO_ROOT, 'docs', 'contracts', 'lambdas.json');
 /** The asset table's keys and indexes as the twin creates them (a vod-aws test keeps it current). */
 export const ASSET_TABLE_CONTRACT_FILE = path.join(REPO_ROOT, 'docs', 'contracts', 'asset-table.json');
+/**
+ * CORS and security headers of every behaviour: `vod_cdn_local::RESPONSE_HEADERS`, which the
+ * local CDN sends (a vod-cdn-local test keeps the file current).
+ */
+export const CDN_RESPONSE_HEADERS_CONTRACT_FILE = path.join(
+  REPO_ROOT, 'docs', 'contracts', 'cdn-response-headers.json',
+);
+
+export interface CdnResponseHeadersContract {
+  readonly cors: {
+    readonly allowOrigins: string[];
+    readonly allowMethods: string[];
+    readonly allowHeaders: string[];
+    readonly exposeHeaders: string[];
+    readonly allowCredentials: boolean;
+    readonly maxAgeSeconds: number;
+    readonly originOverride: boolean;
+  };
+  readonly security: {
+    readonly contentTypeOptions: boolean;
+    readonly strictTransportSecurity: { readonly maxAgeSeconds: number; readonly includeSubdomains: boolean };
+  };
+}
 
 export interface LambdaContract {
   readonly function: string;

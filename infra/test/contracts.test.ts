@@ -1,12 +1,14 @@
 /**
  * The files shared with the Rust workspace and the local twin are honoured by the synthesized
- * template: env vars per Lambda, ASL placeholders, EventBridge patterns.
+ * template: env vars per Lambda, ASL placeholders, EventBridge patterns, the asset table, the
+ * CDN's CORS and security headers.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
-  ASL_FILE, ASSET_TABLE_CONTRACT_FILE, LAMBDAS_CONTRACT_FILE, LambdasContract, MEDIACONVERT_PATTERN_FILE, S3_PATTERN_FILE,
+  ASL_FILE, ASSET_TABLE_CONTRACT_FILE, CDN_RESPONSE_HEADERS_CONTRACT_FILE, CdnResponseHeadersContract,
+  LAMBDAS_CONTRACT_FILE, LambdasContract, MEDIACONVERT_PATTERN_FILE, S3_PATTERN_FILE,
 } from '../lib/contracts';
 import { defaults, functionId, functionProps, logicalIdOf, resourcesOfType } from './helpers';
 
@@ -117,4 +119,40 @@ test('asset table keys and indexes = asset-table.json (what the twin and the Rus
     .map((i: any) => ({ IndexName: i.IndexName, KeySchema: i.KeySchema, Projection: { ProjectionType: i.Projection.ProjectionType } }))
     .sort(byName('IndexName'));
   assert.deepEqual(indexes, contract.GlobalSecondaryIndexes);
+});
+
+test('every response headers policy = cdn-response-headers.json (what the local CDN sends): CORS * without credentials, nosniff, HSTS', () => {
+  const contract: CdnResponseHeadersContract = JSON.parse(readFileSync(CDN_RESPONSE_HEADERS_CONTRACT_FILE, 'utf8'));
+  const { cors, security } = contract;
+  assert.deepEqual(cors.allowOrigins, ['*'], 'the twin and CloudFront answer every origin alike');
+  assert.equal(cors.allowCredentials, false);
+  assert.equal(security.contentTypeOptions, true, 'X-Content-Type-Options: nosniff');
+  const policies = resourcesOfType(json, 'AWS::CloudFront::ResponseHeadersPolicy');
+  assert.equal(policies.length, 2, 'manifests and segments');
+  for (const [id, policy] of policies) {
+    const config = policy.Properties.ResponseHeadersPolicyConfig;
+    assert.deepEqual(config.CorsConfig, {
+      AccessControlAllowOrigins: { Items: cors.allowOrigins },
+      AccessControlAllowMethods: { Items: cors.allowMethods },
+      AccessControlAllowHeaders: { Items: cors.allowHeaders },
+      AccessControlExposeHeaders: { Items: cors.exposeHeaders },
+      AccessControlAllowCredentials: cors.allowCredentials,
+      AccessControlMaxAgeSec: cors.maxAgeSeconds,
+      OriginOverride: cors.originOverride,
+    }, id);
+    assert.deepEqual(config.SecurityHeadersConfig, {
+      ContentTypeOptions: { Override: true },
+      StrictTransportSecurity: {
+        AccessControlMaxAgeSec: security.strictTransportSecurity.maxAgeSeconds,
+        IncludeSubdomains: security.strictTransportSecurity.includeSubdomains,
+        Override: true,
+      },
+    }, id);
+  }
+  // Every behaviour uses one of them.
+  const distribution = resourcesOfType(json, 'AWS::CloudFront::Distribution')[0][1].Properties.DistributionConfig;
+  const ids = new Set(policies.map(([id]) => id));
+  for (const behaviour of [distribution.DefaultCacheBehavior, ...distribution.CacheBehaviors]) {
+    assert.ok(ids.has(behaviour.ResponseHeadersPolicyId.Ref), JSON.stringify(behaviour.ResponseHeadersPolicyId));
+  }
 });

@@ -4,16 +4,22 @@
 //! [`router`] answers, on the twin's CDN port (`127.0.0.1:4568`):
 //! - `GET`/`HEAD /<key>`: the object `<key>` of the output bucket, streamed from S3 with
 //!   CloudFront's headers: content type by extension, our cache rules ([`cache_control`]),
-//!   CORS, single byte ranges (passed to `GetObject`), `ETag`/`Last-Modified`, conditional
+//!   single byte ranges (passed to `GetObject`), `ETag`/`Last-Modified`, conditional
 //!   `If-None-Match`. Keys are percent-decoded once; `.`/`..` segments are refused, so nothing
 //!   outside the bucket's key space is reachable. `OPTIONS` answers CORS preflights.
+//! - Every response carries the distribution's response headers policy
+//!   ([`response_headers`]): CORS `*` without credentials on CORS requests (also in signed
+//!   mode, as CloudFront sends it), `X-Content-Type-Options: nosniff`, HSTS.
 //! - In signed mode ([`CdnConfig::signing`]) every object request must carry a CloudFront signed
 //!   URL or `CloudFront-*` cookies that [`vod_signing::verify`] accepts, else `403` with the
 //!   reason in the body.
 //! - `GET /player/<assetId>`: the player page (hls.js + dash.js, quality menus, storyboard,
 //!   record JSON), its files under `/player-assets/…`, and the JSON it reads:
-//!   `GET /api/assets/<assetId>` (the record) and `GET /api/playback/<assetId>` (playback URLs;
-//!   in signed mode it also sets the asset-wide signed cookies). These are never signed.
+//!   `GET /api/assets/<assetId>` (the part of the record a player needs, [`PlayerRecord`]: no
+//!   task token, job, source or failure details) and `GET /api/playback/<assetId>` (playback
+//!   URLs; in signed mode it also sets the asset-wide signed cookies). These are never signed.
+//!   The page is on the CDN's own origin, so its signed cookies are first-party, as a page on
+//!   the distribution's domain gets them on AWS.
 //!
 //! Modules: `objects` (object requests with CloudFront's headers), `media_types` (content types
 //! and cache rules by extension), `signed` (the signed-mode decision), `player` (the player page
@@ -43,6 +49,8 @@
 mod media_types;
 mod objects;
 mod player;
+mod record_view;
+pub mod response_headers;
 mod signed;
 
 use std::fmt;
@@ -58,6 +66,8 @@ use vod_signing::{KeyGroup, SigningKey};
 pub use media_types::{
     CACHE_IMMUTABLE, CACHE_MANIFEST, CACHE_METADATA, cache_control, content_type,
 };
+pub use record_view::{PlayerRecord, PlayerRendition};
+pub use response_headers::RESPONSE_HEADERS;
 
 /// How long the player page's signed cookies stay valid unless configured otherwise.
 pub const DEFAULT_COOKIE_LIFETIME: TimeDelta = TimeDelta::hours(2);
@@ -184,5 +194,6 @@ pub fn router(config: CdnConfig) -> Router {
         .route("/api/assets/{asset_id}", get(player::record))
         .route("/api/playback/{asset_id}", get(player::playback))
         .fallback(objects::serve)
+        .layer(axum::middleware::from_fn(response_headers::layer))
         .with_state(cdn)
 }

@@ -1,4 +1,6 @@
-//! `GET`/`HEAD`/`OPTIONS /<key>`: objects of the output bucket with CloudFront's headers.
+//! `GET`/`HEAD`/`OPTIONS /<key>`: objects of the output bucket with CloudFront's headers
+//! (content type, cache rules, ranges; CORS and security headers are added to every response by
+//! [`crate::response_headers`]).
 
 use std::sync::Arc;
 
@@ -41,34 +43,9 @@ pub(crate) fn object_key(raw_path: &str) -> Result<String, BadKey> {
     Ok(decoded.into_owned())
 }
 
-const EXPOSED_HEADERS: &str = "Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified";
-
-/// CORS response headers: `*` for an open distribution; in signed mode the origin is
-/// reflected with credentials allowed, because players send the signed cookies.
-fn cors(cdn: &Cdn, request: &HeaderMap, headers: &mut HeaderMap) {
-    if cdn.signing.is_some() {
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-        if let Some(origin) = request.get(header::ORIGIN) {
-            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                HeaderValue::from_static("true"),
-            );
-        }
-    } else {
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-    }
-    headers.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(EXPOSED_HEADERS),
-    );
-}
-
-/// A short plain-text answer (errors), never cached.
-fn text(cdn: &Cdn, request: &HeaderMap, status: StatusCode, body: String) -> Response {
+/// A short plain-text answer (errors), never cached. (CORS and security headers come from
+/// [`crate::response_headers`], on every response.)
+fn text(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -76,27 +53,6 @@ fn text(cdn: &Cdn, request: &HeaderMap, status: StatusCode, body: String) -> Res
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    cors(cdn, request, headers);
-    response
-}
-
-fn preflight(cdn: &Cdn, request: &HeaderMap) -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    let headers = response.headers_mut();
-    cors(cdn, request, headers);
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, HEAD, OPTIONS"),
-    );
-    let allowed = request
-        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-        .cloned()
-        .unwrap_or(HeaderValue::from_static("Range, If-None-Match"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allowed);
-    headers.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("86400"),
-    );
     response
 }
 
@@ -137,7 +93,7 @@ struct ObjectHeaders<'a> {
     last_modified: Option<&'a DateTime>,
 }
 
-fn object_headers(cdn: &Cdn, request: &HeaderMap, object: &ObjectHeaders<'_>) -> HeaderMap {
+fn object_headers(object: &ObjectHeaders<'_>) -> HeaderMap {
     let mut headers = HeaderMap::new();
     let kind = content_type(object.key)
         .or(object.stored_type)
@@ -159,7 +115,6 @@ fn object_headers(cdn: &Cdn, request: &HeaderMap, object: &ObjectHeaders<'_>) ->
         header::CACHE_CONTROL,
         HeaderValue::from_static(cache_control(object.key)),
     );
-    cors(cdn, request, &mut headers);
     headers
 }
 
@@ -178,12 +133,9 @@ fn raw_status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
 
 pub(crate) async fn serve(State(cdn): State<Arc<Cdn>>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
-    let headers = &parts.headers;
     let method = parts.method.clone();
     if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
         let mut response = text(
-            &cdn,
-            headers,
             StatusCode::METHOD_NOT_ALLOWED,
             "405 Method Not Allowed\n".into(),
         );
@@ -196,18 +148,11 @@ pub(crate) async fn serve(State(cdn): State<Arc<Cdn>>, request: Request) -> Resp
     let key = match object_key(parts.uri.path()) {
         Ok(key) if !key.is_empty() => key,
         Ok(_) => {
-            return text(
-                &cdn,
-                headers,
-                StatusCode::NOT_FOUND,
-                "404 Not Found\n".into(),
-            );
+            return text(StatusCode::NOT_FOUND, "404 Not Found\n".into());
         }
         Err(bad) => {
             tracing::info!(path = parts.uri.path(), ?bad, "refused object path");
             return text(
-                &cdn,
-                headers,
                 StatusCode::BAD_REQUEST,
                 format!("400 Bad Request: the path is not an object key ({bad:?})\n"),
             );
@@ -215,16 +160,11 @@ pub(crate) async fn serve(State(cdn): State<Arc<Cdn>>, request: Request) -> Resp
     };
     // Browsers send preflights without cookies; CloudFront answers them without a signature.
     if method == Method::OPTIONS {
-        return preflight(&cdn, headers);
+        return StatusCode::NO_CONTENT.into_response();
     }
     if let Some(Decision::Deny(reason)) = signed::decide(&cdn, &parts) {
         tracing::info!(%key, ?reason, "signed request refused");
-        let mut response = text(
-            &cdn,
-            headers,
-            StatusCode::FORBIDDEN,
-            format!("403 Forbidden: {reason}\n"),
-        );
+        let mut response = text(StatusCode::FORBIDDEN, format!("403 Forbidden: {reason}\n"));
         put(
             response.headers_mut(),
             HeaderName::from_static("x-vod-deny-reason"),
@@ -251,17 +191,13 @@ async fn head(cdn: &Cdn, parts: &Parts, key: &str) -> Response {
     {
         Ok(out) => {
             let mut response = StatusCode::OK.into_response();
-            *response.headers_mut() = object_headers(
-                cdn,
-                headers,
-                &ObjectHeaders {
-                    key,
-                    stored_type: out.content_type(),
-                    length: out.content_length(),
-                    etag: out.e_tag(),
-                    last_modified: out.last_modified(),
-                },
-            );
+            *response.headers_mut() = object_headers(&ObjectHeaders {
+                key,
+                stored_type: out.content_type(),
+                length: out.content_length(),
+                etag: out.e_tag(),
+                last_modified: out.last_modified(),
+            });
             response
         }
         Err(error) => origin_error(cdn, headers, key, raw_status(&error), &error).await,
@@ -286,17 +222,13 @@ async fn get_object(cdn: &Cdn, parts: &Parts, key: &str) -> Response {
         .await;
     match result {
         Ok(out) => {
-            let mut response_headers = object_headers(
-                cdn,
-                headers,
-                &ObjectHeaders {
-                    key,
-                    stored_type: out.content_type(),
-                    length: out.content_length(),
-                    etag: out.e_tag(),
-                    last_modified: out.last_modified(),
-                },
-            );
+            let mut response_headers = object_headers(&ObjectHeaders {
+                key,
+                stored_type: out.content_type(),
+                length: out.content_length(),
+                etag: out.e_tag(),
+                last_modified: out.last_modified(),
+            });
             let status = match out.content_range() {
                 Some(content_range) if range.is_some() => {
                     put(
@@ -325,12 +257,7 @@ async fn origin_error(
     error: &(dyn std::error::Error + Send + Sync),
 ) -> Response {
     match status {
-        Some(404) => text(
-            cdn,
-            headers,
-            StatusCode::NOT_FOUND,
-            "404 Not Found\n".into(),
-        ),
+        Some(404) => text(StatusCode::NOT_FOUND, "404 Not Found\n".into()),
         Some(304) => {
             let mut response = StatusCode::NOT_MODIFIED.into_response();
             let response_headers = response.headers_mut();
@@ -345,7 +272,6 @@ async fn origin_error(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static(cache_control(key)),
             );
-            cors(cdn, headers, response_headers);
             response
         }
         Some(416) => {
@@ -359,8 +285,6 @@ async fn origin_error(
                 .ok()
                 .and_then(|out| out.content_length());
             let mut response = text(
-                cdn,
-                headers,
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 "416 Range Not Satisfiable\n".into(),
             );
@@ -376,8 +300,6 @@ async fn origin_error(
         _ => {
             tracing::warn!(%key, error = %aws_sdk_s3::error::DisplayErrorContext(error), "origin request failed");
             text(
-                cdn,
-                headers,
                 StatusCode::BAD_GATEWAY,
                 "502 Bad Gateway: the origin (S3) request failed\n".into(),
             )

@@ -16,6 +16,7 @@ use vod_core::record::AssetRecord;
 use vod_signing::{CookieAttributes, PlaybackRequest, SameSite};
 
 use crate::Cdn;
+use crate::record_view::PlayerRecord;
 
 /// What to run when the players are missing.
 pub const NPM_INSTALL_HINT: &str = "npm ci --prefix crates/vod-cdn-local/player";
@@ -174,10 +175,10 @@ pub(crate) async fn asset(State(cdn): State<Arc<Cdn>>, Path(file): Path<String>)
     }
 }
 
-/// `GET /api/assets/<assetId>`: the record as stored.
+/// `GET /api/assets/<assetId>`: the player's view of the record ([`PlayerRecord`]).
 pub(crate) async fn record(State(cdn): State<Arc<Cdn>>, Path(asset_id): Path<String>) -> Response {
     match load(&cdn, &asset_id).await {
-        Ok(record) => no_store(Json(record).into_response()),
+        Ok(record) => no_store(Json(PlayerRecord::from(&record)).into_response()),
         Err(response) => response,
     }
 }

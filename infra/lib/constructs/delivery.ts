@@ -1,6 +1,7 @@
 /**
  * CloudFront in front of the private output bucket: Origin Access Control, a short-TTL cache
- * policy for manifests and a long-TTL one for segments/images, CORS, HTTPS only, and an
+ * policy for manifests and a long-TTL one for segments/images, CORS and security headers (from
+ * `docs/contracts/cdn-response-headers.json`, as the local CDN sends them), HTTPS only, and an
  * optional trusted key group for signed URLs/cookies.
  *
  * Cache keys never include the query string: the signing parameters (`Expires`, `Signature`,
@@ -13,6 +14,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { CDN_RESPONSE_HEADERS_CONTRACT_FILE, CdnResponseHeadersContract, readJson } from '../contracts';
 
 /** Path patterns of playlists/manifests, which change while a title is (re)published. */
 export const MANIFEST_PATH_PATTERNS = ['*.m3u8', '*.mpd'] as const;
@@ -61,15 +63,20 @@ export class Delivery extends Construct {
       ...noQueryStringKey,
     });
 
+    // The same CORS and security headers the local CDN sends (one file, written by its tests).
+    // `*` without credentials: a page on another origin reads with signed URLs, never with the
+    // signed cookies, which work for pages on this distribution's own domain.
+    const contract = readJson<CdnResponseHeadersContract>(CDN_RESPONSE_HEADERS_CONTRACT_FILE);
     const cors: cloudfront.ResponseHeadersCorsBehavior = {
-      accessControlAllowOrigins: ['*'],
-      accessControlAllowMethods: ['GET', 'HEAD', 'OPTIONS'],
-      accessControlAllowHeaders: ['Range', 'Origin', 'Accept'],
-      accessControlExposeHeaders: ['Content-Length', 'Content-Range', 'ETag'],
-      accessControlAllowCredentials: false,
-      accessControlMaxAge: Duration.days(1),
-      originOverride: true,
+      accessControlAllowOrigins: contract.cors.allowOrigins,
+      accessControlAllowMethods: contract.cors.allowMethods,
+      accessControlAllowHeaders: contract.cors.allowHeaders,
+      accessControlExposeHeaders: contract.cors.exposeHeaders,
+      accessControlAllowCredentials: contract.cors.allowCredentials,
+      accessControlMaxAge: Duration.seconds(contract.cors.maxAgeSeconds),
+      originOverride: contract.cors.originOverride,
     };
+    const hsts = contract.security.strictTransportSecurity;
     const headersFor = (name: string, cacheControl: string) =>
       new cloudfront.ResponseHeadersPolicy(this, name, {
         comment: `CORS for web players; Cache-Control: ${cacheControl}`,
@@ -78,9 +85,11 @@ export class Delivery extends Construct {
           customHeaders: [{ header: 'Cache-Control', value: cacheControl, override: false }],
         },
         securityHeadersBehavior: {
-          contentTypeOptions: { override: true },
+          ...(contract.security.contentTypeOptions ? { contentTypeOptions: { override: true } } : {}),
           strictTransportSecurity: {
-            accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true,
+            accessControlMaxAge: Duration.seconds(hsts.maxAgeSeconds),
+            includeSubdomains: hsts.includeSubdomains,
+            override: true,
           },
         },
       });

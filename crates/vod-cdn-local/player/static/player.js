@@ -1,5 +1,11 @@
 // Local CDN player page: plays one asset with hls.js and dash.js side by side, shows the
 // poster, storyboard and record, and publishes progress on window.vodPlayerState for tests.
+//
+// Every request is same-origin with credentials 'same-origin' (the players' defaults): the page
+// is served by the CDN itself, so in signed mode the CloudFront-* cookies are first-party and go
+// with every manifest, segment and image. The CDN answers cross-origin requests with
+// `Access-Control-Allow-Origin: *` and no credentials, as our CloudFront distribution does, so
+// cookie playback from a page on another origin fails here exactly as it would on AWS.
 (() => {
   'use strict';
   const body = document.body;
@@ -46,7 +52,7 @@
   // reason in the body) instead of a player-internal error code.
   async function checkManifest(kind, url) {
     try {
-      const res = await fetch(url, { credentials: 'include', cache: 'no-store' });
+      const res = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
       if (res.ok) return true;
       const reason = (await res.text()).trim();
       playerError(kind, `${kind.toUpperCase()} manifest ${res.status}: ${reason || res.statusText} (${url})`);
@@ -80,10 +86,7 @@
     trackTime('hls', video);
     if (typeof window.Hls === 'undefined') return playerError('hls', 'hls.js did not load (see /player-assets/vendor/hls.min.js)');
     if (!window.Hls.isSupported()) return playerError('hls', 'this browser has no Media Source Extensions for hls.js');
-    const hls = new window.Hls({
-      xhrSetup: (xhr) => { xhr.withCredentials = signed; },
-      fetchSetup: (context, init) => new Request(context.url, { ...init, credentials: signed ? 'include' : 'same-origin' }),
-    });
+    const hls = new window.Hls();
     window.vodHls = hls;
     hls.on(window.Hls.Events.MANIFEST_PARSED, (_event, data) => {
       state.hls.levels = data.levels.map((l, index) => ({ index, width: l.width, height: l.height, bitrate: l.bitrate, codecs: l.codecs }));
@@ -113,11 +116,6 @@
     const player = window.dashjs.MediaPlayer().create();
     window.vodDash = player;
     player.updateSettings({ debug: { logLevel: window.dashjs.Debug.LOG_LEVEL_WARNING } });
-    if (signed) {
-      for (const type of ['MPD', 'InitializationSegment', 'MediaSegment', 'IndexSegment', 'other']) {
-        player.setXHRWithCredentialsForType(type, true);
-      }
-    }
     const events = window.dashjs.MediaPlayer.events;
     player.on(events.STREAM_INITIALIZED, () => {
       state.dash.levels = player.getBitrateInfoListFor('video').map((b) => ({ index: b.qualityIndex, width: b.width, height: b.height, bitrate: b.bitrate }));
@@ -194,7 +192,7 @@
   async function storyboard(urls) {
     if (urls.storyboardUrl) {
       try {
-        const res = await fetch(urls.storyboardUrl, { credentials: 'include' });
+        const res = await fetch(urls.storyboardUrl, { credentials: 'same-origin' });
         if (!res.ok) throw new Error(`${res.status} ${(await res.text()).trim()}`);
         return renderThumbs(parseStoryboard(await res.text(), urls.storyboardUrl));
       } catch (e) {

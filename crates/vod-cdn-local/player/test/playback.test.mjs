@@ -149,6 +149,17 @@ test('signed distribution: 403 without cookies, plays through the page with them
     }
     // The HttpOnly cookies are invisible to the page's script.
     assert.equal(await page.evaluate(() => document.cookie.includes('CloudFront')), false);
+    // The other CDN (another origin) answers `Access-Control-Allow-Origin: *` without
+    // credentials, as our CloudFront distribution does: this page may read it without cookies,
+    // and the browser refuses a read with them. Cookie playback is same-origin, here as on AWS.
+    const other = `${env.VOD_CDN_URL}/assets/${env.VOD_ASSET_ID}/stream.m3u8`;
+    const cross = await page.evaluate(async (url) => {
+      const read = async (credentials) => {
+        try { return (await fetch(url, { credentials, cache: 'no-store' })).status; } catch (e) { return e.name; }
+      };
+      return { omit: await read('omit'), include: await read('include') };
+    }, other);
+    assert.deepEqual(cross, { omit: 200, include: 'TypeError' });
   } finally {
     await page.close();
   }

@@ -87,13 +87,18 @@ async fn output_bucket_is_served_with_cloudfront_headers() {
         ("storyboard.vtt", "text/vtt", "public, max-age=60"),
     ];
     for (name, content_type, cache) in cases {
-        let reply = get(&app, &url(name), &[]).await;
+        let reply = get(&app, &url(name), &[("origin", "http://player.example")]).await;
         assert_eq!(reply.status, StatusCode::OK, "{name}: {}", reply.text());
         assert_eq!(reply.header("content-type"), Some(content_type), "{name}");
         assert_eq!(reply.header("cache-control"), Some(cache), "{name}");
         assert_eq!(
             reply.header("access-control-allow-origin"),
             Some("*"),
+            "{name}"
+        );
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
             "{name}"
         );
         assert_eq!(reply.header("accept-ranges"), Some("bytes"), "{name}");
@@ -190,13 +195,18 @@ async fn ranges_head_cors_and_traversal() {
     let head_missing = call(&app, Method::HEAD, &format!("/{prefix}nope.cmfv"), &[]).await;
     assert_eq!(head_missing.status, StatusCode::NOT_FOUND);
 
-    // CORS: simple requests and the preflight a player sends before a ranged request.
+    // CORS as the distribution's policy sends it: only on CORS requests, `*`, no credentials;
+    // the preflight lists the allowed headers instead of echoing the request's.
     let cors = get(&app, &seg, &[("origin", "http://player.example")]).await;
     assert_eq!(cors.header("access-control-allow-origin"), Some("*"));
-    assert!(
-        cors.header("access-control-expose-headers")
-            .is_some_and(|h| h.contains("Content-Range"))
+    assert_eq!(cors.header("access-control-allow-credentials"), None);
+    assert_eq!(
+        cors.header("access-control-expose-headers"),
+        Some("Content-Length, Content-Range, ETag")
     );
+    let no_origin = get(&app, &seg, &[]).await;
+    assert_eq!(no_origin.header("access-control-allow-origin"), None);
+    assert_eq!(no_origin.header("x-content-type-options"), Some("nosniff"));
     let preflight = call(
         &app,
         Method::OPTIONS,
@@ -204,7 +214,7 @@ async fn ranges_head_cors_and_traversal() {
         &[
             ("origin", "http://player.example"),
             ("access-control-request-method", "GET"),
-            ("access-control-request-headers", "range"),
+            ("access-control-request-headers", "range, x-anything"),
         ],
     )
     .await;
@@ -212,8 +222,9 @@ async fn ranges_head_cors_and_traversal() {
     assert_eq!(preflight.header("access-control-allow-origin"), Some("*"));
     assert_eq!(
         preflight.header("access-control-allow-headers"),
-        Some("range")
+        Some("Range, Origin, Accept")
     );
+    assert_eq!(preflight.header("access-control-max-age"), Some("86400"));
     assert!(
         preflight
             .header("access-control-allow-methods")

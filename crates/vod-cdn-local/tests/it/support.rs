@@ -146,29 +146,37 @@ impl Twin {
 
     /// A COMPLETE record with these playback URLs.
     pub async fn put_complete_record(&self, id: &AssetId, playback: Playback) {
-        let now = Utc::now();
-        let source = SourceObject {
-            bucket: "vod-source".into(),
-            key: ObjectKey::from_event(&format!("{id}.mp4")),
-            resolved_key: None,
-            version_id: None,
-            etag: Some("etag".into()),
-            size_bytes: Some(1),
-        };
-        let mut record = AssetRecord::claim(id.clone(), source, now);
-        for status in [
-            AssetStatus::Probed,
-            AssetStatus::Transcoding,
-            AssetStatus::Complete,
-        ] {
-            record
-                .transition(status, now, None)
-                .expect("legal lifecycle");
-        }
-        record.progress_percent = Some(100);
-        record.playback = Some(playback);
-        self.store.claim(&record).await.expect("store the record");
+        self.store
+            .claim(&complete_record(id, playback))
+            .await
+            .expect("store the record");
     }
+}
+
+/// A COMPLETE record with these playback URLs (not stored).
+pub fn complete_record(id: &AssetId, playback: Playback) -> AssetRecord {
+    let now = Utc::now();
+    let source = SourceObject {
+        bucket: "vod-source".into(),
+        key: ObjectKey::from_event(&format!("{id}.mp4")),
+        resolved_key: None,
+        version_id: None,
+        etag: Some("etag".into()),
+        size_bytes: Some(1),
+    };
+    let mut record = AssetRecord::claim(id.clone(), source, now);
+    for status in [
+        AssetStatus::Probed,
+        AssetStatus::Transcoding,
+        AssetStatus::Complete,
+    ] {
+        record
+            .transition(status, now, None)
+            .expect("legal lifecycle");
+    }
+    record.progress_percent = Some(100);
+    record.playback = Some(playback);
+    record
 }
 
 #[derive(Debug)]

@@ -136,6 +136,10 @@ fn mpd(first: &str, second: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Two seconds of a 440 Hz tone (ffmpeg input options), and its MP3 encoding.
+const TONE: [&str; 6] = ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "2"];
+const MP3: [&str; 2] = ["-c:a", "libmp3lame"];
+
 fn clips() -> ClipCache {
     ClipCache::new(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("twin-containers"))
 }
@@ -214,20 +218,8 @@ async fn playlist_polyglots_open_nothing_and_fail_with_a_reason() {
     let url = UrlWitness::new().await;
     let local = fifo.path.to_string_lossy().into_owned();
     // A real MP3 (ffmpeg's muxer writes an ID3v2 tag, then the frames), an MPD appended.
-    let real_mp3 = std::fs::read(clips().clip(
-        "tone.mp3",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440",
-            "-t",
-            "2",
-            "-c:a",
-            "libmp3lame",
-        ],
-    ))
-    .expect("mp3");
+    let real_mp3 =
+        std::fs::read(clips().clip("tone.mp3", &[&TONE[..], &MP3].concat())).expect("mp3");
     assert!(
         real_mp3.starts_with(b"ID3"),
         "the MP3 fixture has an ID3 tag"
@@ -310,9 +302,8 @@ async fn every_accepted_container_is_read_by_its_named_demuxer() {
         "-t",
         "2",
     ];
-    let audio = ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "2"];
     let av = |codecs: &[&'static str]| [&video[..], codecs].concat();
-    let tone = |codecs: &[&'static str]| [&audio[..], codecs].concat();
+    let tone = |codecs: &[&'static str]| [&TONE[..], codecs].concat();
     let h264_aac = [
         "-c:v",
         "libx264",
@@ -348,7 +339,7 @@ async fn every_accepted_container_is_read_by_its_named_demuxer() {
             "mxf",
             true,
         ),
-        ("tone.mp3", tone(&["-c:a", "libmp3lame"]), "mp3", false),
+        ("tone.mp3", tone(&MP3), "mp3", false),
         ("tone.wav", tone(&["-c:a", "pcm_s16le"]), "wav", false),
         ("tone.flac", tone(&["-c:a", "flac"]), "flac", false),
     ];

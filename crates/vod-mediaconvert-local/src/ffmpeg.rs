@@ -22,7 +22,7 @@ pub fn find_ffmpeg() -> Result<PathBuf, TwinError> {
 /// prints the input's description and exits, complaining that no output was given), with the
 /// input's demuxer named and only the `file` protocol allowed ([`Input::args`]).
 pub async fn probe(ffmpeg: &Path, input: &Input) -> Result<SourceInfo, JobFailure> {
-    let output = Command::new(ffmpeg)
+    let output = Command::from(vod_toolchain::dies_with_parent(ffmpeg))
         .args(["-hide_banner", "-nostdin"])
         .args(input.args())
         .stdin(Stdio::null())
@@ -112,7 +112,7 @@ pub async fn run(
     progress: impl Fn(f64),
     mut cancel: watch::Receiver<bool>,
 ) -> RunOutcome {
-    let mut child = match Command::new(ffmpeg)
+    let mut child = match Command::from(vod_toolchain::dies_with_parent(ffmpeg))
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

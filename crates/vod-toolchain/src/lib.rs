@@ -12,8 +12,11 @@
 //! # Ok::<(), vod_toolchain::ToolMissing>(())
 //! ```
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 
 /// The repository root (holds [`TWIN_FILE`] and `.venv`).
 pub const REPO_ROOT_ENV: &str = "VOD_REPO_ROOT";
@@ -128,6 +131,60 @@ pub fn venv_python() -> Result<PathBuf, ToolMissing> {
     venv_tool("python", None, "python")
 }
 
+/// A command for a tool the twin runs for as long as it runs (moto, ffmpeg) that dies with the
+/// process starting it, SIGKILL included, so a killed twin leaves no moto holding its port and
+/// no ffmpeg writing into its state directory. On Linux the tool is started through util-linux's
+/// `setpriv --pdeathsig KILL` (the death signal survives `exec`); where `setpriv` is missing or
+/// cannot set it, and on other systems, this is a plain `Command` and only a clean shutdown (or
+/// killing the process group) stops the tool.
+///
+/// The kernel sends the signal when the *thread* that spawned the child ends: spawn from threads
+/// that live as long as the process (the main thread, a tokio worker), never from a short-lived
+/// one such as a blocking-pool thread.
+///
+/// A program given as a path that does not exist gets a plain `Command` too, so spawning it
+/// fails as it always did (not found) rather than as a `setpriv` that cannot run it.
+pub fn dies_with_parent(program: impl AsRef<OsStr>) -> Command {
+    let program = program.as_ref();
+    let as_path = Path::new(program);
+    let missing = as_path.components().count() > 1 && !as_path.exists();
+    match setpriv().filter(|_| !missing) {
+        Some(setpriv) => {
+            let mut command = Command::new(setpriv);
+            command.args(["--pdeathsig", "KILL", "--"]).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
+}
+
+/// `setpriv` when it is on this machine and can set a parent-death signal (checked once).
+fn setpriv() -> Option<&'static Path> {
+    static SETPRIV: OnceLock<Option<PathBuf>> = OnceLock::new();
+    SETPRIV
+        .get_or_init(|| {
+            if !cfg!(target_os = "linux") {
+                return None;
+            }
+            let path = std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
+                .chain([PathBuf::from("/usr/bin"), PathBuf::from("/bin")])
+                .map(|dir| dir.join("setpriv"))
+                .find(|p| p.is_file())?;
+            let works = Command::new(&path)
+                .args(["--pdeathsig", "KILL", "--", "true"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            works.then_some(path)
+        })
+        .as_deref()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +201,47 @@ mod tests {
             "ffmpeg not found at /r/.venv/bin/ffmpeg: run `make venv` in the repository \
              (it installs the project's pinned tools into .venv) or set VOD_FFMPEG"
         );
+    }
+
+    /// The death signal follows the spawning thread, so a thread that ends stands in for a
+    /// process that is killed.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_tool_dies_with_the_thread_that_started_it() {
+        use std::os::unix::process::ExitStatusExt as _;
+        if setpriv().is_none() {
+            eprintln!("no setpriv with --pdeathsig on this machine: nothing to check");
+            return;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut child = std::thread::spawn(move || {
+            let child = dies_with_parent("sleep").arg("300").spawn();
+            // The thread ends once setpriv has set the signal and become sleep: ending sooner
+            // would hand the child to another thread before setpriv ran.
+            if let Ok(child) = &child {
+                let comm = format!("/proc/{}/comm", child.id());
+                while std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() != "sleep")
+                    && std::time::Instant::now() < deadline
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+            }
+            child
+        })
+        .join()
+        .expect("the spawning thread ends")
+        .expect("sleep starts");
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("waiting for sleep") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("sleep outlived the thread that started it by 30 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert_eq!(status.signal(), Some(9), "{status}");
     }
 
     #[test]

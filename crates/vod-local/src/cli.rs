@@ -7,7 +7,8 @@ use std::path::PathBuf;
 /// Options of `vod-local` / `vod local up`.
 #[derive(Debug, Clone, Args)]
 pub struct UpArgs {
-    /// State directory (MediaConvert twin jobs, moto log).
+    /// State directory: what the twin keeps across restarts (moto's journal: buckets, objects,
+    /// the asset table, the topic's subscriptions; MediaConvert twin jobs; moto's log).
     #[arg(long, default_value = ".vod", env = "VOD_STATE_DIR")]
     pub state_dir: PathBuf,
     /// Do not start moto: use AWS_ENDPOINT_URL (required then).
@@ -37,6 +38,29 @@ pub struct UpArgs {
     /// moto_server binary (default: VOD_MOTO_SERVER, then .venv/bin/moto_server).
     #[arg(long)]
     pub moto_binary: Option<PathBuf>,
+}
+
+/// Options of `vod local reset`.
+#[derive(Debug, Clone, Args)]
+pub struct ResetArgs {
+    /// State directory to empty (the one `vod local up` used).
+    #[arg(long, default_value = ".vod", env = "VOD_STATE_DIR")]
+    pub state_dir: PathBuf,
+}
+
+/// Empties the state directory (refused while a twin runs on it) and says what went.
+pub fn reset(args: &ResetArgs) -> crate::Result<()> {
+    let removed = crate::state_dir::reset(&args.state_dir)?;
+    if removed.is_empty() {
+        println!(
+            "nothing to reset in {}: the twin's next start is empty anyway",
+            args.state_dir.display()
+        );
+    }
+    for path in removed {
+        println!("removed {}", path.display());
+    }
+    Ok(())
 }
 
 /// Logs to stderr, filtered by `VOD_LOG` (default: info, quiet AWS SDK internals).
@@ -73,9 +97,10 @@ pub async fn run_until_signal(args: UpArgs) -> crate::Result<()> {
     if args.no_moto && args.aws_endpoint.is_none() {
         return Err(crate::Error::NoMotoWithoutEndpoint);
     }
+    let state_dir = args.state_dir;
     let config = LocalConfig {
         twin,
-        state_dir: args.state_dir,
+        state_dir: state_dir.clone(),
         aws_endpoint: args.aws_endpoint,
         moto_binary: args.moto_binary,
         max_concurrent_jobs: args.max_jobs,
@@ -92,6 +117,12 @@ pub async fn run_until_signal(args: UpArgs) -> crate::Result<()> {
     println!("  MediaConvert       {}", e.mediaconvert);
     println!("  CDN + player       {}/player/<assetId>", e.cdn);
     println!("  upload to          s3://{}/", e.twin.source_bucket);
+    if let Some(r) = local.restored() {
+        println!(
+            "  restored           {r} from {} (`vod local reset` empties it)",
+            state_dir.display()
+        );
+    }
     for r in local.recovered() {
         println!(
             "  recovered          {} was {} at restart: now FAILED",

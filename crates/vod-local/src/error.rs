@@ -14,6 +14,11 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Another twin runs on the state directory, or its lock cannot be taken.
+    #[error(transparent)]
+    StateLock(#[from] crate::state_dir::StateDirError),
+    #[error("restoring the twin's data from its journal (`vod local reset` empties it)")]
+    Restore(#[source] crate::persist::PersistError),
     #[error(transparent)]
     TwinFile(#[from] crate::twin_file::TwinFileError),
     #[error("--no-moto needs AWS_ENDPOINT_URL (or --aws-endpoint) pointing at a running moto")]

@@ -18,6 +18,10 @@
 //! Listeners to the lifecycle topic (`vod watch`, the end-to-end tests) subscribe a queue with
 //! [`subscribe::queue_to_topic`]. Failures to start are [`Error`]s.
 //!
+//! The moto vod-local starts keeps its data across restarts, a SIGKILL included: moto records
+//! every request into the state directory and the next start replays what changed state
+//! ([`persist`], over [`journal`]); [`state_dir::reset`] (`vod local reset`) empties it.
+//!
 //! The other modules: [`bootstrap`] (the data-plane resources on moto), [`definitions`] (the
 //! state machine and rule patterns from `statemachine/`), [`recovery`] (assets orphaned by an
 //! earlier run), [`twin_file`] (`localstack/twin.json`), [`moto`] (the moto server it starts),
@@ -36,11 +40,14 @@ pub mod cli;
 pub mod definitions;
 pub mod error;
 pub mod item_source;
+pub mod journal;
 pub mod lambda;
 pub mod moto;
+pub mod persist;
 pub mod pump;
 pub mod recovery;
 pub mod sfn;
+pub mod state_dir;
 pub mod twin_file;
 
 /// The SNS→SQS subscriber ([`vod_aws::subscribe`]), here too because the twin's listeners
@@ -70,10 +77,11 @@ pub use twin_file::{Ports, TwinCredentials, TwinFile};
 pub struct LocalConfig {
     /// Names and ports; a port of 0 binds any free port.
     pub twin: TwinFile,
-    /// State of the MediaConvert twin, moto's log, ...
+    /// State of the MediaConvert twin, moto's journal and log; one twin at a time.
     pub state_dir: PathBuf,
-    /// Data-plane endpoint (moto or anything AWS-compatible). `None` starts moto on
-    /// `twin.ports.moto` and stops it on shutdown.
+    /// Data-plane endpoint (moto or anything AWS-compatible; its own persistence is its
+    /// business). `None` starts moto on `twin.ports.moto`, restores what it held from the
+    /// state directory ([`persist`]) and stops it on shutdown.
     pub aws_endpoint: Option<String>,
     /// `moto_server` binary used when vod-local starts moto.
     pub moto_binary: Option<PathBuf>,
@@ -162,6 +170,8 @@ pub struct VodLocal {
     tasks: JoinSet<()>,
     moto: Option<moto::MotoProcess>,
     recovered: Vec<recovery::Recovered>,
+    restored: Option<persist::Restored>,
+    _state_lock: state_dir::StateLock,
 }
 
 impl std::fmt::Debug for VodLocal {
@@ -228,19 +238,29 @@ impl VodLocal {
             path: config.state_dir.clone(),
             source,
         })?;
+        let state_lock = state_dir::StateLock::acquire(&config.state_dir)?;
 
-        // 1. Data plane.
-        let (aws_endpoint, moto) = match &config.aws_endpoint {
-            Some(e) => (e.trim_end_matches('/').to_owned(), None),
+        // 1. Data plane: our moto gets back what it held before anything else talks to it, and
+        //    records from then on.
+        let (aws_endpoint, moto, restored) = match &config.aws_endpoint {
+            Some(e) => (e.trim_end_matches('/').to_owned(), None, None),
             None => {
+                let journal = config.state_dir.join(persist::JOURNAL);
                 let process = moto::MotoProcess::start(
                     config.moto_binary.clone(),
                     twin.ports.moto,
                     &twin.account_id,
                     &config.state_dir.join("moto.log"),
+                    Some(&journal),
                 )
                 .await?;
-                (process.endpoint(), Some(process))
+                let restored = persist::restore(&journal, &process.endpoint())
+                    .await
+                    .map_err(Error::Restore)?;
+                if let Some(r) = &restored {
+                    tracing::info!(journal = %journal.display(), replayed = r.replayed, refused = r.refused, skipped = r.skipped, damaged = r.damaged, bytes = r.bytes, seconds = r.elapsed.as_secs_f64(), "restored the data plane");
+                }
+                (process.endpoint(), Some(process), restored)
             }
         };
         let sdk = sdk_config(&aws_endpoint, &twin).await;
@@ -248,6 +268,13 @@ impl VodLocal {
             .region()
             .map_or_else(|| twin.region.clone(), ToString::to_string);
         let dp = bootstrap::DataPlane::new(&sdk);
+        if let Some(moto) = &moto {
+            // Unrecorded: the next replay recreates these subscriptions and this removes them.
+            if restored.is_some() {
+                persist::drop_dangling_subscriptions(&dp).await;
+            }
+            moto.start_recording().await.map_err(Error::Restore)?;
+        }
         let resources = bootstrap::bootstrap(&dp, &twin)
             .await
             .map_err(Error::Bootstrap)?;
@@ -384,6 +411,8 @@ impl VodLocal {
             tasks,
             moto,
             recovered,
+            restored,
+            _state_lock: state_lock,
         })
     }
 
@@ -413,6 +442,12 @@ impl VodLocal {
     /// Assets the start-up recovery failed.
     pub fn recovered(&self) -> &[recovery::Recovered] {
         &self.recovered
+    }
+
+    /// What the start restored from the state directory (`None`: nothing to restore, or the
+    /// data plane is not a moto this twin started).
+    pub fn restored(&self) -> Option<&persist::Restored> {
+        self.restored.as_ref()
     }
 
     /// Stops accepting (listeners, pump), kills running ffmpeg jobs, stops moto if we started it.

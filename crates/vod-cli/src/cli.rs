@@ -63,5 +63,9 @@ pub enum JobCommand {
 pub enum LocalCommand {
     /// Run the twin in the foreground (moto, Step Functions, Lambdas, MediaConvert, CDN) and
     /// print its endpoints and the `export` lines for the aws CLI; Ctrl-C stops it cleanly.
+    /// Buckets, objects, records and subscriptions survive a restart (in --state-dir).
     Up(vod_local::cli::UpArgs),
+    /// Empty the twin's state directory: every asset, record, output, subscription and job it
+    /// kept across restarts is gone at its next start (refused while it runs).
+    Reset(vod_local::cli::ResetArgs),
 }

@@ -44,6 +44,12 @@ async fn run(cli: Cli) -> Result<u8> {
             vod_local::cli::run_until_signal(args).await?;
             exit::OK
         }
+        Command::Local {
+            command: LocalCommand::Reset(args),
+        } => {
+            vod_local::cli::reset(&args)?;
+            exit::OK
+        }
         Command::Env => env::run(),
     })
 }

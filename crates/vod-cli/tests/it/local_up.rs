@@ -1,7 +1,8 @@
 //! `vod local up`: the twin in the foreground, printing what the aws CLI needs; SIGTERM stops
-//! it and everything it started (moto included), leaving no port open.
+//! it and everything it started (moto included), leaving no port open. `vod local reset`
+//! empties what it keeps across restarts.
 
-use crate::common::bin;
+use crate::common::{bin, expect_code, stdout};
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -102,4 +103,44 @@ fn local_up_prints_the_aws_cli_exports_and_sigterm_leaves_nothing_running() {
     for port in [moto, sfn, cdn, mediaconvert] {
         assert!(!listening(port), "port {port} still open after shutdown");
     }
+}
+
+#[test]
+fn local_reset_empties_the_twins_state_and_refuses_while_a_twin_runs_on_it() {
+    let state = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(state.path().join("moto")).unwrap();
+    std::fs::write(state.path().join("moto/journal.jsonl"), "{}\n").unwrap();
+    std::fs::create_dir_all(state.path().join("mediaconvert/jobs")).unwrap();
+    std::fs::write(state.path().join("notes.txt"), "mine").unwrap();
+    let reset = || {
+        bin()
+            .args(["local", "reset", "--state-dir"])
+            .arg(state.path())
+            .output()
+            .unwrap()
+    };
+
+    let running = vod_local::state_dir::StateLock::acquire(state.path()).unwrap();
+    let refused = reset();
+    expect_code(&refused, 1);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("another twin is using"),
+        "{refused:?}"
+    );
+    assert!(state.path().join("moto/journal.jsonl").exists());
+    drop(running);
+
+    let done = reset();
+    expect_code(&done, 0);
+    let printed = stdout(&done);
+    assert!(
+        printed.contains("removed") && printed.contains("moto"),
+        "{printed}"
+    );
+    assert!(!state.path().join("moto").exists());
+    assert!(!state.path().join("mediaconvert").exists());
+    assert!(
+        state.path().join("notes.txt").exists(),
+        "not the twin's: kept"
+    );
 }

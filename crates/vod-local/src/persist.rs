@@ -76,11 +76,13 @@ pub enum PersistError {
 pub struct Restored {
     /// Requests moto accepted again (the new journal).
     pub replayed: usize,
-    /// Requests moto refused again; dropped from the journal (they changed nothing).
+    /// Requests moto refused again (dropped from the journal: they changed nothing) or failed
+    /// (kept for the next start).
     pub refused: usize,
     /// Reads, messages, events and repeats, never sent.
     pub skipped: usize,
-    /// Unreadable journal lines (the torn tail of a killed recorder), skipped.
+    /// Unreadable journal lines (the torn tail of a killed recorder) and entries recorded
+    /// without their body, skipped.
     pub damaged: usize,
     /// Request bytes replayed.
     pub bytes: u64,
@@ -213,9 +215,18 @@ impl Replay {
 
     /// Replays one entry; `true` when it belongs in the compacted journal.
     async fn send(&mut self, entry: &journal::Entry) -> Result<bool, PersistError> {
-        let Ok(body) = entry.body_bytes() else {
-            self.restored.damaged += 1;
-            return Ok(false);
+        // The recorder reads a body by its Content-Length: a chunked one was recorded empty.
+        let chunked_unread = entry
+            .header("transfer-encoding")
+            .is_some_and(|t| t.contains("chunked"))
+            && entry.header("content-length").is_none();
+        let body = match entry.body_bytes() {
+            Ok(body) if !chunked_unread => body,
+            _ => {
+                tracing::warn!(method = %entry.method, url = %entry.url, "a journal entry without its body; skipped");
+                self.restored.damaged += 1;
+                return Ok(false);
+            }
         };
         let op = match journal::classify(entry, &body) {
             Ok(Verdict::Replay(op)) => op,
@@ -301,10 +312,16 @@ impl Replay {
             .await
             .map_err(|e| failed(e.into()))?
             .to_bytes();
-        if !status.is_success() {
+        if status.is_client_error() {
             tracing::debug!(operation = %op.name, %status, "refused again on replay; dropped");
             self.restored.refused += 1;
             return Ok(false);
+        }
+        if !status.is_success() {
+            // moto failing, not refusing: keep the request for the next start.
+            tracing::warn!(operation = %op.name, %path, %status, "moto failed a replayed request; kept in the journal");
+            self.restored.refused += 1;
+            return Ok(true);
         }
         if op.multipart == Some(Multipart::Create)
             && let Some(id) = upload_id_in(&answer)

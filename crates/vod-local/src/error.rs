@@ -19,6 +19,9 @@ pub enum Error {
     StateLock(#[from] crate::state_dir::StateDirError),
     #[error("restoring the twin's data from its journal (`vod local reset` empties it)")]
     Restore(#[source] crate::persist::PersistError),
+    /// moto's recorder, which keeps the data across restarts, did not start.
+    #[error("starting moto's request recorder")]
+    Recorder(#[source] crate::persist::PersistError),
     #[error(transparent)]
     TwinFile(#[from] crate::twin_file::TwinFileError),
     #[error("--no-moto needs AWS_ENDPOINT_URL (or --aws-endpoint) pointing at a running moto")]

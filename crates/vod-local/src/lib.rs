@@ -273,7 +273,7 @@ impl VodLocal {
             if restored.is_some() {
                 persist::drop_dangling_subscriptions(&dp).await;
             }
-            moto.start_recording().await.map_err(Error::Restore)?;
+            moto.start_recording().await.map_err(Error::Recorder)?;
         }
         let resources = bootstrap::bootstrap(&dp, &twin)
             .await

@@ -266,6 +266,9 @@ fn clip(cache: &ClipCache, name: &str, size: &str, seconds: &str) -> PathBuf {
             "libx264",
             "-preset",
             "ultrafast",
+            // Small files: the journal holds every upload.
+            "-crf",
+            "40",
             "-g",
             "50",
             "-pix_fmt",

@@ -48,6 +48,10 @@ export interface LambdaContract {
   readonly binaryName: string;
   /** Name of the `${...}` placeholder in the ASL, or null when the state machine never calls it. */
   readonly aslPlaceholder: string | null;
+  /** Memory in MB and the invocation timeout (`LambdaFunction::memory_mb`/`timeout_seconds`); the
+   * local twin kills an in-process call at the same timeout. */
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
   readonly requiredEnv: readonly string[];
   readonly optionalEnv: readonly string[];
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ASL_FILE } from '../lib/contracts';
+import { ASL_FILE, FunctionName, lambdaContract, loadLambdasContract } from '../lib/contracts';
 import {
   asArray, defaults, functionId, functionProps, functionStatements, logicalIdOf,
   resourcesOfType, roleStatements, statementsFor,
@@ -127,11 +127,15 @@ describe('notifications', () => {
 });
 
 describe('functions', () => {
+  // The contract is the one place for memory and timeout (the twin's in-process timeout too);
+  // these are the figures it holds today, so a change to either side shows here.
   const sizing: Record<string, [number, number]> = {
     'ingest-probe': [512, 60], 'job-submit': [256, 30], 'completion-handler': [256, 30], 'notifier': [128, 15],
   };
   for (const [name, [memory, timeout]] of Object.entries(sizing)) {
-    test(`${name}: arm64 provided.al2023, ${memory} MB / ${timeout} s, JSON logs, X-Ray active`, () => {
+    test(`${name}: arm64 provided.al2023, ${memory} MB / ${timeout} s from the contract, JSON logs, X-Ray active`, () => {
+      const entry = lambdaContract(loadLambdasContract(), name as FunctionName);
+      assert.deepEqual([entry.memoryMb, entry.timeoutSeconds], [memory, timeout]);
       const props = functionProps(json, name);
       assert.deepEqual(props.Architectures, ['arm64']);
       assert.equal(props.Runtime, 'provided.al2023');

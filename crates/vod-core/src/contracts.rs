@@ -36,6 +36,32 @@ impl LambdaFunction {
         }
     }
 
+    /// Memory of the deployed function in MB (the CDK app reads it from `lambdas.json`).
+    pub fn memory_mb(self) -> u32 {
+        match self {
+            Self::IngestProbe => 512,
+            Self::JobSubmit | Self::CompletionHandler => 256,
+            Self::Notifier => 128,
+        }
+    }
+
+    /// How long one invocation may run before Lambda kills it and reports
+    /// [`crate::error_names::SANDBOX_TIMED_OUT`]: the CDK app's `timeout` (through
+    /// `lambdas.json`) and the local twin's in-process limit are both this number. The probe
+    /// does ranged reads and parsing; the others make a few small API calls.
+    pub fn timeout_seconds(self) -> u32 {
+        match self {
+            Self::IngestProbe => 60,
+            Self::JobSubmit | Self::CompletionHandler => 30,
+            Self::Notifier => 15,
+        }
+    }
+
+    /// [`Self::timeout_seconds`] as a duration.
+    pub fn timeout(self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.timeout_seconds()))
+    }
+
     /// The `${...}` placeholder name in the ASL definition, when the state machine calls it.
     /// The completion handler is invoked by an EventBridge rule, not by the state machine.
     pub fn asl_placeholder(self) -> Option<&'static str> {
@@ -165,6 +191,8 @@ pub fn contract_json() -> serde_json::Value {
                 "function": f,
                 "binaryName": f.binary_name(),
                 "aslPlaceholder": f.asl_placeholder(),
+                "memoryMb": f.memory_mb(),
+                "timeoutSeconds": f.timeout_seconds(),
                 "requiredEnv": f.required_env(),
                 "optionalEnv": ENV_VARS.iter().filter(|v| v.optional_for.contains(f)).map(|v| v.name).collect::<Vec<_>>(),
             })

@@ -46,6 +46,20 @@ pub const LAMBDA_SERVICE_ERRORS: [&str; 4] = [
     "Lambda.TooManyRequestsException",
 ];
 
+/// Lambda killed the function at its configured timeout (what Lambda reports today; the local
+/// twin reports it too, from the same timeout, [`crate::contracts::LambdaFunction::timeout_seconds`]).
+pub const SANDBOX_TIMED_OUT: &str = "Sandbox.Timedout";
+/// Lambda's name for an unhandled failure of the sandbox (out of memory, the runtime exited;
+/// older accounts also report timeouts with it).
+pub const LAMBDA_UNKNOWN: &str = "Lambda.Unknown";
+
+/// The function died mid-call rather than answering: it may have done part of its work. The
+/// ASL retries these only where running the function again is safe (ingest-probe resumes its
+/// own claim; a notifier retry at worst publishes its event twice, as its `Vod.Transient` retry
+/// already may) and not on Transcode, where a job-submit killed after CreateJob but before it
+/// stored the job id would create a second MediaConvert job on retry.
+pub const LAMBDA_SANDBOX_ERRORS: [&str; 2] = [SANDBOX_TIMED_OUT, LAMBDA_UNKNOWN];
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -5,7 +5,9 @@
 use crate::definitions::function_from_name;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::Duration;
 use vod_core::contracts::LambdaFunction;
+use vod_core::error_names;
 use vod_states::{TaskContext, TaskError, TaskInvoker};
 
 /// A failed invocation: `error_type` is what `Retry`/`Catch` match.
@@ -62,20 +64,56 @@ pub fn task_error(err: &InvokeError) -> TaskError {
     )
 }
 
-/// Calls `function` on its own task so a panicking handler becomes an error (as Lambda reports
-/// it), not a dead execution.
+/// Calls `function` on its own task, as Lambda would run it: a panicking handler becomes an
+/// error (as Lambda reports it), not a dead execution, and a call still running at the
+/// function's timeout ([`LambdaFunction::timeout`], the same number the CDK app deploys) is
+/// stopped and reported as `Sandbox.Timedout`, so a hung dependency cannot hold a state or the
+/// pump forever.
 pub async fn invoke_isolated(
     host: &Arc<dyn LambdaHost>,
     function: LambdaFunction,
     payload: Value,
 ) -> Result<Value, InvokeError> {
+    invoke_with_timeout(host, function, payload, function.timeout()).await
+}
+
+/// [`invoke_isolated`] with an explicit limit.
+pub async fn invoke_with_timeout(
+    host: &Arc<dyn LambdaHost>,
+    function: LambdaFunction,
+    payload: Value,
+    limit: Duration,
+) -> Result<Value, InvokeError> {
     let host = Arc::clone(host);
-    match tokio::spawn(async move { host.invoke(function, payload).await }).await {
-        Ok(result) => result,
-        Err(join) => Err(InvokeError {
+    let mut call = tokio::spawn(async move { host.invoke(function, payload).await });
+    match tokio::time::timeout(limit, &mut call).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(InvokeError {
             error_type: "Runtime.Panic".to_owned(),
             message: format!("{} panicked: {join}", function.binary_name()),
         }),
+        Err(_) => {
+            // Lambda freezes and discards the sandbox; dropping the task is our equivalent.
+            call.abort();
+            tracing::warn!(
+                function = function.binary_name(),
+                limit_seconds = limit.as_secs_f64(),
+                "invocation timed out"
+            );
+            Err(timed_out(limit))
+        }
+    }
+}
+
+/// What Lambda answers for an invocation killed at its timeout.
+fn timed_out(limit: Duration) -> InvokeError {
+    InvokeError {
+        error_type: error_names::SANDBOX_TIMED_OUT.to_owned(),
+        message: format!(
+            "RequestId: {} Error: Task timed out after {:.2} seconds",
+            uuid::Uuid::new_v4(),
+            limit.as_secs_f64()
+        ),
     }
 }
 
@@ -124,5 +162,61 @@ impl TaskInvoker for LambdaInvoker {
                 Err(task_error(&err))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A handler that never answers for one function and answers at once for the others.
+    struct Hangs(LambdaFunction);
+
+    #[async_trait::async_trait]
+    impl LambdaHost for Hangs {
+        async fn invoke(
+            &self,
+            function: LambdaFunction,
+            payload: Value,
+        ) -> Result<Value, InvokeError> {
+            if function == self.0 {
+                std::future::pending::<()>().await;
+            }
+            Ok(payload)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_past_its_timeout_is_a_sandbox_timeout_like_lambda() {
+        let host: Arc<dyn LambdaHost> = Arc::new(Hangs(LambdaFunction::CompletionHandler));
+        let limit = Duration::from_millis(50);
+        let err = invoke_with_timeout(&host, LambdaFunction::CompletionHandler, json!({}), limit)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type, "Sandbox.Timedout");
+        assert!(
+            err.message.contains("Task timed out after 0.05 seconds"),
+            "{}",
+            err.message
+        );
+        // Other functions are unaffected.
+        let ok = invoke_isolated(&host, LambdaFunction::Notifier, json!({"a": 1})).await;
+        assert_eq!(ok, Ok(json!({"a": 1})));
+    }
+
+    #[test]
+    fn the_timeout_message_names_the_deployed_limit() {
+        let err = timed_out(LambdaFunction::CompletionHandler.timeout());
+        assert!(
+            err.message.ends_with("Task timed out after 30.00 seconds"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_timed_out_task_state_sees_the_lambda_error_name() {
+        let err = task_error(&timed_out(Duration::from_secs(1)));
+        assert_eq!(err.error, "Sandbox.Timedout");
     }
 }

@@ -29,26 +29,15 @@ import { OUTPUT_PREFIX, Storage } from './storage';
 /** Tag on each function naming its `binaryName`, so tests and operators can find it. */
 export const FUNCTION_TAG = 'vod:function';
 
-interface Sizing { readonly memorySize: number; readonly timeout: Duration; readonly description: string }
-
-/** Sized per stage: the probe does ranged reads and parsing, the rest are small API calls. */
-const SIZING: Record<FunctionName, Sizing> = {
-  'ingest-probe': {
-    memorySize: 512, timeout: Duration.seconds(60),
-    description: 'Claims an uploaded object as an asset and probes it with ranged reads',
-  },
-  'job-submit': {
-    memorySize: 256, timeout: Duration.seconds(30),
-    description: 'Creates the MediaConvert job for a probed asset and stores the task token',
-  },
-  'completion-handler': {
-    memorySize: 256, timeout: Duration.seconds(30),
-    description: 'Turns MediaConvert job events into record updates and task-token answers',
-  },
-  'notifier': {
-    memorySize: 128, timeout: Duration.seconds(15),
-    description: 'Publishes versioned asset lifecycle events to SNS',
-  },
+/**
+ * What each stage does, for the console. Memory and timeout come from the contract
+ * (`vod_core::contracts`), where the local twin reads the same timeout for its in-process calls.
+ */
+const DESCRIPTIONS: Record<FunctionName, string> = {
+  'ingest-probe': 'Claims an uploaded object as an asset and probes it with ranged reads',
+  'job-submit': 'Creates the MediaConvert job for a probed asset and stores the task token',
+  'completion-handler': 'Turns MediaConvert job events into record updates and task-token answers',
+  'notifier': 'Publishes versioned asset lifecycle events to SNS',
 };
 
 export interface PipelineProps {
@@ -131,7 +120,6 @@ export class Pipeline extends Construct {
         if (value !== undefined) environment[envName] = value;
       }
       const constructId = constructIdFor(name);
-      const sizing = SIZING[name];
       const logGroup = new logs.LogGroup(this, `${constructId}Logs`, {
         retention: logs.RetentionDays.ONE_MONTH,
       });
@@ -150,9 +138,9 @@ export class Pipeline extends Construct {
         binaryName: entry.binaryName,
         runtime: 'provided.al2023',
         architecture: lambda.Architecture.ARM_64,
-        description: sizing.description,
-        memorySize: sizing.memorySize,
-        timeout: sizing.timeout,
+        description: DESCRIPTIONS[name],
+        memorySize: entry.memoryMb,
+        timeout: Duration.seconds(entry.timeoutSeconds),
         environment,
         role,
         tracing: lambda.Tracing.ACTIVE,

@@ -48,7 +48,8 @@ fn every_error_name_in_the_asl_is_a_rust_constant() {
         for name in names {
             let known = name.starts_with("States.")
                 || error_names::ALL.contains(&name.as_str())
-                || error_names::LAMBDA_SERVICE_ERRORS.contains(&name.as_str());
+                || error_names::LAMBDA_SERVICE_ERRORS.contains(&name.as_str())
+                || error_names::LAMBDA_SANDBOX_ERRORS.contains(&name.as_str());
             assert!(
                 known,
                 "{state}: ErrorEquals name {name} is not a constant in vod_core::error_names"
@@ -100,6 +101,42 @@ fn retry_lists_exactly_the_retried_rust_names_and_every_task_catches_everything(
     let text = serde_json::to_string(&definition).unwrap_or_default();
     for used in ["Vod.Internal", "Vod.NotificationFailed"] {
         assert!(text.contains(used) && error_names::ALL.contains(&used));
+    }
+}
+
+/// A function killed at its timeout (or out of memory) is retried where a rerun is safe, and
+/// not on Transcode: job-submit killed between CreateJob and storing the job id would submit a
+/// second MediaConvert job on retry.
+#[test]
+fn sandbox_failures_are_retried_except_where_a_rerun_could_submit_a_second_job() {
+    let definition = asl();
+    let states = definition["States"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let tasks: Vec<(&String, &Value)> =
+        states.iter().filter(|(_, s)| s["Type"] == "Task").collect();
+    assert!(tasks.len() >= 5, "{tasks:?}");
+    for (name, state) in tasks {
+        let retried: BTreeSet<&str> = state["Retry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r["ErrorEquals"].as_array().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .collect();
+        let sandbox = error_names::LAMBDA_SANDBOX_ERRORS;
+        if name == "Transcode" {
+            assert!(
+                sandbox.iter().all(|e| !retried.contains(e)),
+                "{name} must not retry {sandbox:?}: {retried:?}"
+            );
+        } else {
+            assert!(
+                sandbox.iter().all(|e| retried.contains(e)),
+                "{name} should retry {sandbox:?}: {retried:?}"
+            );
+        }
     }
 }
 

@@ -3,6 +3,10 @@
 //! started); MediaConvert job events go to the completion handler. A message is deleted only
 //! after it was handled (at-least-once, like AWS); one that keeps failing is dropped after
 //! [`MAX_RECEIVES`] attempts, as a redrive policy would move it to a dead-letter queue.
+//!
+//! Up to [`MAX_IN_FLIGHT`] messages of a queue are handled at once, in no particular order (an
+//! EventBridge target on AWS promises no order either), and every handler call is bounded by
+//! its Lambda timeout: one hung call holds one slot for that long while the others flow.
 
 use crate::lambda::{LambdaHost, invoke_isolated};
 use crate::sfn::{StepFunctions, execution_name};
@@ -10,11 +14,18 @@ use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
 use vod_core::contracts::LambdaFunction;
 
 /// Deliveries of one message before it is given up on.
 pub const MAX_RECEIVES: u32 = 5;
+
+/// Messages of one queue handled at the same time.
+pub const MAX_IN_FLIGHT: usize = 16;
+
+/// SQS's largest receive batch.
+const MAX_BATCH: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -80,17 +91,45 @@ pub fn s3_execution_name(event: &Value) -> String {
 }
 
 impl Pump {
-    /// Polls until `stop` turns true. A message being handled when stop arrives is finished
-    /// first (handling is short: StartExecution or one handler call).
+    /// How long a received message stays invisible: twice the longest handling (the handler's
+    /// Lambda timeout), so it is not redelivered while its first delivery is still running.
+    fn visibility_timeout(&self) -> i32 {
+        let longest = match self.route {
+            // StartExecution answers at once.
+            Route::StartExecution => 0,
+            Route::CompletionHandler => LambdaFunction::CompletionHandler.timeout_seconds(),
+        };
+        i32::try_from(longest.saturating_mul(2))
+            .unwrap_or(i32::MAX)
+            .max(60)
+    }
+
+    /// Polls until `stop` turns true, handling up to [`MAX_IN_FLIGHT`] messages at once. It
+    /// receives only as many messages as it has free slots, so no message waits invisible
+    /// behind a busy one. Messages being handled when stop arrives are finished first (each is
+    /// bounded by its Lambda timeout).
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let mut in_flight = JoinSet::new();
         while !*stop.borrow() {
-            let receive = self
+            while in_flight.try_join_next().is_some() {}
+            // At least one free slot before asking for messages.
+            let first = tokio::select! {
+                permit = Arc::clone(&slots).acquire_owned() => match permit {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+                _ = stop.changed() => break,
+            };
+            let room = (1 + slots.available_permits()).min(MAX_BATCH);
+            let receive = this
                 .sqs
                 .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(self.wait_seconds)
-                .visibility_timeout(60)
+                .queue_url(&this.queue_url)
+                .max_number_of_messages(i32::try_from(room).unwrap_or(1))
+                .wait_time_seconds(this.wait_seconds)
+                .visibility_timeout(this.visibility_timeout())
                 .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
                 .send();
             let messages = tokio::select! {
@@ -100,7 +139,7 @@ impl Pump {
             let messages = match messages {
                 Ok(out) => out.messages.unwrap_or_default(),
                 Err(e) => {
-                    tracing::warn!(queue = %self.queue_url, error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "receive failed; retrying");
+                    tracing::warn!(queue = %this.queue_url, error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "receive failed; retrying");
                     tokio::select! {
                         () = tokio::time::sleep(Duration::from_secs(1)) => {},
                         _ = stop.changed() => break,
@@ -108,11 +147,24 @@ impl Pump {
                     continue;
                 }
             };
-            // In order: a job's STATUS_UPDATE should reach the handler before its COMPLETE.
+            let mut first = Some(first);
             for message in messages {
-                self.handle(message).await;
+                // `room` permits were free and only this loop takes them: never waits long.
+                let permit = match first.take() {
+                    Some(p) => p,
+                    None => match Arc::clone(&slots).acquire_owned().await {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                };
+                let this = Arc::clone(&this);
+                in_flight.spawn(async move {
+                    this.handle(message).await;
+                    drop(permit);
+                });
             }
         }
+        while in_flight.join_next().await.is_some() {}
     }
 
     async fn handle(&self, message: Message) {

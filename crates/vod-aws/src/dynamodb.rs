@@ -18,6 +18,9 @@ pub const SOURCE_KEY_ATTRIBUTE: &str = "sourceKey";
 pub const INDEX_BY_STATUS: &str = "byStatus";
 pub const INDEX_BY_SOURCE_KEY: &str = "bySourceKey";
 
+/// Where a paged listing continues: DynamoDB's `LastEvaluatedKey`.
+pub type PageCursor = HashMap<String, AttributeValue>;
+
 /// Creates the asset table with the shape `infra/` deploys (key `assetId`; `byStatus` =
 /// `status` + `createdAt`, `bySourceKey` = [`SOURCE_KEY_ATTRIBUTE`], both projecting all
 /// attributes; on-demand billing). An existing table is left as it is. For the local twin and
@@ -129,6 +132,18 @@ impl DynamoAssetStore {
 
     /// Records with `status`, newest first (the `byStatus` index), at most `limit`.
     pub async fn list_by_status(&self, status: &str, limit: i32) -> PortResult<Vec<AssetRecord>> {
+        Ok(self.list_by_status_page(status, limit, None).await?.0)
+    }
+
+    /// One page of [`Self::list_by_status`] starting after `start`, and where the next page
+    /// starts (DynamoDB's `LastEvaluatedKey`; `None` after the last page). A query page also
+    /// ends at 1 MB, so a caller that needs every record must follow the cursor.
+    pub async fn list_by_status_page(
+        &self,
+        status: &str,
+        limit: i32,
+        start: Option<PageCursor>,
+    ) -> PortResult<(Vec<AssetRecord>, Option<PageCursor>)> {
         let out = self
             .client
             .query()
@@ -139,17 +154,20 @@ impl DynamoAssetStore {
             .expression_attribute_values(":s", AttributeValue::S(status.to_owned()))
             .scan_index_forward(false)
             .limit(limit)
+            .set_exclusive_start_key(start)
             .send()
             .await
             .map_err(|e| port_error("listing assets by status", e))?;
-        out.items()
+        let records = out
+            .items()
             .iter()
             .map(|item| {
                 serde_dynamo::from_item(item.clone()).map_err(|e| {
                     PortError::permanent("a stored record does not parse").with_source(e)
                 })
             })
-            .collect()
+            .collect::<PortResult<Vec<AssetRecord>>>()?;
+        Ok((records, out.last_evaluated_key.filter(|k| !k.is_empty())))
     }
 }
 

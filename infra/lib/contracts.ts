@@ -67,6 +67,8 @@ export interface LambdasContract {
   readonly lambdas: readonly LambdaContract[];
   readonly envVars: readonly EnvVarContract[];
   readonly errorNames: readonly string[];
+  /** How often the completion handler's queue keeper heartbeats jobs waiting in the queue. */
+  readonly queueKeeperPeriodSeconds: number;
 }
 
 /** The four binaries of `vod-functions`, as named in the contract. */

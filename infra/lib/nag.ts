@@ -40,6 +40,12 @@ export function applyNagSuppressions(stack: VodStack): void {
       reason: 'The storyboard is written under assets/<assetId>/, an id known only at run time.',
       appliesTo: [outputObjects],
     },
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'mediaconvert:ListJobs (the queue keeper) supports no resource-level permissions; '
+        + 'it only reads job listings.',
+      appliesTo: ['Resource::*'],
+    },
   ], true);
   NagSuppressions.addResourceSuppressions(fns.notifier.role!, [XRAY], true);
 

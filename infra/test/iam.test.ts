@@ -9,7 +9,7 @@
  * | all four | `DynamoAssetStore`: GetItem (consistent), PutItem (conditional); never Query, so no index |
  * | ingest-probe | `S3MediaReader`: HeadObject and ranged GetObject, both without a version id |
  * | job-submit | `MediaConvertTranscoder`: CreateJob (passing the MediaConvert role); no DescribeEndpoints |
- * | completion-handler | `SfnTaskCallback`: SendTask{Success,Failure,Heartbeat}; `S3OutputWriter`: PutObject |
+ * | completion-handler | `SfnTaskCallback`: SendTask{Success,Failure,Heartbeat}; `S3OutputWriter`: PutObject; `MediaConvertJobQueue`: ListJobs |
  * | notifier | `SnsNotifier`: Publish to the KMS-encrypted topic |
  */
 import assert from 'node:assert/strict';
@@ -85,10 +85,12 @@ describe('function roles', () => {
     ]));
   });
 
-  test('completion-handler: records; task-token answers to this state machine; storyboard under assets/; DLQ', () => {
+  test('completion-handler: records; task-token answers to this state machine; storyboard under assets/; queued jobs; DLQ', () => {
     assert.deepEqual(functionPolicy(json, 'completion-handler'), canonical([
       ...logsAndTracing('completion-handler'),
       ASSET_RECORDS,
+      // The queue keeper's listing; ListJobs takes no resource.
+      { Sid: 'ListQueuedJobs', Effect: 'Allow', Action: ['mediaconvert:ListJobs'], Resource: ['*'] },
       {
         Sid: 'AnswerTaskTokens', Effect: 'Allow',
         Action: ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'],

@@ -226,6 +226,20 @@ describe('event rules', () => {
     });
   });
 
+  test('the queue keeper runs the completion handler on the contract\'s schedule, without retries', () => {
+    const props = rule(stack.pipeline.queueKeeperRule);
+    const period = loadLambdasContract().queueKeeperPeriodSeconds;
+    assert.equal(props.ScheduleExpression, `rate(${period / 60} minutes)`);
+    const [target] = props.Targets;
+    assert.deepEqual(target.Arn, { 'Fn::GetAtt': [functionId(json, 'completion-handler'), 'Arn'] });
+    assert.equal(target.RetryPolicy.MaximumRetryAttempts, 0);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [functionId(json, 'completion-handler'), 'Arn'] },
+      SourceArn: arn(stack.pipeline.queueKeeperRule),
+    });
+  });
+
   test('dead-letter queue: encrypted, TLS only, 14 days', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {

@@ -105,6 +105,13 @@ impl Config {
         Ok(&self.ladder_policy)
     }
 
+    /// `VOD_TRANSCODE_HEARTBEAT_SECONDS` when set (checked at start-up to be a positive number).
+    pub fn transcode_heartbeat_seconds(&self) -> Result<Option<u64>, ConfigError> {
+        Ok(self
+            .optional(env::TRANSCODE_HEARTBEAT_SECONDS)?
+            .and_then(|v| v.parse().ok()))
+    }
+
     /// The value of `name`, which the contract lists as required by this function (so
     /// [`Config::from_env`] has already checked it is set).
     pub fn required(&self, name: &'static str) -> Result<&str, ConfigError> {
@@ -151,6 +158,14 @@ fn normalise(name: &'static str, value: String) -> Result<String, ConfigError> {
             }
         }
         env::CDN_BASE_URL => Ok(value.trim_end_matches('/').to_owned()),
+        env::TRANSCODE_HEARTBEAT_SECONDS => match value.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n.to_string()),
+            _ => Err(ConfigError::Invalid {
+                name,
+                value,
+                allowed: "a whole number of seconds above 0",
+            }),
+        },
         _ => Ok(value),
     }
 }
@@ -211,6 +226,7 @@ mod tests {
                 (env::ASSET_TABLE, "t"),
                 (env::OUTPUT_BUCKET, "o"),
                 (env::CDN_BASE_URL, "https://d.example/"),
+                (env::PIPELINE_NAME, "vod"),
             ]),
         )?;
         assert_eq!(c.output_prefix()?, DEFAULT_OUTPUT_PREFIX);
@@ -221,6 +237,27 @@ mod tests {
                 name: env::TOPIC_ARN
             })
         );
+        Ok(())
+    }
+
+    #[test]
+    fn the_transcode_heartbeat_is_a_positive_number_of_seconds() -> Result<(), ConfigError> {
+        let probe = |value: &str| {
+            Config::from_lookup(
+                LambdaFunction::IngestProbe,
+                lookup(&[
+                    (env::ASSET_TABLE, "t"),
+                    (env::TRANSCODE_HEARTBEAT_SECONDS, value),
+                ]),
+            )
+        };
+        assert_eq!(probe(" 20 ")?.transcode_heartbeat_seconds()?, Some(20));
+        for bad in ["0", "-5", "20s", "1e3"] {
+            assert!(
+                matches!(probe(bad), Err(ConfigError::Invalid { .. })),
+                "{bad}"
+            );
+        }
         Ok(())
     }
 

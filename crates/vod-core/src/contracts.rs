@@ -118,6 +118,14 @@ pub const CDN_BASE_URL: &str = "VOD_CDN_BASE_URL";
 pub const PIPELINE_NAME: &str = "VOD_PIPELINE_NAME";
 /// Path of a JSON or TOML file overriding the default ladder policy.
 pub const LADDER_POLICY_FILE: &str = "VOD_LADDER_POLICY_FILE";
+/// Seconds the Transcode state waits between job events before it fails the asset.
+pub const TRANSCODE_HEARTBEAT_SECONDS: &str = "VOD_TRANSCODE_HEARTBEAT_SECONDS";
+
+/// How often the completion handler's queue keeper runs ([`crate::job::CallbackTimeouts`]): an
+/// EventBridge schedule on AWS (the CDK app reads this from `lambdas.json`), a timer in the
+/// local twin. Well below the Transcode heartbeat (1800 s), so a queued job is heartbeated
+/// several times per heartbeat window.
+pub const QUEUE_KEEPER_PERIOD_SECONDS: u32 = 300;
 
 pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
@@ -152,9 +160,9 @@ pub const ENV_VARS: &[EnvVar] = &[
     },
     EnvVar {
         name: MEDIACONVERT_QUEUE_ARN,
-        doc: "MediaConvert queue ARN; the account's Default queue when unset.",
+        doc: "MediaConvert queue ARN; the account's Default queue when unset. The completion handler's queue keeper lists the jobs waiting in it.",
         required_by: &[],
-        optional_for: &[JobSubmit],
+        optional_for: &[JobSubmit, CompletionHandler],
     },
     EnvVar {
         name: MEDIACONVERT_ACCELERATION,
@@ -170,8 +178,8 @@ pub const ENV_VARS: &[EnvVar] = &[
     },
     EnvVar {
         name: PIPELINE_NAME,
-        doc: "Pipeline (stack) name stamped into each job's UserMetadata as vodPipeline; the MediaConvert event rule matches it.",
-        required_by: &[JobSubmit],
+        doc: "Pipeline (stack) name stamped into each job's UserMetadata as vodPipeline; the MediaConvert event rule matches it, and the queue keeper heartbeats only this pipeline's queued jobs.",
+        required_by: &[JobSubmit, CompletionHandler],
         optional_for: &[],
     },
     EnvVar {
@@ -179,6 +187,12 @@ pub const ENV_VARS: &[EnvVar] = &[
         doc: "Path of a JSON or TOML file that replaces the default ladder policy.",
         required_by: &[],
         optional_for: &[JobSubmit],
+    },
+    EnvVar {
+        name: TRANSCODE_HEARTBEAT_SECONDS,
+        doc: "Longest silence (seconds) between a running job's events before the Transcode state fails the asset; default 1800. Queued jobs are kept alive by the queue keeper, whose period must stay well below it.",
+        required_by: &[],
+        optional_for: &[IngestProbe],
     },
 ];
 
@@ -202,5 +216,6 @@ pub fn contract_json() -> serde_json::Value {
         "lambdas": lambdas,
         "envVars": ENV_VARS,
         "errorNames": crate::error_names::ALL,
+        "queueKeeperPeriodSeconds": QUEUE_KEEPER_PERIOD_SECONDS,
     })
 }

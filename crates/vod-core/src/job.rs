@@ -75,10 +75,12 @@ pub fn asset_prefix(output_prefix: &str, asset_id: &AssetId) -> String {
 
 /// How long the Transcode state may wait for the completion handler, from the source duration.
 ///
-/// `heartbeat_seconds`: the longest silence allowed between job events (MediaConvert sends a
-/// STATUS_UPDATE at least every few minutes while a job runs; a queued job is silent, so this
-/// also bounds queue time). `timeout_seconds`: the whole transcode, generous for long 4K
-/// sources (20× realtime plus an hour), capped at two days.
+/// `heartbeat_seconds`: the longest silence allowed between job events while the job runs
+/// (MediaConvert sends a STATUS_UPDATE about every minute). A job waiting in the queue sends
+/// no event at all, so the completion handler's queue keeper heartbeats queued jobs on a
+/// schedule much shorter than this; queue time is bounded only by `timeout_seconds`: the
+/// whole transcode, generous for long 4K sources (20× realtime plus an hour), capped at two
+/// days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallbackTimeouts {
@@ -100,6 +102,16 @@ impl CallbackTimeouts {
             timeout_seconds: timeout,
         }
     }
+
+    /// The same timeout with another heartbeat (`VOD_TRANSCODE_HEARTBEAT_SECONDS`), never above
+    /// the timeout and at least one second.
+    #[must_use]
+    pub fn with_heartbeat(self, heartbeat_seconds: u64) -> Self {
+        Self {
+            heartbeat_seconds: heartbeat_seconds.clamp(1, self.timeout_seconds.max(1)),
+            ..self
+        }
+    }
 }
 
 #[cfg(test)]
@@ -114,6 +126,10 @@ mod tests {
         let long = CallbackTimeouts::for_duration(Some(10.0 * 3600.0));
         assert_eq!(long.timeout_seconds, CallbackTimeouts::MAX_TIMEOUT_SECONDS);
         assert_eq!(CallbackTimeouts::for_duration(None).timeout_seconds, 75_600);
+        let tuned = short.with_heartbeat(20);
+        assert_eq!((tuned.heartbeat_seconds, tuned.timeout_seconds), (20, 4000));
+        assert_eq!(short.with_heartbeat(10_000).heartbeat_seconds, 4000);
+        assert_eq!(short.with_heartbeat(0).heartbeat_seconds, 1);
     }
 
     #[test]

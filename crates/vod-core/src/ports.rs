@@ -230,6 +230,22 @@ pub trait Transcoder: Send + Sync {
     async fn submit(&self, job: &JobSpec) -> PortResult<JobId>;
 }
 
+/// A job the transcoder accepted but has not started: it waits in the queue (MediaConvert's
+/// SUBMITTED), where it sends no events at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedJob {
+    pub job_id: JobId,
+    /// From the job's `UserMetadata` ([`crate::job::USER_METADATA_ASSET_ID`]).
+    pub asset_id: Option<String>,
+}
+
+/// Lists this pipeline's jobs still waiting in the queue (MediaConvert `ListJobs` with status
+/// SUBMITTED in production).
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    async fn queued_jobs(&self) -> PortResult<Vec<QueuedJob>>;
+}
+
 /// Publishes lifecycle events (SNS in production). Returns the message id.
 #[async_trait]
 pub trait Notifier: Send + Sync {

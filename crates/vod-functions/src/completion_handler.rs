@@ -5,7 +5,8 @@
 //! `outputGroupDetails` (never guessed file names), playback URLs, storyboard, then
 //! `SendTaskSuccess`; ERROR/CANCELED → `SendTaskFailure` with `MediaConvert.JobFailed` /
 //! `MediaConvert.JobCanceled` and MediaConvert's code and message. Events for jobs we do not
-//! know are logged and ignored. Redelivered events are harmless.
+//! know are logged and ignored. Redelivered events are harmless. A schedule's "Scheduled
+//! Event" runs the [`crate::queue_keeper`] instead.
 
 use crate::HandlerError;
 use crate::inbound_events::{MediaConvertJobEvent, MediaConvertJobStateChange};
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use vod_core::job::{
     POSTER_PATH, STORYBOARD_FILE, THUMBNAILS_PATH, USER_METADATA_ASSET_ID, asset_prefix,
 };
-use vod_core::ports::{AssetStore, Clock, OutputWriter, PortErrorKind, TaskCallback};
+use vod_core::ports::{AssetStore, Clock, JobQueue, OutputWriter, PortErrorKind, TaskCallback};
 use vod_core::record::{AssetRecord, Playback, Rendition};
 use vod_core::{AssetId, AssetStatus, error_names};
 
@@ -33,6 +34,8 @@ pub struct CompletionDeps {
     pub callback: Arc<dyn TaskCallback>,
     pub writer: Arc<dyn OutputWriter>,
     pub clock: Arc<dyn Clock>,
+    /// This pipeline's jobs waiting in the queue (for [`crate::queue_keeper`]).
+    pub queue: Arc<dyn JobQueue>,
     pub settings: CompletionSettings,
 }
 
@@ -56,6 +59,9 @@ pub async fn handle(
     deps: &CompletionDeps,
     payload: serde_json::Value,
 ) -> Result<CompletionOutcome, HandlerError> {
+    if crate::queue_keeper::is_tick(&payload) {
+        return crate::queue_keeper::keep_queued_alive(deps).await;
+    }
     let event: MediaConvertJobEvent = serde_json::from_value(payload).map_err(|e| {
         HandlerError::invalid_input(format!("not a MediaConvert job state change event: {e}"))
     })?;

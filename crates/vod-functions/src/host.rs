@@ -10,11 +10,13 @@ use crate::notifier::NotifierDeps;
 use std::sync::Arc;
 use vod_aws::dynamodb::DynamoAssetStore;
 use vod_aws::mediaconvert::{JobOptions, MediaConvertTranscoder};
+use vod_aws::mediaconvert_queue::MediaConvertJobQueue;
 use vod_aws::s3::{S3MediaReader, S3OutputWriter};
 use vod_aws::sfn::SfnTaskCallback;
 use vod_aws::sns::SnsNotifier;
 use vod_aws::{AwsClients, Config, ConfigError};
 use vod_core::contracts::{self as env, LambdaFunction};
+use vod_core::job::CallbackTimeouts;
 use vod_core::ports::{AssetStore, SystemClock};
 
 /// The four handlers with their dependencies in one process, as the local twin runs them (a
@@ -111,7 +113,8 @@ impl FunctionHost {
 /// One Lambda's handler with its dependencies: built from its [`Config`] on real adapters,
 /// invoked with the JSON its Lambda receives. [`crate::run_lambda`] is generic over it, so each
 /// binary links only its own handler and the SDK operations that handler calls (the
-/// MediaConvert model, the largest, only in job-submit).
+/// MediaConvert model, the largest, only in job-submit and, for the queue keeper's ListJobs,
+/// completion-handler).
 #[async_trait::async_trait]
 pub trait Function: Sized + Send + Sync + 'static {
     const FUNCTION: LambdaFunction;
@@ -143,6 +146,9 @@ impl Function for IngestProbeDeps {
             reader: Arc::new(S3MediaReader::new(clients.s3())),
             probe: Arc::new(vod_probe::RangeProbe::new()),
             clock: Arc::new(SystemClock),
+            heartbeat_seconds: config
+                .transcode_heartbeat_seconds()?
+                .unwrap_or(CallbackTimeouts::HEARTBEAT_SECONDS),
         })
     }
 
@@ -191,6 +197,13 @@ impl Function for CompletionDeps {
             callback: Arc::new(SfnTaskCallback::new(clients.sfn())),
             writer: Arc::new(S3OutputWriter::new(clients.s3())),
             clock: Arc::new(SystemClock),
+            queue: Arc::new(MediaConvertJobQueue::new(
+                clients.mediaconvert(),
+                config
+                    .optional(env::MEDIACONVERT_QUEUE_ARN)?
+                    .map(str::to_owned),
+                config.required(env::PIPELINE_NAME)?,
+            )),
             settings: CompletionSettings {
                 output_bucket: config.required(env::OUTPUT_BUCKET)?.to_owned(),
                 output_prefix: config.output_prefix()?.to_owned(),

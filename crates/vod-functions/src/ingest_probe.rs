@@ -23,6 +23,9 @@ pub struct IngestProbeDeps {
     pub reader: Arc<dyn MediaReader>,
     pub probe: Arc<dyn MediaProbe>,
     pub clock: Arc<dyn Clock>,
+    /// The Transcode state's heartbeat (`VOD_TRANSCODE_HEARTBEAT_SECONDS`, else
+    /// [`CallbackTimeouts::HEARTBEAT_SECONDS`]).
+    pub heartbeat_seconds: u64,
 }
 
 /// What the state machine's `Route` choice reads.
@@ -82,7 +85,8 @@ pub async fn handle(
     let mut claim = AssetRecord::claim(asset_id.clone(), source, now);
     claim.claimed_by = execution_id.clone();
     let output = |decision: &str, duration: Option<f64>| {
-        let timeouts = CallbackTimeouts::for_duration(duration);
+        let timeouts =
+            CallbackTimeouts::for_duration(duration).with_heartbeat(deps.heartbeat_seconds);
         IngestProbeOutput {
             asset_id: asset_id.to_string(),
             decision: decision.to_owned(),

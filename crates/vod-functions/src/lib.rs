@@ -4,6 +4,7 @@
 //! - [`ingest_probe`]: S3 "Object Created" → claim → probe → PROBED or REJECTED;
 //! - [`job_submit`]: task token → MediaConvert job → TRANSCODING;
 //! - [`completion_handler`]: MediaConvert job events → progress, outputs, task answer;
+//! - [`queue_keeper`]: on a schedule, heartbeats for transcodes still waiting in the queue;
 //! - [`notifier`]: versioned SNS event, stamped on the record;
 //! - [`inbound_events`]: the EventBridge events the Lambdas receive (S3, MediaConvert);
 //! - [`read_modify_write`]: asset record updates with optimistic retries;
@@ -36,6 +37,7 @@ pub mod job_submit;
 mod lambda_runtime_loop;
 mod logging;
 pub mod notifier;
+pub mod queue_keeper;
 pub mod read_modify_write;
 
 pub use error::HandlerError;

@@ -9,6 +9,7 @@
 //!   a distributed Map's `ItemReader` reads the twin's S3 through the handlers' client
 //!   ([`item_source`]);
 //! - **EventBridge targets**: rules deliver to SQS queues that the event pump ([`pump`]) reads;
+//!   the queue keeper's schedule is a timer ([`schedule`]);
 //! - **CloudFront**: `vod-cdn-local` (the output bucket over HTTP + the player page).
 //!
 //! The handlers reach the SFN API and the MediaConvert twin only through per-service endpoint
@@ -46,6 +47,7 @@ pub mod moto;
 pub mod persist;
 pub mod pump;
 pub mod recovery;
+pub mod schedule;
 pub mod sfn;
 pub mod state_dir;
 pub mod twin_file;
@@ -93,6 +95,8 @@ pub struct LocalConfig {
     pub pump_wait_seconds: i32,
     /// Seconds a failed pump message waits before its retry.
     pub pump_retry_seconds: i32,
+    /// Period of the queue keeper's schedule (heartbeats for jobs waiting in the queue).
+    pub queue_keeper_period: std::time::Duration,
     /// The player's files (`vod-cdn-local/player` by default).
     pub player_dir: Option<PathBuf>,
     /// Extra environment for the in-process Lambdas (e.g. `VOD_LADDER_POLICY_FILE`).
@@ -110,6 +114,9 @@ impl Default for LocalConfig {
             max_concurrent_jobs: 2,
             pump_wait_seconds: 5,
             pump_retry_seconds: 2,
+            queue_keeper_period: std::time::Duration::from_secs(u64::from(
+                env::QUEUE_KEEPER_PERIOD_SECONDS,
+            )),
             player_dir: None,
             lambda_env: HashMap::new(),
         }
@@ -388,6 +395,11 @@ impl VodLocal {
             };
             tasks.spawn(p.run(stop_rx.clone()));
         }
+        tasks.spawn(schedule::run_queue_keeper(
+            Arc::clone(&host),
+            config.queue_keeper_period,
+            stop_rx.clone(),
+        ));
 
         let endpoints = Endpoints {
             region,

@@ -1,4 +1,5 @@
-//! Recording fakes of the store, transcoder, notifier, task callback, output writer and clock.
+//! Recording fakes of the store, transcoder, job queue, notifier, task callback, output writer
+//! and clock.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -8,8 +9,8 @@ use vod_core::AssetId;
 use vod_core::event::PipelineEvent;
 use vod_core::job::JobSpec;
 use vod_core::ports::{
-    AssetStore, Claim, Clock, JobId, Notifier, OutputWriter, PortError, PortErrorKind, PortResult,
-    TaskCallback, Transcoder,
+    AssetStore, Claim, Clock, JobId, JobQueue, Notifier, OutputWriter, PortError, PortErrorKind,
+    PortResult, QueuedJob, TaskCallback, Transcoder,
 };
 use vod_core::record::AssetRecord;
 
@@ -134,6 +135,33 @@ impl Transcoder for RecordingTranscoder {
         let mut jobs = lock(&self.jobs)?;
         jobs.push(job.clone());
         Ok(format!("job-{}", jobs.len()))
+    }
+}
+
+/// A queue holding the jobs a test puts in it; counts how often it was listed.
+#[derive(Debug, Default)]
+pub struct ListedJobQueue {
+    pub queued: Mutex<Vec<QueuedJob>>,
+    pub listings: Mutex<usize>,
+}
+
+impl ListedJobQueue {
+    /// Puts `job_id` (of `asset_id`) in the queue.
+    pub fn push(&self, job_id: &str, asset_id: Option<&AssetId>) {
+        if let Ok(mut q) = self.queued.lock() {
+            q.push(QueuedJob {
+                job_id: job_id.to_owned(),
+                asset_id: asset_id.map(ToString::to_string),
+            });
+        }
+    }
+}
+
+#[async_trait]
+impl JobQueue for ListedJobQueue {
+    async fn queued_jobs(&self) -> PortResult<Vec<QueuedJob>> {
+        *lock(&self.listings)? += 1;
+        Ok(lock(&self.queued)?.clone())
     }
 }
 

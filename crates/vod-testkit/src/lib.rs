@@ -17,8 +17,8 @@ mod reader;
 pub mod tools;
 
 pub use fakes::{
-    CallbackCall, MemoryAssetStore, MemoryOutputWriter, RecordingNotifier, RecordingTaskCallback,
-    RecordingTranscoder, SteppingClock,
+    CallbackCall, ListedJobQueue, MemoryAssetStore, MemoryOutputWriter, RecordingNotifier,
+    RecordingTaskCallback, RecordingTranscoder, SteppingClock,
 };
 pub use moto::MotoServer;
 pub use reader::{FileMediaReader, MemoryMediaReader, ReadLog};

@@ -1,7 +1,8 @@
 /**
  * The processing path: four Rust Lambdas (one binary each from `vod-functions`), the
- * MediaConvert service role, the state machine from `statemachine/vod-pipeline.asl.json` and
- * the two EventBridge rules that start it and answer its task tokens.
+ * MediaConvert service role, the state machine from `statemachine/vod-pipeline.asl.json`, the
+ * two EventBridge rules that start it and answer its task tokens, and the schedule that keeps
+ * queued jobs' tasks alive.
  *
  * Each function's environment is exactly what `docs/contracts/lambdas.json` lists for it, and
  * each role holds only the actions that function's adapters call.
@@ -59,6 +60,8 @@ export class Pipeline extends Construct {
   readonly stateMachineLogGroup: logs.LogGroup;
   readonly objectCreatedRule: events.Rule;
   readonly jobStateChangeRule: events.Rule;
+  /** Runs the completion handler's queue keeper (heartbeats for jobs waiting in the queue). */
+  readonly queueKeeperRule: events.Rule;
   /** Events EventBridge (or async Lambda) could not deliver after retries. */
   readonly deadLetterQueue: sqs.Queue;
 
@@ -210,6 +213,14 @@ export class Pipeline extends Construct {
       conditions: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
     }));
 
+    // The queue keeper lists this pipeline's jobs still waiting in the queue (they send no
+    // events). ListJobs takes no resource-level permission.
+    fns['completion-handler'].addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ListQueuedJobs',
+      actions: ['mediaconvert:ListJobs'],
+      resources: ['*'],
+    }));
+
     fns['completion-handler'].addToRolePolicy(new iam.PolicyStatement({
       sid: 'WriteStoryboard',
       actions: ['s3:PutObject'],
@@ -294,6 +305,19 @@ export class Pipeline extends Construct {
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: 10,
         maxEventAge: Duration.hours(6),
+      })],
+    });
+
+    // A job waiting in MediaConvert's queue sends no event, so nothing would heartbeat the
+    // Transcode state while it waits: on this schedule the completion handler heartbeats the
+    // tasks of this pipeline's queued jobs (crates/vod-functions/src/queue_keeper.rs). A missed
+    // tick is harmless (the next one comes well inside the heartbeat), so no retries.
+    this.queueKeeperRule = new events.Rule(this, 'QueueKeeperRule', {
+      description: 'Heartbeats the Transcode tasks of jobs still waiting in the MediaConvert queue',
+      schedule: events.Schedule.rate(Duration.seconds(props.contract.queueKeeperPeriodSeconds)),
+      targets: [new targets.LambdaFunction(fns['completion-handler'], {
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(props.contract.queueKeeperPeriodSeconds),
       })],
     });
   }

@@ -4,19 +4,21 @@
 #![allow(clippy::unwrap_used)]
 
 mod flow;
+mod queue_keeper;
 mod replaced;
 
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
+use vod_core::job::CallbackTimeouts;
 use vod_core::ladder::LadderPolicy;
 use vod_functions::completion_handler::{CompletionDeps, CompletionSettings};
 use vod_functions::ingest_probe::IngestProbeDeps;
 use vod_functions::job_submit::{JobSubmitDeps, JobSubmitSettings};
 use vod_functions::notifier::NotifierDeps;
 use vod_testkit::{
-    MemoryAssetStore, MemoryMediaReader, MemoryOutputWriter, RecordingNotifier,
+    ListedJobQueue, MemoryAssetStore, MemoryMediaReader, MemoryOutputWriter, RecordingNotifier,
     RecordingTaskCallback, RecordingTranscoder, SteppingClock,
 };
 
@@ -32,6 +34,7 @@ pub struct Pipeline {
     pub notifier: Arc<RecordingNotifier>,
     pub callback: Arc<RecordingTaskCallback>,
     pub writer: Arc<MemoryOutputWriter>,
+    pub queue: Arc<ListedJobQueue>,
     pub probe: IngestProbeDeps,
     pub submit: JobSubmitDeps,
     pub completion: CompletionDeps,
@@ -52,6 +55,7 @@ impl Pipeline {
         let notifier = Arc::new(RecordingNotifier::default());
         let callback = Arc::new(RecordingTaskCallback::default());
         let writer = Arc::new(MemoryOutputWriter::default());
+        let queue = Arc::new(ListedJobQueue::default());
         let clock = Arc::new(SteppingClock::default());
         Self {
             probe: IngestProbeDeps {
@@ -59,6 +63,7 @@ impl Pipeline {
                 reader: reader.clone(),
                 probe: Arc::new(vod_probe::RangeProbe::new()),
                 clock: clock.clone(),
+                heartbeat_seconds: CallbackTimeouts::HEARTBEAT_SECONDS,
             },
             submit: JobSubmitDeps {
                 store: store.clone(),
@@ -76,6 +81,7 @@ impl Pipeline {
                 callback: callback.clone(),
                 writer: writer.clone(),
                 clock: clock.clone(),
+                queue: queue.clone(),
                 settings: CompletionSettings {
                     output_bucket: OUTPUT_BUCKET.into(),
                     output_prefix: "assets/".into(),
@@ -93,6 +99,7 @@ impl Pipeline {
             notifier,
             callback,
             writer,
+            queue,
         }
     }
 }

@@ -175,6 +175,11 @@ pub async fn run(
     };
     match status {
         Ok(s) if s.success() => RunOutcome::Finished,
+        // Killed from outside (OOM killer, an operator, a test): say so rather than quote
+        // whatever ffmpeg printed last before it died.
+        Ok(s) if killed_by_signal(&s) => RunOutcome::Failed(JobFailure::transcode(format!(
+            "the encoder died mid-transcode (ffmpeg {s})"
+        ))),
         Ok(s) => {
             let last = stderr
                 .lines()
@@ -188,6 +193,16 @@ pub async fn run(
         }
         Err(e) => RunOutcome::Failed(JobFailure::internal(format!("waiting for ffmpeg: {e}"))),
     }
+}
+
+#[cfg(unix)]
+fn killed_by_signal(status: &std::process::ExitStatus) -> bool {
+    std::os::unix::process::ExitStatusExt::signal(status).is_some()
+}
+
+#[cfg(not(unix))]
+fn killed_by_signal(_status: &std::process::ExitStatus) -> bool {
+    false
 }
 
 #[cfg(test)]

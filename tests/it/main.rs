@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
+mod load;
 
 use serde_json::Value;
 use std::collections::HashSet;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use vod_local::subscribe::{QueueOptions, queue_to_topic};
-use vod_local::{LocalConfig, TwinFile, VodLocal};
+use vod_local::{LambdaHost, LocalConfig, TwinFile, VodLocal};
 use vod_testkit::MotoServer;
 
 /// Long enough for a slow CI box; only there so a broken pipeline fails instead of hanging.
@@ -51,26 +51,43 @@ impl std::fmt::Debug for Pipeline {
 impl Pipeline {
     /// A fresh moto and a vod-local on it.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}, |host| host).await
+    }
+
+    /// A fresh moto and a vod-local on it, its configuration changed by `adjust` and its
+    /// Lambdas wrapped by `wrap` (to watch what they answer).
+    pub async fn start_with(
+        adjust: impl FnOnce(&mut LocalConfig),
+        wrap: impl FnOnce(Arc<dyn LambdaHost>) -> Arc<dyn LambdaHost>,
+    ) -> anyhow::Result<Self> {
         let moto = tokio::task::spawn_blocking(MotoServer::start)
             .await?
             .map_err(anyhow::Error::msg)?;
-        Self::start_on(Leftovers {
+        let left = Leftovers {
             moto: Arc::new(moto),
             state_dir: Arc::new(tempfile::tempdir()?),
             events_queue_url: None,
-        })
-        .await
+        };
+        Self::start_on_with(left, adjust, wrap).await
     }
 
     /// A vod-local on what an earlier one left: moto, state directory, event subscriber (what a
     /// restart sees).
     pub async fn start_on(left: Leftovers) -> anyhow::Result<Self> {
+        Self::start_on_with(left, |_| {}, |host| host).await
+    }
+
+    async fn start_on_with(
+        left: Leftovers,
+        adjust: impl FnOnce(&mut LocalConfig),
+        wrap: impl FnOnce(Arc<dyn LambdaHost>) -> Arc<dyn LambdaHost>,
+    ) -> anyhow::Result<Self> {
         let Leftovers {
             moto,
             state_dir,
             events_queue_url,
         } = left;
-        let config = LocalConfig {
+        let mut config = LocalConfig {
             twin: TwinFile::embedded().with_free_ports(),
             state_dir: state_dir.path().to_path_buf(),
             aws_endpoint: Some(moto.endpoint()),
@@ -79,7 +96,12 @@ impl Pipeline {
             pump_retry_seconds: 1,
             ..LocalConfig::default()
         };
-        let local = VodLocal::start(config).await?;
+        adjust(&mut config);
+        let local = VodLocal::start_with(config, |clients, lookup| {
+            let host = vod_functions::FunctionHost::new(clients, lookup)?;
+            Ok(wrap(Arc::new(host)))
+        })
+        .await?;
         let sdk = local.sdk_config().clone();
         let e = local.endpoints().clone();
         let s3 = aws_sdk_s3::Client::from_conf(

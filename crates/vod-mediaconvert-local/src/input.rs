@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-use vod_core::ports::ObjectRange;
+use vod_core::ports::{ObjectRange, ObjectVersion};
 use vod_core::probe::{Container, ProbeOutcome};
 use vod_probe::LocalFile;
 
@@ -94,6 +94,7 @@ pub async fn identify(path: &Path) -> Result<Input, JobFailure> {
         bucket: "local",
         key: "input",
         size,
+        version: &ObjectVersion::ANY,
     };
     match vod_probe::probe(object).await {
         Ok(ProbeOutcome::Accepted { report }) => Ok(Input::new(path, report.container)),

@@ -14,9 +14,10 @@ pub type Kind = (Invariant, Problem);
 /// number; `docs/reliability.md` has the seed and the story of each).
 pub const EXPECTED_VIOLATIONS: &[(Invariant, Problem)] = &[
     // #1: a duplicate execution's failed ingest marks the owner's record FAILED (no owner
-    // check in the notifier): the owner's job runs on, the asset deserved to complete.
+    // check in the notifier): the owner's job runs on. (Since IngestProbe retries
+    // Lambda.Unknown and Sandbox.Timedout, the duplicate's ingest fails too rarely for the
+    // owner's asset to end FAILED within make test's seeds; the foreign write still shows.)
     (Invariant::OwnerOnlyWrites, Problem::P1DuplicateFailsOwner),
-    (Invariant::DeservedOutcome, Problem::P1DuplicateFailsOwner),
     (Invariant::NoJobAfterFinal, Problem::P1DuplicateFailsOwner),
     // #2: with raw keys in events, NotifyIngestFailed fails the id of the decoded key: a
     // phantom FAILED record, and the real one stays PROBING (or never exists).
@@ -38,8 +39,8 @@ pub const EXPECTED_VIOLATIONS: &[(Invariant, Problem)] = &[
         Invariant::OneTerminalEvent,
         Problem::P4TimeoutsLeaveNonFinal,
     ),
-    // #5: Lambda.Unknown / Sandbox.Timedout are not retried: one blip fails the asset, or
-    // loses its terminal event.
+    // #5: Lambda.Unknown / Sandbox.Timedout are retried everywhere but in Transcode (job-submit
+    // is not idempotent yet, #3): one blip there fails the asset, or loses its terminal event.
     (
         Invariant::DeservedOutcome,
         Problem::P5LambdaTransientNotRetried,

@@ -13,6 +13,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use vod_core::contracts::LambdaFunction;
+use vod_core::job::CallbackTimeouts;
 use vod_core::ladder::LadderPolicy;
 use vod_functions::completion_handler::{CompletionDeps, CompletionSettings};
 use vod_functions::ingest_probe::IngestProbeDeps;
@@ -66,6 +67,7 @@ async fn handler(
                 reader: p.clone(),
                 probe: p.clone(),
                 clock: p,
+                heartbeat_seconds: CallbackTimeouts::HEARTBEAT_SECONDS,
             };
             to_json(ingest_probe::handle(&deps, payload).await)
         }
@@ -88,6 +90,7 @@ async fn handler(
                 store: p.clone(),
                 callback: p.clone(),
                 writer: p.clone(),
+                queue: p.clone(),
                 clock: p,
                 settings: CompletionSettings {
                     output_bucket: OUTPUT_BUCKET.to_owned(),

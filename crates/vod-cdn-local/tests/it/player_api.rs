@@ -152,7 +152,7 @@ async fn record_api_and_player_files() {
 #[test]
 fn the_cdk_reads_the_same_response_headers() {
     let relative = "docs/contracts/cdn-response-headers.json";
-    let path = vod_testkit::moto::repo_root().join(relative);
+    let path = vod_testkit::repo_root().join(relative);
     let generated = vod_cdn_local::response_headers::contract_json();
     if std::env::var_os("VOD_BLESS").is_some() {
         let text = format!(

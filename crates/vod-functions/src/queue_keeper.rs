@@ -4,7 +4,7 @@
 //! MediaConvert sends none while a job waits for a slot (no event before PROGRESSING), so a
 //! long enough queue would fail its tail assets while their jobs still wait. On a schedule (an
 //! EventBridge rule on AWS, a timer in the local twin) the completion handler receives a
-//! "Scheduled Event", lists this pipeline's SUBMITTED jobs ([`JobQueue`]) and sends
+//! "Scheduled Event", lists this pipeline's SUBMITTED jobs ([`JobQueue`](vod_core::ports::JobQueue)) and sends
 //! `SendTaskHeartbeat` for each asset still waiting on one of them. Only queued jobs are kept
 //! alive: a started job must keep itself alive with its own STATUS_UPDATE events, so a running
 //! job that goes silent (lost events, a dead encoder) still trips the heartbeat. Queue time as

@@ -12,7 +12,8 @@ const KEY: &str = "uploads/queued.mp4";
 const ETAG: &str = "\"0123456789abcdef0123456789abcdef\"";
 
 async fn submitted(p: &Pipeline, token: &str) -> (AssetId, String) {
-    p.reader.insert(SOURCE_BUCKET, KEY, small_mp4());
+    p.reader
+        .insert_with_etag(SOURCE_BUCKET, KEY, ETAG, small_mp4());
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event(KEY, ETAG), "exec-1"))
         .await
         .unwrap();
@@ -79,7 +80,8 @@ async fn a_closed_task_is_skipped_quietly() {
 async fn the_heartbeat_the_probe_hands_the_transcode_state_is_configurable() {
     let mut p = Pipeline::new();
     p.probe.heartbeat_seconds = 20;
-    p.reader.insert(SOURCE_BUCKET, KEY, small_mp4());
+    p.reader
+        .insert_with_etag(SOURCE_BUCKET, KEY, ETAG, small_mp4());
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event(KEY, ETAG), "exec-1"))
         .await
         .unwrap();

@@ -116,7 +116,7 @@ fn cmaf_group(plan: &LadderPlan, destination: &str) -> OutputGroup {
             .image_based_trick_play_settings(
                 CmafImageBasedTrickPlaySettings::builder()
                     .interval_cadence(CmafIntervalCadence::FollowCustom)
-                    .thumbnail_interval(f64::from(thumbs.interval_seconds))
+                    .thumbnail_interval(f64::from(to_i32(thumbs.interval_seconds)))
                     .thumbnail_width(to_i32(thumbs.width))
                     .thumbnail_height(to_i32(thumbs.height))
                     .tile_width(5)
@@ -334,6 +334,8 @@ fn gop_whole_seconds(plan: &LadderPlan) -> i32 {
     (plan.gop_seconds.round() as i32).max(1)
 }
 
+/// A count or size for an SDK `i32`, saturating at `i32::MAX` (every MediaConvert integer range
+/// tops out there or lower, and the callers clamp to the lower ones).
 fn to_i32<T: TryInto<i32>>(value: T) -> i32 {
     value.try_into().unwrap_or(i32::MAX)
 }

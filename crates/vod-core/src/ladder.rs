@@ -9,7 +9,7 @@
 //! are even; frame rate kept up to the policy's maximum (halved above it); short clips get
 //! fewer rungs; audio-only sources get an audio-only package.
 
-use crate::probe::ProbeReport;
+use crate::probe::{MAX_SOURCE_DURATION_SECONDS, ProbeReport};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -196,8 +196,27 @@ pub struct ThumbnailPlan {
     pub poster_height: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+impl ThumbnailPlan {
+    /// Captures one every `interval_seconds` yields over `duration_seconds` (the first at 0 s),
+    /// the duration taken at most [`MAX_SOURCE_DURATION_SECONDS`]: what a job can have written,
+    /// whatever a stored record or an event claims.
+    pub fn captures_within(duration_seconds: f64, interval_seconds: u32) -> u32 {
+        let seconds = if duration_seconds.is_finite() {
+            duration_seconds.clamp(0.0, MAX_SOURCE_DURATION_SECONDS)
+        } else {
+            MAX_SOURCE_DURATION_SECONDS
+        };
+        ((seconds / f64::from(interval_seconds.max(1))).floor() as u32).saturating_add(1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LadderError {
+    #[error(
+        "the source lasts {seconds:.0} s, longer than the {:.0} s (48 h) the pipeline takes",
+        MAX_SOURCE_DURATION_SECONDS
+    )]
+    TooLong { seconds: f64 },
     #[error("the source has neither video nor audio to transcode")]
     NothingToTranscode,
     #[error("the source video reports a size of {width}x{height}, which cannot be transcoded")]
@@ -248,6 +267,14 @@ fn even(x: u64) -> u32 {
 
 /// Applies `policy` to a probed source.
 pub fn plan_ladder(report: &ProbeReport, policy: &LadderPolicy) -> Result<LadderPlan, LadderError> {
+    // Only a real length counts (NaN, infinities, zero and negatives are "unknown"), and none
+    // beyond the bound: every count below is derived from it.
+    let duration = report
+        .duration_seconds
+        .filter(|d| d.is_finite() && *d > 0.0);
+    if let Some(seconds) = duration.filter(|d| *d > MAX_SOURCE_DURATION_SECONDS) {
+        return Err(LadderError::TooLong { seconds });
+    }
     let mut reasons = Vec::new();
     let audio = plan_audio(report, policy, &mut reasons);
 
@@ -318,8 +345,9 @@ pub fn plan_ladder(report: &ProbeReport, policy: &LadderPolicy) -> Result<Ladder
         }
     }
 
-    let duration = report.duration_seconds.unwrap_or(f64::INFINITY);
-    if templates.len() > policy.short_clip_max_rungs && duration < policy.short_clip_seconds {
+    if let Some(duration) = duration.filter(|d| *d < policy.short_clip_seconds)
+        && templates.len() > policy.short_clip_max_rungs
+    {
         templates = spread(&templates, policy.short_clip_max_rungs);
         reasons.push(format!(
             "the clip is short ({duration:.1} s < {} s): {} rungs instead of the full ladder",
@@ -394,17 +422,9 @@ pub fn plan_ladder(report: &ProbeReport, policy: &LadderPolicy) -> Result<Ladder
         let width = even(u64::from(policy.thumbnail_width.min(video.width)));
         let height = even(u64::from(width) * u64::from(video.height) / u64::from(video.width));
         let interval = policy.thumbnail_interval_seconds.max(1);
-        let max_captures = if duration.is_finite() {
-            (duration / f64::from(interval)).floor() as u32 + 1
-        } else {
-            1
-        };
+        let max_captures = duration.map_or(1, |d| ThumbnailPlan::captures_within(d, interval));
         // A third of the way in, at most 10 s: past fades from black, early enough for short clips.
-        let poster_seconds = if duration.is_finite() {
-            ((duration / 3.0).floor() as u32).clamp(1, 10)
-        } else {
-            5
-        };
+        let poster_seconds = duration.map_or(5, |d| ((d / 3.0).floor() as u32).clamp(1, 10));
         let poster_width = even(u64::from(POSTER_MAX_WIDTH.min(video.width)));
         let poster_height =
             even(u64::from(poster_width) * u64::from(video.height) / u64::from(video.width));

@@ -6,6 +6,12 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The longest source the pipeline takes, in seconds (48 h). The probe rejects anything longer
+/// as [`RejectReason::TooLong`] and the ladder refuses to plan it, so every count derived from
+/// a duration (thumbnails, storyboard cues, timeouts) stays small whatever a header claims (an
+/// MP4 `mvhd` of 2^64 ticks at timescale 1, a Matroska float of 1e300).
+pub const MAX_SOURCE_DURATION_SECONDS: f64 = 48.0 * 3600.0;
+
 /// The probe's decision about one object.
 // The accepted report is the common case and lives briefly; boxing it buys nothing.
 #[allow(clippy::large_enum_variant)]
@@ -162,6 +168,8 @@ pub enum RejectReason {
     Corrupt,
     /// A media container with no audio and no video track.
     NoStreams,
+    /// Longer than the 48 h the pipeline takes, be it a real length or an absurd header.
+    TooLong,
 }
 
 impl Rejection {
@@ -171,6 +179,21 @@ impl Rejection {
             detected: None,
             message: message.into(),
         }
+    }
+
+    /// The rejection of a source whose header says it lasts `seconds`, beyond
+    /// [`MAX_SOURCE_DURATION_SECONDS`].
+    pub fn too_long(seconds: f64) -> Self {
+        Self::new(
+            RejectReason::TooLong,
+            format!(
+                "the file says it lasts {seconds:.0} s ({:.1} h), longer than the {:.0} s ({:.0} h) \
+                 the pipeline takes; split it into parts, or re-export it if that length is wrong",
+                seconds / 3600.0,
+                MAX_SOURCE_DURATION_SECONDS,
+                MAX_SOURCE_DURATION_SECONDS / 3600.0
+            ),
+        )
     }
 
     pub fn detected(mut self, what: impl Into<String>) -> Self {

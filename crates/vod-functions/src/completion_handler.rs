@@ -16,7 +16,9 @@ use std::sync::Arc;
 use vod_core::job::{
     POSTER_PATH, STORYBOARD_FILE, THUMBNAILS_PATH, USER_METADATA_ASSET_ID, asset_prefix,
 };
+use vod_core::ladder::ThumbnailPlan;
 use vod_core::ports::{AssetStore, Clock, JobQueue, OutputWriter, PortErrorKind, TaskCallback};
+use vod_core::probe::MAX_SOURCE_DURATION_SECONDS;
 use vod_core::record::{AssetRecord, Playback, Rendition};
 use vod_core::{AssetId, AssetStatus, error_names};
 
@@ -239,8 +241,9 @@ fn read_outputs(job: &MediaConvertJobStateChange) -> Outputs {
     out
 }
 
-/// `thumb.0000003.jpg` → the four names `thumb.0000000.jpg` … `thumb.0000003.jpg`.
-fn thumbnail_series(last: &str) -> Vec<String> {
+/// `thumb.0000003.jpg` → the four names `thumb.0000000.jpg` … `thumb.0000003.jpg`, at most
+/// `limit` of them (what the job can have written: the event's number is not trusted).
+fn thumbnail_series(last: &str, limit: u32) -> Vec<String> {
     let Some(stem) = last.strip_suffix(".jpg") else {
         return vec![last.to_owned()];
     };
@@ -248,10 +251,10 @@ fn thumbnail_series(last: &str) -> Vec<String> {
         return vec![last.to_owned()];
     };
     match number.parse::<u32>() {
-        Ok(n) if n < 100_000 => (0..=n)
+        Ok(n) => (0..=n.min(limit.saturating_sub(1)))
             .map(|i| format!("{base}.{i:0width$}.jpg", width = number.len()))
             .collect(),
-        _ => vec![last.to_owned()],
+        Err(_) => vec![last.to_owned()],
     }
 }
 
@@ -277,7 +280,9 @@ pub fn storyboard_vtt(
     for (i, url) in thumbnail_urls.iter().enumerate() {
         let start = i as f64 * step;
         let mut end = start + step;
-        if duration_seconds > start && (i + 1 == thumbnail_urls.len() || end > duration_seconds) {
+        // The last cue (or one past the end) stops at the end of the source, never later
+        // than its own interval.
+        if duration_seconds > start && duration_seconds < end {
             end = duration_seconds;
         }
         vtt.push_str(&format!(
@@ -320,10 +325,27 @@ async fn complete(
         );
         return fail(deps, token, error_names::MEDIACONVERT_JOB_FAILED, &cause).await;
     }
+    let planned = record.ladder.as_ref().and_then(|l| l.thumbnails.as_ref());
+    let interval = planned.map_or(10, |t| t.interval_seconds);
+    let duration = record
+        .probe
+        .as_ref()
+        .and_then(|p| p.duration_seconds)
+        .or_else(|| {
+            outputs
+                .renditions
+                .iter()
+                .find_map(|r| r.duration_ms)
+                .map(|ms| ms as f64 / 1000.0)
+        })
+        .unwrap_or(0.0);
+    // No more thumbnails than a source of the longest accepted duration yields, whatever the
+    // event's last file name says: the count sizes the storyboard this Lambda writes.
+    let limit = ThumbnailPlan::captures_within(MAX_SOURCE_DURATION_SECONDS, interval);
     let thumbnails: Vec<String> = outputs
         .last_thumbnail
         .as_deref()
-        .map(thumbnail_series)
+        .map(|last| thumbnail_series(last, limit))
         .unwrap_or_default()
         .iter()
         .map(|t| to_url(t))
@@ -331,23 +353,6 @@ async fn complete(
 
     let mut storyboard_url = None;
     if !thumbnails.is_empty() {
-        let interval = record
-            .ladder
-            .as_ref()
-            .and_then(|l| l.thumbnails.as_ref())
-            .map_or(10, |t| t.interval_seconds);
-        let duration = record
-            .probe
-            .as_ref()
-            .and_then(|p| p.duration_seconds)
-            .or_else(|| {
-                outputs
-                    .renditions
-                    .iter()
-                    .find_map(|r| r.duration_ms)
-                    .map(|ms| ms as f64 / 1000.0)
-            })
-            .unwrap_or(0.0);
         let key = format!(
             "{}{STORYBOARD_FILE}",
             asset_prefix(&settings.output_prefix, &record.asset_id)
@@ -420,16 +425,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn thumbnail_series_counts_from_zero() {
+    fn thumbnail_series_counts_from_zero_up_to_the_limit() {
         assert_eq!(
-            thumbnail_series("s3://o/a/thumbs/thumb.0000002.jpg"),
+            thumbnail_series("s3://o/a/thumbs/thumb.0000002.jpg", 10),
             vec![
                 "s3://o/a/thumbs/thumb.0000000.jpg",
                 "s3://o/a/thumbs/thumb.0000001.jpg",
                 "s3://o/a/thumbs/thumb.0000002.jpg"
             ]
         );
-        assert_eq!(thumbnail_series("x.jpg"), vec!["x.jpg"]);
+        assert_eq!(
+            thumbnail_series("t.9999999.jpg", 2),
+            vec!["t.0000000.jpg", "t.0000001.jpg"]
+        );
+        assert_eq!(thumbnail_series("x.jpg", 10), vec!["x.jpg"]);
     }
 
     #[test]

@@ -496,11 +496,13 @@ fn package_mp4(
     });
     if let Some(v) = &mp4.file.video {
         let (w, h) = output_size(v.width, v.height, source);
-        let bps = if duration_ms > 0 {
-            size * 8 * 1000 / duration_ms as u64
-        } else {
-            0
-        };
+        // In u128: bytes × 8000 overflows u64 past 2 PB, a size no test clip has but the
+        // arithmetic should not care.
+        let bps = u64::try_from(duration_ms)
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(|ms| u64::try_from(u128::from(size) * 8000 / u128::from(ms)).unwrap_or(u64::MAX))
+            .unwrap_or(0);
         detail["videoDetails"] = json!({ "widthInPx": w, "heightInPx": h, "averageBitrate": bps });
     }
     Ok(detail)

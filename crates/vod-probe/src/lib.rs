@@ -9,6 +9,9 @@
 //! read at most 1 MiB + 64 KiB per track, whatever the file size: sample tables and clusters
 //! are stepped over, not read.
 //!
+//! A duration beyond [`MAX_SOURCE_DURATION_SECONDS`] (48 h) rejects the file as
+//! [`RejectReason::TooLong`], whichever container claimed it.
+//!
 //! A reader failure (a throttled or timed-out S3 request) is returned as `Err` so the caller
 //! retries; only the content decides [`ProbeOutcome::Accepted`] or
 //! [`ProbeOutcome::Rejected`].
@@ -68,7 +71,9 @@ mod ts;
 use async_trait::async_trait;
 use source::{Source, Stop};
 use vod_core::ports::{MediaProbe, ObjectRange, PortResult};
-use vod_core::probe::{Container, ProbeOutcome, ProbeReport, RejectReason, Rejection};
+use vod_core::probe::{
+    Container, MAX_SOURCE_DURATION_SECONDS, ProbeOutcome, ProbeReport, RejectReason, Rejection,
+};
 
 pub use local::LocalFile;
 pub use sniff::{Family, sniff};
@@ -128,7 +133,7 @@ async fn probe_family(object: ObjectRange<'_>, forced: Option<Family>) -> PortRe
     match result {
         Ok(mut report) => {
             report.bytes_read = source.bytes_read();
-            Ok(ProbeOutcome::Accepted { report })
+            Ok(bounded(report, family))
         }
         Err(Stop::Port(e)) => Err(e),
         Err(Stop::Reject(mut rejection)) => {
@@ -184,6 +189,28 @@ async fn run(source: &mut Source<'_>, family: Family) -> Result<ProbeReport, Sto
             "the file's format is not recognised as audio or video; upload an MP4, MOV, MKV, WebM or MPEG-TS file",
         )),
     }
+}
+
+/// The one check every family's duration passes: one that is not a length (NaN, infinite,
+/// zero, negative) becomes unknown, one beyond [`MAX_SOURCE_DURATION_SECONDS`] rejects the file,
+/// so nothing downstream ever derives a count from an absurd header.
+fn bounded(mut report: ProbeReport, family: Family) -> ProbeOutcome {
+    match report.duration_seconds {
+        Some(seconds) if !(seconds.is_finite() && seconds > 0.0) => {
+            report.duration_seconds = None;
+            report.bitrate_bps = None;
+            report.notes.push(format!(
+                "the container's duration ({seconds}) is not a length: treated as unknown"
+            ));
+        }
+        Some(seconds) if seconds > MAX_SOURCE_DURATION_SECONDS => {
+            let mut rejection = Rejection::too_long(seconds);
+            rejection.detected = detected_name(family).map(str::to_owned);
+            return ProbeOutcome::Rejected { rejection };
+        }
+        _ => {}
+    }
+    ProbeOutcome::Accepted { report }
 }
 
 /// What a rejection says the file looked like, when its parser did not say more: the one

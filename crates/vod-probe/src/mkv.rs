@@ -292,11 +292,13 @@ pub(crate) async fn probe(source: &mut Source<'_>) -> Result<ProbeReport, Stop> 
         });
     };
     let (scale, duration) = info.as_deref().map(parse_info).unwrap_or((1_000_000, None));
-    let seconds = duration
-        .map(|d| d * scale as f64 / 1e9)
-        .filter(|s| s.is_finite() && *s > 0.0);
+    // The float as written (NaN, infinite, negative or 1e300 included): the bound in `lib.rs`
+    // decides what counts as a length.
+    let seconds = duration.map(|d| d * (scale as f64 / 1e9));
     report.duration_seconds = seconds.map(round3);
-    report.bitrate_bps = seconds.map(|s| (size as f64 * 8.0 / s) as u64);
+    report.bitrate_bps = seconds
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(|s| (size as f64 * 8.0 / s) as u64);
     if seconds.is_none() {
         report
             .notes

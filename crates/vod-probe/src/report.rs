@@ -5,9 +5,11 @@
 use crate::source::Source;
 use vod_core::probe::{Container, ProbeReport};
 
-/// Rounds to three decimals, as durations and frame rates are reported.
+/// Rounds to three decimals, as durations and frame rates are reported; a value too large for
+/// that stays as it is rather than becoming infinite.
 pub(crate) fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
+    let milli = (x * 1000.0).round();
+    if milli.is_finite() { milli / 1000.0 } else { x }
 }
 
 /// `W:H` in lowest terms, or `None` when either side is zero.

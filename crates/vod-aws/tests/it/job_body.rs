@@ -1,12 +1,16 @@
 use vod_aws::mediaconvert::{JobOptions, plan_request_body};
 use vod_core::AssetId;
 use vod_core::job::JobSpec;
-use vod_core::ladder::{LadderPolicy, plan_ladder};
+use vod_core::ladder::{LadderError, LadderPolicy, ThumbnailPlan, plan_ladder};
 use vod_core::probe::{AudioTrack, ProbeReport, VideoTrack};
 
 fn probe(width: u32, height: u32) -> ProbeReport {
+    lasting(width, height, 300.0)
+}
+
+fn lasting(width: u32, height: u32, seconds: f64) -> ProbeReport {
     ProbeReport {
-        duration_seconds: Some(300.0),
+        duration_seconds: Some(seconds),
         video: Some(VideoTrack {
             codec: "h264".into(),
             width,
@@ -26,7 +30,10 @@ fn probe(width: u32, height: u32) -> ProbeReport {
 
 /// The wire body the SDK sends for a source of this size.
 async fn body_for(width: u32, height: u32) -> serde_json::Value {
-    let plan = plan_ladder(&probe(width, height), &LadderPolicy::default()).unwrap();
+    body_of(plan_ladder(&probe(width, height), &LadderPolicy::default()).unwrap()).await
+}
+
+async fn body_of(plan: vod_core::ladder::LadderPlan) -> serde_json::Value {
     let id = AssetId::derive("src", "in put+%é.mp4", "etag");
     let spec = JobSpec::new(
         id,
@@ -89,4 +96,53 @@ async fn the_sdk_body_is_valid_for_botocore_and_never_upscales() {
         }
         vod_testkit::tools::assert_valid_create_job(&body, name);
     }
+}
+
+fn group<'a>(body: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    body["settings"]["outputGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} group"))
+}
+
+fn frame_capture(body: &serde_json::Value, name: &str) -> serde_json::Value {
+    group(body, name)["outputs"][0]["videoDescription"]["codecSettings"]["frameCaptureSettings"]
+        .clone()
+}
+
+#[tokio::test]
+async fn a_twelve_hour_source_and_an_absurd_stored_plan_both_build_valid_jobs() {
+    let twelve_hours = plan_ladder(&lasting(1920, 1080, 43_200.0), &LadderPolicy::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let body = body_of(twelve_hours.clone()).await;
+    let captures = frame_capture(&body, vod_aws::mediaconvert::GROUP_THUMBNAILS);
+    assert_eq!(captures["maxCaptures"], 4321);
+    assert_eq!(captures["framerateDenominator"], 10);
+    vod_testkit::tools::assert_valid_create_job(&body, "twelve hours");
+
+    // 10^12 s never gets a plan ...
+    let absurd = plan_ladder(&lasting(1920, 1080, 1e12), &LadderPolicy::default());
+    assert!(
+        matches!(absurd, Err(LadderError::TooLong { .. })),
+        "{absurd:?}"
+    );
+    // ... and a plan stored with the largest numbers its types hold still builds a job
+    // MediaConvert takes: each one clamped to the setting's range.
+    let mut plan = twelve_hours;
+    plan.thumbnails = Some(ThumbnailPlan {
+        interval_seconds: u32::MAX,
+        max_captures: u32::MAX,
+        poster_seconds: u32::MAX,
+        ..plan.thumbnails.unwrap()
+    });
+    let body = body_of(plan).await;
+    let captures = frame_capture(&body, vod_aws::mediaconvert::GROUP_THUMBNAILS);
+    assert_eq!(captures["maxCaptures"], 10_000_000);
+    assert_eq!(captures["framerateDenominator"], i64::from(i32::MAX));
+    let trick_play = &group(&body, vod_aws::mediaconvert::GROUP_CMAF)["outputGroupSettings"]["cmafGroupSettings"]
+        ["imageBasedTrickPlaySettings"];
+    assert_eq!(trick_play["thumbnailInterval"], f64::from(i32::MAX));
+    vod_testkit::tools::assert_valid_create_job(&body, "largest stored numbers");
 }

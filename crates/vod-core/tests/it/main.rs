@@ -1,6 +1,8 @@
-//! Integration tests of vod-core's contracts with the rest of the repository.
+//! Integration tests of vod-core: its contracts with the rest of the repository, and what
+//! durations from probe reports, sane or absurd, turn into.
 
 mod contracts;
+mod durations;
 mod schemas;
 
 use vod_testkit::repo_root;

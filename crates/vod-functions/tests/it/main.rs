@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod flow;
+mod long_sources;
 mod queue_keeper;
 mod replaced;
 

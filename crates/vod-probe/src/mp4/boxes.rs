@@ -104,14 +104,16 @@ pub(super) fn time_header(b: &[u8]) -> Option<(u32, u64)> {
     let mut c = Cur::new(b);
     let version = c.u8()?;
     c.skip(3)?;
+    // All ones means "unknown" in either version.
     if version == 1 {
         c.skip(16)?;
-        return Some((c.u32()?, c.u64()?));
+        let timescale = c.u32()?;
+        let duration = c.u64()?;
+        return Some((timescale, if duration == u64::MAX { 0 } else { duration }));
     }
     c.skip(8)?;
     let timescale = c.u32()?;
     let duration = c.u32()?;
-    // All ones means "unknown" in version 0.
     Some((
         timescale,
         if duration == u32::MAX {

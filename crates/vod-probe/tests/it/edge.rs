@@ -2,30 +2,15 @@
 //! reader.
 
 use crate::corpus::h264_clip;
-use crate::{accepted, budget, close, probe_bytes, probe_file, probe_with, rejected};
+use crate::{
+    accepted, bmff, budget, cat, close, full, probe_bytes, probe_file, probe_with, rejected,
+};
 use async_trait::async_trait;
 use std::io::{Seek, SeekFrom, Write};
 use vod_core::ports::{
     MediaReader, ObjectMeta, ObjectVersion, PortError, PortErrorKind, PortResult,
 };
 use vod_core::probe::{Container, RejectReason};
-
-fn bmff(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(body);
-    out
-}
-
-fn full(kind: &[u8; 4], version: u8, body: &[u8]) -> Vec<u8> {
-    let mut b = vec![version, 0, 0, 0];
-    b.extend_from_slice(body);
-    bmff(kind, &b)
-}
-
-fn cat(parts: &[Vec<u8>]) -> Vec<u8> {
-    parts.concat()
-}
 
 /// Top-level boxes of a real file: `(kind, start, size)`.
 fn top_level(bytes: &[u8]) -> Vec<([u8; 4], usize, usize)> {

@@ -2,6 +2,7 @@
 //! the byte budget.
 
 mod corpus;
+mod durations;
 mod edge;
 mod media;
 mod mutate;
@@ -77,4 +78,23 @@ pub fn close(actual: Option<f64>, expected: f64, tolerance: f64) {
 /// The MP4/MKV budget: 1 MiB + 64 KiB per track.
 pub fn budget(tracks: usize) -> u64 {
     vod_probe::BASE_BUDGET_BYTES + vod_probe::PER_TRACK_BUDGET_BYTES * tracks as u64
+}
+
+/// An ISO BMFF box: 32-bit size, `kind`, `body`.
+pub fn bmff(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+    out
+}
+
+/// A full box: version, three flag bytes, `body`.
+pub fn full(kind: &[u8; 4], version: u8, body: &[u8]) -> Vec<u8> {
+    let mut b = vec![version, 0, 0, 0];
+    b.extend_from_slice(body);
+    bmff(kind, &b)
+}
+
+pub fn cat(parts: &[Vec<u8>]) -> Vec<u8> {
+    parts.concat()
 }

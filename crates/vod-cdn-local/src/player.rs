@@ -195,7 +195,8 @@ struct PlaybackResponse {
     dash_url: Option<String>,
     poster_url: Option<String>,
     storyboard_url: Option<String>,
-    thumbnails: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thumbnail_series: Option<vod_core::record::ThumbnailSeries>,
     /// When the cookies stop working (signed mode).
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_at: Option<DateTime<Utc>>,
@@ -224,7 +225,7 @@ pub(crate) async fn playback(
         dash_url: urls.dash_url,
         poster_url: urls.poster_url,
         storyboard_url: urls.storyboard_url,
-        thumbnails: urls.thumbnails,
+        thumbnail_series: urls.thumbnail_series,
         expires_at: None,
         resource: None,
     };

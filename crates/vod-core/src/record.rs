@@ -42,7 +42,8 @@ pub struct AssetRecord {
     pub progress_percent: Option<u8>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub renditions: Vec<Rendition>,
-    /// Every file MediaConvert reported writing (S3 URIs).
+    /// Every file MediaConvert reported writing (S3 URIs; for a frame-capture output, its last
+    /// image only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,14 +130,57 @@ pub struct Playback {
     pub dash_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poster_url: Option<String>,
-    /// Thumbnails in time order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub thumbnails: Vec<String>,
+    /// The thumbnails as one URL template and a count, not a URL each (a 12 h source has
+    /// 4,321). Records written before it carry `thumbnails`, a list of URLs, instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_series: Option<ThumbnailSeries>,
     /// WebVTT storyboard mapping time ranges to thumbnails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storyboard_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mp4_url: Option<String>,
+}
+
+/// Numbered images taken at a fixed interval: image `i` (from 0) shows the source at
+/// `i × intervalSeconds`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ThumbnailSeries {
+    /// URL of every image, with `$Number%0<width>d$` (DASH's `SegmentTemplate` identifier)
+    /// standing for its number zero-padded to `<width>` digits, e.g.
+    /// `https://cdn/assets/<id>/thumbs/thumb.$Number%07d$.jpg`.
+    pub url_template: String,
+    /// Images `0` to `count - 1` exist.
+    pub count: u32,
+    pub interval_seconds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+impl ThumbnailSeries {
+    /// The identifier in [`ThumbnailSeries::url_template`] for numbers of `digits` digits.
+    pub fn placeholder(digits: usize) -> String {
+        format!("$Number%0{digits}d$")
+    }
+
+    /// The URL of image `index`, or `None` past the end (or for a template without the
+    /// identifier).
+    pub fn url(&self, index: u32) -> Option<String> {
+        if index >= self.count {
+            return None;
+        }
+        let start = self.url_template.find("$Number%0")?;
+        let rest = &self.url_template[start + "$Number%0".len()..];
+        let end = rest.find("d$")?;
+        let digits: usize = rest[..end].parse().ok()?;
+        Some(format!(
+            "{}{index:0digits$}{}",
+            &self.url_template[..start],
+            &rest[end + "d$".len()..]
+        ))
+    }
 }
 
 /// A failure as the asset record and the event report it.

@@ -9,7 +9,7 @@
 //! Event" runs the [`crate::queue_keeper`] instead.
 
 use crate::HandlerError;
-use crate::inbound_events::{MediaConvertJobEvent, MediaConvertJobStateChange};
+use crate::inbound_events::{MediaConvertJobEvent, MediaConvertJobStateChange, VideoDetails};
 use crate::read_modify_write::{Change, modify};
 use serde::Serialize;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use vod_core::job::{
 use vod_core::ladder::ThumbnailPlan;
 use vod_core::ports::{AssetStore, Clock, JobQueue, OutputWriter, PortErrorKind, TaskCallback};
 use vod_core::probe::MAX_SOURCE_DURATION_SECONDS;
-use vod_core::record::{AssetRecord, Playback, Rendition};
+use vod_core::record::{AssetRecord, Playback, Rendition, ThumbnailSeries};
 use vod_core::{AssetId, AssetStatus, error_names};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -187,18 +187,18 @@ async fn fail(
 
 /// What a COMPLETE event says was written.
 #[derive(Debug, Default)]
-struct Outputs {
+struct Outputs<'a> {
     hls: Option<String>,
     dash: Option<String>,
     poster: Option<String>,
-    /// Last thumbnail MediaConvert reported (it reports only the last capture).
-    last_thumbnail: Option<String>,
+    /// Last thumbnail MediaConvert reported (it reports only the last capture), and its size.
+    last_thumbnail: Option<(String, Option<&'a VideoDetails>)>,
     mp4: Option<String>,
     files: Vec<String>,
     renditions: Vec<Rendition>,
 }
 
-fn read_outputs(job: &MediaConvertJobStateChange) -> Outputs {
+fn read_outputs(job: &MediaConvertJobStateChange) -> Outputs<'_> {
     let mut out = Outputs::default();
     for group in &job.output_group_details {
         for playlist in &group.playlist_file_paths {
@@ -215,7 +215,7 @@ fn read_outputs(job: &MediaConvertJobStateChange) -> Outputs {
                 if path.contains(&format!("/{POSTER_PATH}")) {
                     out.poster = Some(path.clone());
                 } else if path.contains(&format!("/{THUMBNAILS_PATH}")) {
-                    out.last_thumbnail = Some(path.clone());
+                    out.last_thumbnail = Some((path.clone(), detail.video_details.as_ref()));
                 } else if path.ends_with(".mp4") {
                     out.mp4 = Some(path.clone());
                 }
@@ -241,21 +241,20 @@ fn read_outputs(job: &MediaConvertJobStateChange) -> Outputs {
     out
 }
 
-/// `thumb.0000003.jpg` → the four names `thumb.0000000.jpg` … `thumb.0000003.jpg`, at most
-/// `limit` of them (what the job can have written: the event's number is not trusted).
-fn thumbnail_series(last: &str, limit: u32) -> Vec<String> {
-    let Some(stem) = last.strip_suffix(".jpg") else {
-        return vec![last.to_owned()];
-    };
-    let Some((base, number)) = stem.rsplit_once('.') else {
-        return vec![last.to_owned()];
-    };
-    match number.parse::<u32>() {
-        Ok(n) => (0..=n.min(limit.saturating_sub(1)))
-            .map(|i| format!("{base}.{i:0width$}.jpg", width = number.len()))
-            .collect(),
-        Err(_) => vec![last.to_owned()],
+/// `…/thumb.0000003.jpg` → (`…/thumb.$Number%07d$.jpg`, 4): the series a last capture ends,
+/// at most `limit` long (what the job can have written: the event's number is not trusted).
+fn thumbnail_series(last: &str, limit: u32) -> Option<(String, u32)> {
+    let (base, number) = last.strip_suffix(".jpg")?.rsplit_once('.')?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    let count = number
+        .parse::<u32>()
+        .map_or(u32::MAX, |n| n.saturating_add(1));
+    Some((
+        format!("{base}.{}.jpg", ThumbnailSeries::placeholder(number.len())),
+        count.min(limit),
+    ))
 }
 
 fn timestamp(seconds: f64) -> String {
@@ -270,15 +269,12 @@ fn timestamp(seconds: f64) -> String {
 }
 
 /// The WebVTT storyboard: one cue per thumbnail covering its interval.
-pub fn storyboard_vtt(
-    thumbnail_urls: &[String],
-    interval_seconds: u32,
-    duration_seconds: f64,
-) -> String {
+pub fn storyboard_vtt(series: &ThumbnailSeries, duration_seconds: f64) -> String {
     let mut vtt = String::from("WEBVTT\n");
-    let step = f64::from(interval_seconds.max(1));
-    for (i, url) in thumbnail_urls.iter().enumerate() {
-        let start = i as f64 * step;
+    let step = f64::from(series.interval_seconds.max(1));
+    for i in 0..series.count {
+        let Some(url) = series.url(i) else { break };
+        let start = f64::from(i) * step;
         let mut end = start + step;
         // The last cue (or one past the end) stops at the end of the source, never later
         // than its own interval.
@@ -342,17 +338,23 @@ async fn complete(
     // No more thumbnails than a source of the longest accepted duration yields, whatever the
     // event's last file name says: the count sizes the storyboard this Lambda writes.
     let limit = ThumbnailPlan::captures_within(MAX_SOURCE_DURATION_SECONDS, interval);
-    let thumbnails: Vec<String> = outputs
-        .last_thumbnail
-        .as_deref()
-        .map(|last| thumbnail_series(last, limit))
-        .unwrap_or_default()
-        .iter()
-        .map(|t| to_url(t))
-        .collect();
+    let thumbnail_series = outputs.last_thumbnail.as_ref().and_then(|(last, size)| {
+        let (template, count) = thumbnail_series(last, limit)?;
+        Some(ThumbnailSeries {
+            url_template: to_url(&template),
+            count,
+            interval_seconds: interval,
+            width: size
+                .and_then(|v| v.width_in_px)
+                .or(planned.map(|t| t.width)),
+            height: size
+                .and_then(|v| v.height_in_px)
+                .or(planned.map(|t| t.height)),
+        })
+    });
 
     let mut storyboard_url = None;
-    if !thumbnails.is_empty() {
+    if let Some(series) = &thumbnail_series {
         let key = format!(
             "{}{STORYBOARD_FILE}",
             asset_prefix(&settings.output_prefix, &record.asset_id)
@@ -362,7 +364,7 @@ async fn complete(
                 &settings.output_bucket,
                 &key,
                 "text/vtt",
-                storyboard_vtt(&thumbnails, interval, duration).into_bytes(),
+                storyboard_vtt(series, duration).into_bytes(),
             )
             .await
             .map_err(|e| HandlerError::from_port("writing the storyboard", e))?;
@@ -372,7 +374,7 @@ async fn complete(
         hls_url: outputs.hls.as_deref().map(to_url),
         dash_url: outputs.dash.as_deref().map(to_url),
         poster_url: outputs.poster.as_deref().map(to_url),
-        thumbnails,
+        thumbnail_series,
         storyboard_url,
         mp4_url: outputs.mp4.as_deref().map(to_url),
     };
@@ -425,28 +427,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn thumbnail_series_counts_from_zero_up_to_the_limit() {
+    fn a_last_capture_names_its_series_up_to_the_limit() {
         assert_eq!(
             thumbnail_series("s3://o/a/thumbs/thumb.0000002.jpg", 10),
-            vec![
-                "s3://o/a/thumbs/thumb.0000000.jpg",
-                "s3://o/a/thumbs/thumb.0000001.jpg",
-                "s3://o/a/thumbs/thumb.0000002.jpg"
-            ]
+            Some(("s3://o/a/thumbs/thumb.$Number%07d$.jpg".to_owned(), 3))
         );
         assert_eq!(
             thumbnail_series("t.9999999.jpg", 2),
-            vec!["t.0000000.jpg", "t.0000001.jpg"]
+            Some(("t.$Number%07d$.jpg".to_owned(), 2))
         );
-        assert_eq!(thumbnail_series("x.jpg", 10), vec!["x.jpg"]);
+        assert_eq!(
+            thumbnail_series("t.99999999999.jpg", 5),
+            Some(("t.$Number%011d$.jpg".to_owned(), 5))
+        );
+        for odd in ["x.jpg", "t.+1.jpg", "t.0001.png", "t..jpg"] {
+            assert_eq!(thumbnail_series(odd, 10), None, "{odd}");
+        }
     }
 
     #[test]
     fn storyboard_cues_cover_the_duration() {
-        let vtt = storyboard_vtt(&["a.jpg".into(), "b.jpg".into(), "c.jpg".into()], 10, 25.5);
+        let series = ThumbnailSeries {
+            url_template: "t.$Number%03d$.jpg".into(),
+            count: 3,
+            interval_seconds: 10,
+            width: None,
+            height: None,
+        };
         assert_eq!(
-            vtt,
-            "WEBVTT\n\n00:00:00.000 --> 00:00:10.000\na.jpg\n\n00:00:10.000 --> 00:00:20.000\nb.jpg\n\n00:00:20.000 --> 00:00:25.500\nc.jpg\n"
+            storyboard_vtt(&series, 25.5),
+            "WEBVTT\n\n00:00:00.000 --> 00:00:10.000\nt.000.jpg\n\n00:00:10.000 --> 00:00:20.000\nt.001.jpg\n\n00:00:20.000 --> 00:00:25.500\nt.002.jpg\n"
         );
     }
 }

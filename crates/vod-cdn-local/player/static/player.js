@@ -199,8 +199,11 @@
         pageError(`storyboard ${urls.storyboardUrl}: ${e.message}`);
       }
     }
-    if (urls.thumbnails && urls.thumbnails.length) {
-      return renderThumbs(urls.thumbnails.map((url, i, all) => ({ url, start: i * (urls.thumbnailInterval || 0), end: 0, n: all.length })));
+    // No storyboard: the thumbnails themselves, numbered into their URL template.
+    const series = urls.thumbnailSeries;
+    if (series && series.count > 0) {
+      const url = (i) => series.urlTemplate.replace(/\$Number%0(\d+)d\$/, (_, w) => String(i).padStart(Number(w), '0'));
+      return renderThumbs(Array.from({ length: series.count }, (_, i) => ({ url: url(i), start: i * series.intervalSeconds, end: 0 })));
     }
     $('storyboard').textContent = 'No storyboard in the record.';
     state.storyboard = 0;

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use vod_cdn_local::{CdnConfig, default_player_dir};
 use vod_core::AssetId;
-use vod_core::record::Playback;
+use vod_core::record::{Playback, ThumbnailSeries};
 
 use crate::support::{Twin, asset_id, signing_config};
 use vod_testkit::browser;
@@ -177,9 +177,13 @@ fn playback_urls(base: &str, id: &AssetId) -> Playback {
         hls_url: Some(at("stream.m3u8")),
         dash_url: Some(at("stream.mpd")),
         poster_url: Some(at("poster/poster.0000001.jpg")),
-        thumbnails: (0..6)
-            .map(|i| at(&format!("thumbs/thumb.{i:07}.jpg")))
-            .collect(),
+        thumbnail_series: Some(ThumbnailSeries {
+            url_template: at("thumbs/thumb.$Number%07d$.jpg"),
+            count: 6,
+            interval_seconds: 2,
+            width: None,
+            height: None,
+        }),
         storyboard_url: Some(at("storyboard.vtt")),
         mp4_url: None,
     }

@@ -5,7 +5,9 @@ use chrono::{TimeZone, Utc};
 use vod_core::event::{EventType, PipelineEvent};
 use vod_core::ladder::{LadderPolicy, plan_ladder};
 use vod_core::probe::{AudioTrack, ProbeReport, RejectReason, Rejection, VideoTrack};
-use vod_core::record::{AssetRecord, ErrorInfo, JobRef, Playback, Rendition, SourceObject};
+use vod_core::record::{
+    AssetRecord, ErrorInfo, JobRef, Playback, Rendition, SourceObject, ThumbnailSeries,
+};
 use vod_core::s3_key::ObjectKey;
 use vod_core::schemas::{event_schema, record_schema};
 use vod_core::{AssetId, AssetStatus};
@@ -78,7 +80,13 @@ fn complete_record() -> AssetRecord {
         hls_url: Some("https://cdn/assets/x/stream.m3u8".into()),
         dash_url: Some("https://cdn/assets/x/stream.mpd".into()),
         poster_url: Some("https://cdn/assets/x/stream_poster.0000000.jpg".into()),
-        thumbnails: vec!["https://cdn/assets/x/stream_thumbs.0000001.jpg".into()],
+        thumbnail_series: Some(ThumbnailSeries {
+            url_template: "https://cdn/assets/x/thumbs/thumb.$Number%07d$.jpg".into(),
+            count: 2,
+            interval_seconds: 10,
+            width: Some(320),
+            height: Some(180),
+        }),
         storyboard_url: Some("https://cdn/assets/x/storyboard.vtt".into()),
         mp4_url: None,
     });
@@ -162,4 +170,62 @@ fn the_schema_catches_a_broken_event() {
     value["eventType"] = "asset.completed".into();
     value["status"] = "DONE".into();
     assert!(!validate(&event_schema(), &value).is_empty());
+}
+
+/// Records and events written before `thumbnailSeries` carried `thumbnails`, one URL each:
+/// they still read (the list is dropped, the storyboard stays) and still validate, so the
+/// change needs no new schema version.
+#[test]
+fn a_record_with_the_old_thumbnail_list_still_reads_and_validates() {
+    let record = complete_record();
+    let mut value = serde_json::to_value(&record).unwrap_or_default();
+    let playback = &mut value["playback"];
+    if let Some(playback) = playback.as_object_mut() {
+        playback.remove("thumbnailSeries");
+        playback.insert(
+            "thumbnails".into(),
+            serde_json::json!([
+                "https://cdn/assets/x/thumbs/thumb.0000000.jpg",
+                "https://cdn/assets/x/thumbs/thumb.0000001.jpg"
+            ]),
+        );
+    }
+    assert_eq!(validate(&record_schema(), &value), Vec::<String>::new());
+    let old: AssetRecord = serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let playback = old.playback.unwrap_or_default();
+    assert_eq!(playback.thumbnail_series, None);
+    assert_eq!(
+        playback.storyboard_url.as_deref(),
+        Some("https://cdn/assets/x/storyboard.vtt")
+    );
+    let mut event = serde_json::to_value(PipelineEvent::from_record(
+        EventType::Completed,
+        &record,
+        record.updated_at,
+    ))
+    .unwrap_or_default();
+    event["playback"] = value["playback"].clone();
+    assert_eq!(validate(&event_schema(), &event), Vec::<String>::new());
+}
+
+#[test]
+fn a_thumbnail_series_names_each_image_and_none_past_the_end() {
+    let series = complete_record()
+        .playback
+        .and_then(|p| p.thumbnail_series)
+        .unwrap_or_else(|| panic!("no series"));
+    assert_eq!(
+        series.url(0).as_deref(),
+        Some("https://cdn/assets/x/thumbs/thumb.0000000.jpg")
+    );
+    assert_eq!(
+        series.url(1).as_deref(),
+        Some("https://cdn/assets/x/thumbs/thumb.0000001.jpg")
+    );
+    assert_eq!(series.url(2), None);
+    let no_identifier = ThumbnailSeries {
+        url_template: "https://cdn/x.jpg".into(),
+        ..series
+    };
+    assert_eq!(no_identifier.url(0), None);
 }

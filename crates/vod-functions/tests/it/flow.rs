@@ -285,7 +285,20 @@ async fn complete_stores_outputs_playback_and_storyboard_then_answers_the_token_
         playback.poster_url,
         Some(format!("{base}/poster/poster.0000001.jpg"))
     );
-    assert_eq!(playback.thumbnails.len(), 3);
+    let series = playback.thumbnail_series.clone().unwrap();
+    assert_eq!(
+        (
+            series.count,
+            series.interval_seconds,
+            series.width,
+            series.height
+        ),
+        (3, 10, Some(320), Some(180))
+    );
+    assert_eq!(
+        series.url(2),
+        Some(format!("{base}/thumbs/thumb.0000002.jpg"))
+    );
     assert_eq!(
         playback.storyboard_url,
         Some(format!("{base}/storyboard.vtt"))

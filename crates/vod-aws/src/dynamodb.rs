@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 use vod_core::AssetId;
+use vod_core::limits;
 use vod_core::ports::{AssetStore, Claim, PortError, PortResult};
 use vod_core::record::AssetRecord;
 
@@ -114,18 +115,18 @@ impl DynamoAssetStore {
         }
     }
 
+    /// The item for `record`, refused before any request when DynamoDB would refuse its size.
     fn item(record: &AssetRecord) -> PortResult<HashMap<String, AttributeValue>> {
+        let source_key = format!("{}/{}", record.source.bucket, record.source.object_key());
+        limits::check_record(record, &[(SOURCE_KEY_ATTRIBUTE, &source_key)])
+            .map_err(PortError::too_large)?;
         let mut item: HashMap<String, AttributeValue> =
             serde_dynamo::to_item(record).map_err(|e| {
                 PortError::permanent("the asset record cannot be stored").with_source(e)
             })?;
         item.insert(
             SOURCE_KEY_ATTRIBUTE.to_owned(),
-            AttributeValue::S(format!(
-                "{}/{}",
-                record.source.bucket,
-                record.source.object_key()
-            )),
+            AttributeValue::S(source_key),
         );
         Ok(item)
     }

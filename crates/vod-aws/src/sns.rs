@@ -5,11 +5,11 @@ use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 use vod_core::event::PipelineEvent;
+use vod_core::limits;
 use vod_core::ports::{Notifier, PortError, PortResult};
 
 /// Message attribute names subscribers can filter on.
-pub const ATTRIBUTE_EVENT_TYPE: &str = "eventType";
-pub const ATTRIBUTE_STATUS: &str = "status";
+pub use vod_core::event::{ATTRIBUTE_EVENT_TYPE, ATTRIBUTE_STATUS};
 
 #[derive(Debug, Clone)]
 pub struct SnsNotifier {
@@ -37,19 +37,20 @@ fn string_attribute(value: &str) -> PortResult<MessageAttributeValue> {
 #[async_trait]
 impl Notifier for SnsNotifier {
     async fn publish(&self, event: &PipelineEvent) -> PortResult<String> {
+        // Refused before any request when SNS would refuse its size.
+        limits::check_event(event).map_err(PortError::too_large)?;
         let message = serde_json::to_string(event)
             .map_err(|e| PortError::permanent("the event cannot be serialized").with_source(e))?;
-        let out = self
+        let mut request = self
             .client
             .publish()
             .topic_arn(&self.topic_arn)
             .subject(format!("{} {}", event.event_type.as_str(), event.asset_id))
-            .message(message)
-            .message_attributes(
-                ATTRIBUTE_EVENT_TYPE,
-                string_attribute(event.event_type.as_str())?,
-            )
-            .message_attributes(ATTRIBUTE_STATUS, string_attribute(event.status.as_str())?)
+            .message(message);
+        for (name, value) in event.message_attributes() {
+            request = request.message_attributes(name, string_attribute(value)?);
+        }
+        let out = request
             .send()
             .await
             .map_err(|e| port_error("publishing the lifecycle event", e))?;

@@ -20,9 +20,12 @@ pub const MEDIACONVERT_JOB_CANCELED: &str = "MediaConvert.JobCanceled";
 
 /// The asset reached a final state but its lifecycle event could not be published.
 pub const NOTIFICATION_FAILED: &str = "Vod.NotificationFailed";
+/// The asset's record or event would exceed DynamoDB's item or SNS's message size limit
+/// (`crate::limits`); the message says which and by how much. Not retried.
+pub const TOO_LARGE: &str = "Vod.TooLarge";
 
 /// Every name above, for contract tests.
-pub const ALL: [&str; 7] = [
+pub const ALL: [&str; 8] = [
     INVALID_INPUT,
     TRANSIENT,
     CONFLICT,
@@ -30,6 +33,7 @@ pub const ALL: [&str; 7] = [
     MEDIACONVERT_JOB_FAILED,
     MEDIACONVERT_JOB_CANCELED,
     NOTIFICATION_FAILED,
+    TOO_LARGE,
 ];
 
 /// The only names of ours the state machine retries; every other one goes straight to its

@@ -12,6 +12,10 @@ use sha2::{Digest, Sha256};
 /// Bumped when the event's shape changes incompatibly; subscribers check `version`.
 pub const EVENT_SCHEMA_VERSION: u32 = 1;
 
+/// SNS message attribute names subscribers can filter on.
+pub const ATTRIBUTE_EVENT_TYPE: &str = "eventType";
+pub const ATTRIBUTE_STATUS: &str = "status";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum EventType {
     #[serde(rename = "asset.ingested")]
@@ -70,6 +74,14 @@ pub struct PipelineEvent {
 }
 
 impl PipelineEvent {
+    /// The string message attributes the event is published with, `(name, value)`.
+    pub fn message_attributes(&self) -> [(&'static str, &'static str); 2] {
+        [
+            (ATTRIBUTE_EVENT_TYPE, self.event_type.as_str()),
+            (ATTRIBUTE_STATUS, self.status.as_str()),
+        ]
+    }
+
     /// The event describing `record` as it stands.
     pub fn from_record(event_type: EventType, record: &AssetRecord, now: DateTime<Utc>) -> Self {
         let mut hasher = Sha256::new();

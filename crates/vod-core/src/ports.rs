@@ -24,6 +24,9 @@ pub enum PortErrorKind {
     Conflict,
     /// The request was refused as invalid (400-class that retrying cannot fix).
     Invalid,
+    /// The item or message is larger than the service takes ([`crate::limits`]); checked
+    /// before sending, so the message says by how much.
+    TooLarge,
     /// Anything else: permissions, misconfiguration, bugs.
     Permanent,
     /// A read pinned to an [`ObjectVersion`] found another object under the key: it was
@@ -76,6 +79,10 @@ impl PortError {
 
     pub fn replaced(message: impl Into<String>) -> Self {
         Self::new(PortErrorKind::Replaced, message)
+    }
+
+    pub fn too_large(too_large: crate::limits::TooLarge) -> Self {
+        Self::new(PortErrorKind::TooLarge, too_large.to_string())
     }
 }
 

@@ -3,20 +3,24 @@
 //!
 //! STATUS_UPDATE/PROGRESSING → progress % and a heartbeat; COMPLETE → outputs from
 //! `outputGroupDetails` (never guessed file names), playback URLs, storyboard, then
-//! `SendTaskSuccess`; ERROR/CANCELED → `SendTaskFailure` with `MediaConvert.JobFailed` /
-//! `MediaConvert.JobCanceled` and MediaConvert's code and message. Events for jobs we do not
-//! know are logged and ignored. Redelivered events are harmless. A schedule's "Scheduled
-//! Event" runs the [`crate::queue_keeper`] instead.
+//! `SendTaskSuccess` (`SendTaskFailure` with `Vod.TooLarge` when the record or the
+//! `asset.completed` event would exceed DynamoDB's or SNS's size limit); ERROR/CANCELED →
+//! `SendTaskFailure` with `MediaConvert.JobFailed` / `MediaConvert.JobCanceled` and
+//! MediaConvert's code and message. Events for jobs we do not know are logged and ignored.
+//! Redelivered events are harmless. A schedule's "Scheduled Event" runs the
+//! [`crate::queue_keeper`] instead.
 
 use crate::HandlerError;
 use crate::inbound_events::{MediaConvertJobEvent, MediaConvertJobStateChange, VideoDetails};
 use crate::read_modify_write::{Change, modify};
 use serde::Serialize;
 use std::sync::Arc;
+use vod_core::event::{EventType, PipelineEvent};
 use vod_core::job::{
     POSTER_PATH, STORYBOARD_FILE, THUMBNAILS_PATH, USER_METADATA_ASSET_ID, asset_prefix,
 };
 use vod_core::ladder::ThumbnailPlan;
+use vod_core::limits;
 use vod_core::ports::{AssetStore, Clock, JobQueue, OutputWriter, PortErrorKind, TaskCallback};
 use vod_core::probe::MAX_SOURCE_DURATION_SECONDS;
 use vod_core::record::{AssetRecord, Playback, Rendition, ThumbnailSeries};
@@ -380,24 +384,49 @@ async fn complete(
     };
 
     let at = deps.clock.now();
-    let record = modify(
+    let mut completed = |r: &mut AssetRecord| {
+        if r.status != AssetStatus::Transcoding {
+            return Ok(Change::Keep);
+        }
+        r.outputs = outputs.files.clone();
+        r.renditions = outputs.renditions.clone();
+        r.playback = Some(playback.clone());
+        r.progress_percent = Some(100);
+        r.transition(AssetStatus::Complete, at, None)
+            .map_err(|e| HandlerError::internal(e.to_string()))?;
+        Ok(Change::Write)
+    };
+    // The record as it would be, and the asset.completed event the notifier will publish from
+    // it: a job whose outputs do not fit fails now, with the sizes, rather than as a refused
+    // write or publish that leaves the task waiting.
+    let mut candidate = record.clone();
+    if completed(&mut candidate)? == Change::Write {
+        let event = PipelineEvent::from_record(EventType::Completed, &candidate, at);
+        if let Err(too_large) =
+            limits::check_record(&candidate, &[]).and_then(|_| limits::check_event(&event))
+        {
+            let cause = format!("MediaConvert job {} completed, but {too_large}", job.job_id);
+            return fail(deps, token, error_names::TOO_LARGE, &cause).await;
+        }
+    }
+    let written = modify(
         deps.store.as_ref(),
         deps.clock.as_ref(),
         &record.asset_id,
-        |r| {
-            if r.status != AssetStatus::Transcoding {
-                return Ok(Change::Keep);
-            }
-            r.outputs = outputs.files.clone();
-            r.renditions = outputs.renditions.clone();
-            r.playback = Some(playback.clone());
-            r.progress_percent = Some(100);
-            r.transition(AssetStatus::Complete, at, None)
-                .map_err(|e| HandlerError::internal(e.to_string()))?;
-            Ok(Change::Write)
-        },
+        &mut completed,
     )
-    .await?;
+    .await;
+    let record = match written {
+        // The store measured more than the estimate (its own index attributes).
+        Err(e) if e.error_type == error_names::TOO_LARGE => {
+            let cause = format!(
+                "MediaConvert job {} completed, but {}",
+                job.job_id, e.message
+            );
+            return fail(deps, token, error_names::TOO_LARGE, &cause).await;
+        }
+        written => written?,
+    };
     if record.status != AssetStatus::Complete {
         return Ok(outcome(
             "ignored",

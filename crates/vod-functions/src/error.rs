@@ -39,6 +39,7 @@ impl HandlerError {
             PortErrorKind::Transient | PortErrorKind::Conflict => error_names::TRANSIENT,
             PortErrorKind::NotFound | PortErrorKind::Replaced => error_names::INVALID_INPUT,
             PortErrorKind::Invalid | PortErrorKind::Permanent => error_names::INTERNAL,
+            PortErrorKind::TooLarge => error_names::TOO_LARGE,
         };
         Self::new(name, format!("{context}: {err}"))
     }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use vod_core::AssetId;
 use vod_core::event::PipelineEvent;
 use vod_core::job::JobSpec;
+use vod_core::limits;
 use vod_core::ports::{
     AssetStore, Claim, Clock, JobId, JobQueue, Notifier, OutputWriter, PortError, PortErrorKind,
     PortResult, QueuedJob, TaskCallback, Transcoder,
@@ -19,7 +20,8 @@ fn lock<T>(m: &Mutex<T>) -> PortResult<std::sync::MutexGuard<'_, T>> {
         .map_err(|_| PortError::permanent("fake lock poisoned"))
 }
 
-/// Asset records in memory with the same conditional-write rules as DynamoDB.
+/// Asset records in memory with the same conditional-write rules and item size limit as
+/// DynamoDB.
 #[derive(Debug, Default)]
 pub struct MemoryAssetStore {
     records: Mutex<HashMap<AssetId, AssetRecord>>,
@@ -82,6 +84,7 @@ impl MemoryAssetStore {
 impl AssetStore for MemoryAssetStore {
     async fn claim(&self, record: &AssetRecord) -> PortResult<Claim> {
         self.injected()?;
+        limits::check_record(record, &[]).map_err(PortError::too_large)?;
         let mut records = lock(&self.records)?;
         self.log("claim", record);
         if let Some(existing) = records.get(&record.asset_id) {
@@ -98,6 +101,7 @@ impl AssetStore for MemoryAssetStore {
 
     async fn update(&self, record: &AssetRecord) -> PortResult<()> {
         self.injected()?;
+        limits::check_record(record, &[]).map_err(PortError::too_large)?;
         let mut records = lock(&self.records)?;
         self.log("update", record);
         let stored = records.get(&record.asset_id).map(|r| r.revision);
@@ -165,7 +169,7 @@ impl JobQueue for ListedJobQueue {
     }
 }
 
-/// Records published events.
+/// Records published events (refusing, as SNS does, one larger than a message may be).
 #[derive(Debug, Default)]
 pub struct RecordingNotifier {
     pub events: Mutex<Vec<PipelineEvent>>,
@@ -180,6 +184,7 @@ impl RecordingNotifier {
 #[async_trait]
 impl Notifier for RecordingNotifier {
     async fn publish(&self, event: &PipelineEvent) -> PortResult<String> {
+        limits::check_event(event).map_err(PortError::too_large)?;
         let mut events = lock(&self.events)?;
         events.push(event.clone());
         Ok(format!("msg-{}", events.len()))

@@ -6,6 +6,7 @@
 
 mod adapters;
 mod job_body;
+mod limits;
 mod ranged_read;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};

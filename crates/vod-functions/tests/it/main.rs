@@ -7,6 +7,7 @@ mod flow;
 mod long_sources;
 mod queue_keeper;
 mod replaced;
+mod too_large;
 
 use serde_json::Value;
 use std::path::PathBuf;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use vod_aws::mediaconvert::{GROUP_THUMBNAILS, JobOptions, plan_request_body};
 use vod_core::event::EventType;
+use vod_core::limits;
 use vod_core::ports::{MediaProbe, ObjectRange, PortResult};
 use vod_core::probe::{AudioTrack, ProbeOutcome, ProbeReport, VideoTrack};
 use vod_core::record::{AssetRecord, JobRef};
@@ -142,7 +143,7 @@ pub async fn completed_event(p: &Pipeline, id: &AssetId) -> vod_core::PipelineEv
 }
 
 #[tokio::test]
-async fn a_twelve_hour_source_is_planned_submitted_and_completed() {
+async fn a_twelve_hour_source_completes_with_a_record_under_100_kb_and_an_event_under_64_kb() {
     let (p, id) = ingested(lasting(Some(TWELVE_HOURS))).await;
     let (job_id, body) = submitted(&p, &id).await;
     assert_eq!(max_captures(&body), 4321);
@@ -154,6 +155,11 @@ async fn a_twelve_hour_source_is_planned_submitted_and_completed() {
     .unwrap();
     let record = p.store.record(&id).unwrap();
     assert_eq!(record.status, AssetStatus::Complete);
+    let series = record
+        .playback
+        .as_ref()
+        .and_then(|p| p.thumbnail_series.clone());
+    assert_eq!(series.map(|s| s.count), Some(4321));
     let vtt = storyboard(&p, &id);
     assert_eq!(vtt.matches(" --> ").count(), 4321);
     assert!(
@@ -163,6 +169,25 @@ async fn a_twelve_hour_source_is_planned_submitted_and_completed() {
     );
     let event = completed_event(&p, &id).await;
     assert_eq!(event.duration_seconds, Some(TWELVE_HOURS));
+
+    // The acceptance figures: the record as stored (stamped by the notifier) and the event as
+    // published, serialized.
+    let record = p.store.record(&id).unwrap();
+    let record_json = serde_json::to_string(&record).unwrap().len();
+    let record_item = limits::record_item_bytes(&record, &[]);
+    let event_json = serde_json::to_string(&event).unwrap().len();
+    let event_message = limits::event_message_bytes(&event);
+    println!(
+        "12 h source: record {record_json} bytes as JSON ({record_item} as a DynamoDB item), \
+         event {event_json} bytes as JSON ({event_message} as an SNS message)"
+    );
+    assert!(record_json < 100 * 1024, "record {record_json} bytes");
+    assert!(record_item < 100 * 1024, "record item {record_item} bytes");
+    assert!(event_json < 64 * 1024, "event {event_json} bytes");
+    assert!(
+        event_message < 64 * 1024,
+        "event message {event_message} bytes"
+    );
 }
 
 #[tokio::test]

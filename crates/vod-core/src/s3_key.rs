@@ -39,6 +39,23 @@ impl ObjectKey {
     }
 }
 
+/// What S3 does to a key in a notification record (form encoding of its UTF-8 bytes: `+` for
+/// a space, `%XX` for the rest): the inverse of [`decode_event_key`], for tests and the
+/// simulation, which must deliver keys as S3 does.
+pub fn encode_event_key(key: &str) -> String {
+    let mut out = String::new();
+    for b in key.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Form-decodes an S3 event key. Invalid UTF-8 after decoding falls back to the raw text,
 /// because then the key cannot have been encoded by S3.
 pub fn decode_event_key(raw: &str) -> String {
@@ -53,21 +70,6 @@ pub fn decode_event_key(raw: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    /// What S3 does to a key in a notification record (form encoding, UTF-8 bytes).
-    fn s3_encode(key: &str) -> String {
-        let mut out = String::new();
-        for b in key.bytes() {
-            match b {
-                b' ' => out.push('+'),
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b'/' => {
-                    out.push(b as char)
-                }
-                _ => out.push_str(&format!("%{b:02X}")),
-            }
-        }
-        out
-    }
 
     #[test]
     fn plus_is_space_and_encoded_plus_is_plus() {
@@ -105,7 +107,7 @@ mod tests {
     proptest! {
         #[test]
         fn decode_inverts_s3_encoding(key in "[ -~éü日本/+%]{0,60}") {
-            prop_assert_eq!(decode_event_key(&s3_encode(&key)), key);
+            prop_assert_eq!(decode_event_key(&encode_event_key(&key)), key);
         }
     }
 }

@@ -23,7 +23,8 @@ use vod_core::ports::{
     TaskCallback, Transcoder,
 };
 use vod_core::probe::{
-    AudioTrack, Container, ProbeOutcome, ProbeReport, RejectReason, Rejection, VideoTrack,
+    AudioTrack, Container, MAX_SOURCE_DURATION_SECONDS, ProbeOutcome, ProbeReport, RejectReason,
+    Rejection, VideoTrack,
 };
 use vod_core::record::AssetRecord;
 use vod_states::EngineError;
@@ -331,6 +332,11 @@ impl MediaProbe for SimPorts {
             .detected("PDF document");
             return Ok(ProbeOutcome::Rejected { rejection });
         };
+        // The real probe's bound (vod-probe rejects every container's duration beyond it).
+        if duration > MAX_SOURCE_DURATION_SECONDS {
+            let rejection = Rejection::too_long(duration).detected("MP4/QuickTime");
+            return Ok(ProbeOutcome::Rejected { rejection });
+        }
         let report = ProbeReport {
             container: Container::Mp4,
             brand: Some("isom".to_owned()),

@@ -6,6 +6,7 @@ use crate::chance::{Chance, Stream};
 use std::fmt;
 use std::time::Duration;
 use vod_core::job::CallbackTimeouts;
+use vod_core::probe::MAX_SOURCE_DURATION_SECONDS;
 
 pub const SOURCE_BUCKET: &str = "vod-source";
 pub const OUTPUT_BUCKET: &str = "vod-output";
@@ -114,6 +115,9 @@ impl Upload {
         let clean = faults.outage.is_none() && faults.mc_loss == 0.0;
         match self.source {
             Source::NotMedia if clean => Some(Deserved::Rejected),
+            Source::Media { duration } if clean && duration > MAX_SOURCE_DURATION_SECONDS => {
+                Some(Deserved::Rejected)
+            }
             Source::Media { duration } if clean => {
                 let limit = CallbackTimeouts::for_duration(Some(duration)).timeout_seconds as f64;
                 let needed = self.queue_wait + self.run_time + 3600.0;
@@ -336,21 +340,6 @@ fn upload(c: &mut Chance, seed: u64, index: usize, mix: &Mix) -> Upload {
         queue_wait,
         run_time,
     }
-}
-
-/// S3's form encoding of a key in notifications (`+` for space, `%XX` for the rest).
-pub fn s3_encode(key: &str) -> String {
-    let mut out = String::new();
-    for b in key.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 impl fmt::Display for Scenario {

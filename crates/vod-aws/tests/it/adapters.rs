@@ -1,4 +1,4 @@
-use crate::sdk_config;
+use crate::{record, sdk_config};
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::Utc;
 use std::process::Command;
@@ -12,24 +12,8 @@ use vod_core::ports::{
     AssetStore, Claim, MediaProbe, MediaReader, Notifier, ObjectRange, PortErrorKind,
 };
 use vod_core::probe::ProbeOutcome;
-use vod_core::record::{AssetRecord, SourceObject};
-use vod_core::s3_key::ObjectKey;
 use vod_core::{AssetId, AssetStatus};
 use vod_testkit::MotoServer;
-
-fn record(key: &str) -> AssetRecord {
-    let key = ObjectKey::from_event(key);
-    let id = AssetId::derive("src", &key.decoded, "etag");
-    let source = SourceObject {
-        bucket: "src".into(),
-        key,
-        resolved_key: None,
-        version_id: None,
-        etag: Some("etag".into()),
-        size_bytes: Some(1),
-    };
-    AssetRecord::claim(id, source, Utc::now())
-}
 
 #[tokio::test]
 async fn dynamodb_claim_is_conditional_and_updates_refuse_stale_writes() {

@@ -2,39 +2,24 @@
 //! event just over answers `TooLarge` with the sizes (nothing sent, nothing stored), one just
 //! under goes through moto and reads back whole.
 
-use crate::sdk_config;
+use crate::{record, sdk_config};
 use chrono::Utc;
 use vod_aws::AwsClients;
 use vod_aws::dynamodb::DynamoAssetStore;
 use vod_aws::sns::SnsNotifier;
+use vod_core::AssetStatus;
 use vod_core::event::{EventType, PipelineEvent};
 use vod_core::limits::{
     DYNAMODB_ITEM_MAX_BYTES, SNS_MESSAGE_MAX_BYTES, event_message_bytes, record_item_bytes,
 };
 use vod_core::ports::{AssetStore, Claim, Notifier, PortErrorKind};
-use vod_core::record::{AssetRecord, ErrorInfo, SourceObject};
-use vod_core::s3_key::ObjectKey;
-use vod_core::{AssetId, AssetStatus};
+use vod_core::record::{AssetRecord, ErrorInfo};
 use vod_testkit::MotoServer;
-
-fn record() -> AssetRecord {
-    let key = ObjectKey::from_event("uploads/big.mp4");
-    let id = AssetId::derive("src", &key.decoded, "etag");
-    let source = SourceObject {
-        bucket: "src".into(),
-        key,
-        resolved_key: None,
-        version_id: None,
-        etag: Some("etag".into()),
-        size_bytes: Some(1),
-    };
-    AssetRecord::claim(id, source, Utc::now())
-}
 
 /// `record` with output URIs added until its item (with the adapter's `sourceKey`) is
 /// `target` bytes or one more.
 fn record_of(target: usize) -> AssetRecord {
-    let mut r = record();
+    let mut r = record("uploads/big.mp4");
     let extra = [("sourceKey", "src/uploads/big.mp4")];
     while record_item_bytes(&r, &extra) + 1001 < target {
         r.outputs.push(format!("s3://out/{}", "o".repeat(991)));
@@ -95,7 +80,7 @@ async fn an_event_over_snss_message_limit_is_refused_before_the_request() {
         .unwrap();
     let notifier = SnsNotifier::new(clients.sns(), &topic_arn);
     let event_of = |target: usize| {
-        let mut r = record();
+        let mut r = record("uploads/big.mp4");
         r.error = Some(ErrorInfo {
             name: "Vod.Internal".into(),
             message: String::new(),

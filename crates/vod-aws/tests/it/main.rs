@@ -25,3 +25,19 @@ pub fn sdk_config(endpoint: &str) -> SdkConfig {
         )
         .build()
 }
+
+/// A freshly claimed record for `key` (raw, as an event carries it) in bucket `src`.
+pub fn record(key: &str) -> vod_core::record::AssetRecord {
+    use vod_core::record::{AssetRecord, SourceObject};
+    let key = vod_core::s3_key::ObjectKey::from_event(key);
+    let id = vod_core::AssetId::derive("src", &key.decoded, "etag");
+    let source = SourceObject {
+        bucket: "src".into(),
+        key,
+        resolved_key: None,
+        version_id: None,
+        etag: Some("etag".into()),
+        size_bytes: Some(1),
+    };
+    AssetRecord::claim(id, source, chrono::Utc::now())
+}

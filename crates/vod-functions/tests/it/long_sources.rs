@@ -55,7 +55,8 @@ pub fn lasting(duration_seconds: Option<f64>) -> ProbeReport {
 pub async fn ingested(report: ProbeReport) -> (Pipeline, AssetId) {
     let mut p = Pipeline::new();
     p.probe.probe = Arc::new(Reporting(report));
-    p.reader.insert(SOURCE_BUCKET, "long.mp4", vec![0; 4096]);
+    p.reader
+        .insert_with_etag(SOURCE_BUCKET, "long.mp4", "\"e-long\"", vec![0; 4096]);
     let out = ingest_probe::handle(
         &p.probe,
         probe_input(s3_event("long.mp4", "\"e-long\""), "exec-long"),

@@ -8,8 +8,10 @@
 //! milliseconds, and one seed decides the uploads, the faults, the delays, the engine's
 //! tokens and jitter: a failing seed replays exactly.
 //!
+//! - [`chance`]: the seed's randomness, one stream per purpose;
 //! - [`scenario`]: what a seed decides up front (uploads, the swarm's mix of faults);
-//! - [`sim`]: the run's shared state and the fault scheduler;
+//! - [`sim`]: the run's shared state and the fault scheduler; [`world`]: the simulated
+//!   account (buckets, table, topic, jobs) and who wrote what;
 //! - [`ports`], [`lambda`], [`mediaconvert`], [`eventbridge`]: the simulated services;
 //! - [`invariants`]: what must hold, and the diagnosis of a violation;
 //! - [`expected`]: the known-open problems `make test` holds the code to;

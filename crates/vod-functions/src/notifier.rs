@@ -39,6 +39,10 @@ struct Input {
     source: Option<S3ObjectCreated>,
     #[serde(default)]
     error: Option<CaughtError>,
+    /// The execution calling (`$$.Execution.Id`). A failure is written only to a record this
+    /// execution claimed: a duplicate execution must never fail the owner's asset.
+    #[serde(default)]
+    execution_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,7 +103,17 @@ pub async fn handle(
             name: error_names::INTERNAL.to_owned(),
             message: "the pipeline failed without an error description".to_owned(),
         });
-        mark_failed(deps, &asset_id, identified.map(|(_, s)| s), error).await?;
+        let caller = input.execution_id.as_deref();
+        if mark_failed(deps, &asset_id, identified.map(|(_, s)| s), error, caller).await?
+            == Owner::Other
+        {
+            tracing::info!(asset_id = %asset_id, execution = caller, "another execution owns this asset: its record and events are left alone");
+            return Ok(NotifierOutput {
+                asset_id: asset_id.to_string(),
+                event_type: event_type.as_str().to_owned(),
+                message_id: None,
+            });
+        }
     }
 
     let record = deps
@@ -160,28 +174,45 @@ pub async fn handle(
     })
 }
 
+/// Whose record `mark_failed` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// The caller's, or one no execution claimed (a direct invocation): the failure is written.
+    Caller,
+    /// Another execution claimed it: nothing was written.
+    Other,
+}
+
 /// Marks the asset FAILED with `error` (creating the record when the failure came before the
-/// claim, so the record always says what happened).
+/// claim, so the record always says what happened), unless another execution than `caller`
+/// claimed it.
 async fn mark_failed(
     deps: &NotifierDeps,
     asset_id: &AssetId,
     source: Option<vod_core::record::SourceObject>,
     error: ErrorInfo,
-) -> Result<(), HandlerError> {
+    caller: Option<&str>,
+) -> Result<Owner, HandlerError> {
     let now = deps.clock.now();
-    let exists = deps
+    let owned_by_other = |r: &AssetRecord| {
+        caller.is_some() && r.claimed_by.is_some() && r.claimed_by.as_deref() != caller
+    };
+    let existing = deps
         .store
         .get(asset_id)
         .await
-        .map_err(|e| HandlerError::from_port("reading the asset record", e))?
-        .is_some();
-    if !exists {
+        .map_err(|e| HandlerError::from_port("reading the asset record", e))?;
+    if existing.as_ref().is_some_and(owned_by_other) {
+        return Ok(Owner::Other);
+    }
+    if existing.is_none() {
         let Some(source) = source else {
             return Err(HandlerError::conflict(format!(
                 "no record for asset {asset_id}"
             )));
         };
         let mut record = AssetRecord::claim(asset_id.clone(), source, now);
+        record.claimed_by = caller.map(str::to_owned);
         record.error = Some(error.clone());
         record
             .transition(AssetStatus::Failed, now, Some(error.message.clone()))
@@ -192,11 +223,17 @@ async fn mark_failed(
             .await
             .map_err(|e| HandlerError::from_port("recording the failure", e))?
         {
-            Claim::Claimed => return Ok(()),
+            Claim::Claimed => return Ok(Owner::Caller),
             Claim::Duplicate(_) => {} // created meanwhile: fall through to the update
         }
     }
+    let mut owner = Owner::Caller;
     modify(deps.store.as_ref(), deps.clock.as_ref(), asset_id, |r| {
+        if owned_by_other(r) {
+            owner = Owner::Other;
+            return Ok(Change::Keep);
+        }
+        owner = Owner::Caller;
         if r.status.is_final() {
             return Ok(Change::Keep);
         }
@@ -206,5 +243,5 @@ async fn mark_failed(
         Ok(Change::Write)
     })
     .await?;
-    Ok(())
+    Ok(owner)
 }

@@ -13,12 +13,6 @@ pub type Kind = (Invariant, Problem);
 /// What the current handlers and state machine are known to break (issue #17's problems by
 /// number; `docs/reliability.md` has the seed and the story of each).
 pub const EXPECTED_VIOLATIONS: &[(Invariant, Problem)] = &[
-    // #1: a duplicate execution's failed ingest marks the owner's record FAILED (no owner
-    // check in the notifier): the owner's job runs on. (Since IngestProbe retries
-    // Lambda.Unknown and Sandbox.Timedout, the duplicate's ingest fails too rarely for the
-    // owner's asset to end FAILED within make test's seeds; the foreign write still shows.)
-    (Invariant::OwnerOnlyWrites, Problem::P1DuplicateFailsOwner),
-    (Invariant::NoJobAfterFinal, Problem::P1DuplicateFailsOwner),
     // #2: with raw keys in events, NotifyIngestFailed fails the id of the decoded key: a
     // phantom FAILED record, and the real one stays PROBING (or never exists).
     (Invariant::NoPhantomRecord, Problem::P2PhantomAsset),

@@ -447,6 +447,36 @@ async fn a_caught_failure_marks_the_record_failed_with_the_lambda_message() {
 }
 
 #[tokio::test]
+async fn a_duplicate_executions_failure_leaves_the_owners_record_and_publishes_nothing() {
+    // Issue #17 problem 1 (vod-sim seed 494): exec-1 owns the asset and its job runs; exec-2,
+    // started by a duplicate S3 event, fails its ingest and its Catch calls the notifier.
+    let p = Pipeline::new();
+    let (id, _) = transcoding(&p).await;
+    let event = s3_event(RAW, ETAG);
+    let caught = json!({"Error": "Lambda.Unknown", "Cause": "the response was lost"});
+    for input in [
+        json!({"eventType": "asset.failed", "source": event["detail"], "error": caught, "executionId": "exec-2"}),
+        json!({"eventType": "asset.failed", "assetId": id, "error": caught, "executionId": "exec-2"}),
+    ] {
+        let out = notifier::handle(&p.notify, input).await.unwrap();
+        assert_eq!(out.message_id, None);
+    }
+    let record = p.store.record(&id).unwrap();
+    assert_eq!(record.status, AssetStatus::Transcoding);
+    assert_eq!(record.error, None);
+    assert!(p.notifier.published().is_empty());
+    // The owner's own failure still lands.
+    notifier::handle(
+        &p.notify,
+        json!({"eventType": "asset.failed", "assetId": id, "error": caught, "executionId": "exec-1"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(p.store.record(&id).unwrap().status, AssetStatus::Failed);
+    assert_eq!(p.notifier.published().len(), 1);
+}
+
+#[tokio::test]
 async fn a_failure_before_the_claim_still_leaves_a_failed_record() {
     let p = Pipeline::new();
     let event = s3_event(RAW, ETAG);

@@ -161,7 +161,19 @@ pub struct ObjectVersion {
     pub version_id: Option<String>,
 }
 
+/// Whether two ETags name the same object content: S3 quotes ETags, events and stores may not.
+pub fn same_etag(a: &str, b: &str) -> bool {
+    a.trim_matches('"') == b.trim_matches('"')
+}
+
 impl ObjectVersion {
+    /// Whether an object stored with `etag` is the version this pins (no ETag pinned: any).
+    pub fn admits_etag(&self, etag: &str) -> bool {
+        self.etag
+            .as_deref()
+            .is_none_or(|pinned| same_etag(pinned, etag))
+    }
+
     /// No pin: whatever the key holds (a local file, a tool reading what is there now).
     pub const ANY: ObjectVersion = ObjectVersion {
         etag: None,

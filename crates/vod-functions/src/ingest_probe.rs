@@ -11,7 +11,7 @@ use vod_core::asset_id::object_revision;
 use vod_core::job::CallbackTimeouts;
 use vod_core::ports::{
     AssetStore, Claim, Clock, MediaProbe, MediaReader, ObjectMeta, ObjectRange, PortErrorKind,
-    PortResult,
+    PortResult, same_etag,
 };
 use vod_core::probe::{ProbeOutcome, RejectReason, Rejection};
 use vod_core::record::AssetRecord;
@@ -248,7 +248,7 @@ async fn probe_pinned(
 /// aside) and, in a versioned bucket, the same version. Only what the event carries is compared.
 fn names_the_event(meta: &ObjectMeta, detail: &S3ObjectCreated) -> bool {
     let same_etag = match (&meta.etag, &detail.object.etag) {
-        (Some(a), Some(b)) => a.trim_matches('"') == b.trim_matches('"'),
+        (Some(a), Some(b)) => same_etag(a, b),
         _ => true,
     };
     let same_version = match object_revision(detail.object.version_id.as_deref(), None) {

@@ -270,15 +270,12 @@ impl MediaReader for SimPorts {
     ) -> PortResult<Vec<u8>> {
         let op = format!("s3.get({key:?}, {offset}+{len})");
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
-        let pinned = version
-            .etag
-            .as_deref()
-            .map(|e| e.trim_matches('"').to_owned());
+        let version = version.clone();
         let effect: Effect<'_, Vec<u8>> = Box::new(move |sim| {
             let world = sim.world();
             match world.sources.get(&key).filter(|_| bucket == SOURCE_BUCKET) {
                 // S3 answers If-Match on another ETag with 412: the key holds a newer upload.
-                Some(o) if pinned.as_ref().is_some_and(|p| *p != o.etag) => (
+                Some(o) if !version.admits_etag(&o.etag) => (
                     Err(PortError::replaced(format!(
                         "{key} is no longer the pinned ETag"
                     ))),

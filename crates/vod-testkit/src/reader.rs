@@ -130,11 +130,10 @@ impl MediaReader for MemoryMediaReader {
         let stored = objects
             .get(&(bucket.to_owned(), key.to_owned()))
             .ok_or_else(|| PortError::not_found(format!("no object s3://{bucket}/{key}")))?;
-        if let Some(pinned) = &version.etag
-            && pinned.trim_matches('"') != stored.etag.trim_matches('"')
-        {
+        if !version.admits_etag(&stored.etag) {
             return Err(PortError::replaced(format!(
-                "s3://{bucket}/{key} is no longer ETag {pinned} (now {})",
+                "s3://{bucket}/{key} is no longer ETag {} (now {})",
+                version.etag.as_deref().unwrap_or_default(),
                 stored.etag
             )));
         }

@@ -27,6 +27,7 @@
 pub mod config;
 pub mod dynamodb;
 pub mod mediaconvert;
+mod mediaconvert_jobs;
 pub mod mediaconvert_queue;
 pub mod s3;
 mod sdk_error;

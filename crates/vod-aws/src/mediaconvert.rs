@@ -14,6 +14,9 @@ use aws_sdk_mediaconvert::Client;
 use aws_sdk_mediaconvert::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_mediaconvert::operation::create_job::builders::CreateJobFluentBuilder;
 use aws_sdk_mediaconvert::types::*;
+use chrono::{DateTime, Utc};
+use vod_core::AssetId;
+use vod_core::job::{Cancellation, JobSummary};
 use vod_core::job::{DOWNLOAD_PATH, JobSpec, OUTPUT_BASENAME, POSTER_PATH, THUMBNAILS_PATH};
 use vod_core::ladder::{AudioRendition, LadderPlan, Rung};
 use vod_core::ports::{JobId, PortError, PortResult, Transcoder};
@@ -34,6 +37,10 @@ pub struct JobOptions {
     /// `DISABLED`, `ENABLED` or `PREFERRED`.
     pub acceleration: Option<String>,
     pub status_update_interval: StatusUpdateInterval,
+    /// This pipeline's name (`UserMetadata` [`vod_core::job::USER_METADATA_PIPELINE`]): the
+    /// job lookups see only this pipeline's jobs when several stacks share an account
+    /// (`None`: jobs of any pipeline).
+    pub pipeline_name: Option<String>,
 }
 
 impl JobOptions {
@@ -43,6 +50,7 @@ impl JobOptions {
             queue_arn: None,
             acceleration: None,
             status_update_interval: StatusUpdateInterval::Seconds60,
+            pipeline_name: None,
         }
     }
 }
@@ -355,6 +363,9 @@ pub fn create_job_request(
     if let Some(queue) = &options.queue_arn {
         request = request.queue(queue);
     }
+    if let Some(token) = &spec.client_request_token {
+        request = request.client_request_token(token);
+    }
     if let Some(mode) = &options.acceleration {
         request = request.acceleration_settings(
             AccelerationSettings::builder()
@@ -460,5 +471,24 @@ impl Transcoder for MediaConvertTranscoder {
             .ok_or_else(|| {
                 PortError::permanent("MediaConvert accepted the job but returned no job id")
             })
+    }
+
+    async fn jobs_for(&self, asset: &AssetId, since: DateTime<Utc>) -> PortResult<Vec<JobSummary>> {
+        crate::mediaconvert_jobs::jobs_for(
+            &self.client,
+            self.options.queue_arn.as_deref(),
+            self.options.pipeline_name.as_deref(),
+            asset,
+            since,
+        )
+        .await
+    }
+
+    async fn job(&self, job_id: &str) -> PortResult<Option<JobSummary>> {
+        crate::mediaconvert_jobs::job(&self.client, job_id).await
+    }
+
+    async fn cancel(&self, job_id: &str) -> PortResult<Cancellation> {
+        crate::mediaconvert_jobs::cancel(&self.client, job_id).await
     }
 }

@@ -2,8 +2,10 @@
 
 use crate::asset_id::AssetId;
 use crate::ladder::LadderPlan;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// `UserMetadata` key carrying the asset id through MediaConvert to its job events; the
 /// EventBridge rule for job state changes matches on its presence.
@@ -32,6 +34,12 @@ pub struct JobSpec {
     pub destination_uri: String,
     pub plan: LadderPlan,
     pub user_metadata: BTreeMap<String, String>,
+    /// MediaConvert's `ClientRequestToken`: a CreateJob repeated with the same token inside
+    /// MediaConvert's idempotency window returns the job already created instead of a second
+    /// one. job-submit takes it from the record's submission marker, so every retry of one
+    /// submission sends the same token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_request_token: Option<String>,
 }
 
 impl JobSpec {
@@ -57,8 +65,86 @@ impl JobSpec {
             destination_uri,
             plan,
             user_metadata,
+            client_request_token: None,
         }
     }
+
+    /// The same job sent with `token` as its `ClientRequestToken`.
+    #[must_use]
+    pub fn with_request_token(mut self, token: impl Into<String>) -> Self {
+        self.client_request_token = Some(token.into());
+        self
+    }
+}
+
+/// A MediaConvert job's status (`Job.Status`; also the `status` of its terminal events).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobStatus {
+    /// Waiting in the queue for a transcode slot (it sends no event while it waits).
+    Submitted,
+    Progressing,
+    Complete,
+    Canceled,
+    Error,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 5] = [
+        Self::Submitted,
+        Self::Progressing,
+        Self::Complete,
+        Self::Canceled,
+        Self::Error,
+    ];
+
+    /// A final job writes nothing more and cannot be cancelled.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Complete | Self::Canceled | Self::Error)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "SUBMITTED",
+            Self::Progressing => "PROGRESSING",
+            Self::Complete => "COMPLETE",
+            Self::Canceled => "CANCELED",
+            Self::Error => "ERROR",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A job as the transcoder reports it now (`GetJob`, `ListJobs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobSummary {
+    pub job_id: String,
+    pub status: JobStatus,
+    /// From the job's `UserMetadata` ([`USER_METADATA_ASSET_ID`]).
+    pub asset_id: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    /// MediaConvert's error code and message, for a job in ERROR.
+    pub error: Option<String>,
+}
+
+/// What a `CancelJob` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cancellation {
+    /// The job was waiting or running and is now cancelled: it writes nothing more.
+    Cancelled,
+    /// The job had already finished (complete, failed or cancelled): nothing to stop.
+    AlreadyFinal,
+    /// No such job.
+    Unknown,
 }
 
 /// Key prefix of one asset's outputs: `<prefix><assetId>/` (prefix normalised to end in `/`).

@@ -5,7 +5,7 @@
 
 use crate::asset_id::AssetId;
 use crate::event::PipelineEvent;
-use crate::job::JobSpec;
+use crate::job::{Cancellation, JobSpec, JobSummary};
 use crate::probe::ProbeOutcome;
 use crate::record::AssetRecord;
 use async_trait::async_trait;
@@ -243,10 +243,20 @@ pub trait MediaProbe: Send + Sync {
 /// Identifier MediaConvert (or its twin) gave a submitted job.
 pub type JobId = String;
 
-/// Submits transcode jobs (MediaConvert in production).
+/// Submits, finds and stops transcode jobs (MediaConvert in production).
 #[async_trait]
 pub trait Transcoder: Send + Sync {
+    /// `CreateJob`, with the spec's `ClientRequestToken` when it has one.
     async fn submit(&self, job: &JobSpec) -> PortResult<JobId>;
+    /// This pipeline's jobs for `asset` created at or after `since`, newest first: how a
+    /// retried submission finds a job its lost first attempt created after MediaConvert's
+    /// token window closed.
+    async fn jobs_for(&self, asset: &AssetId, since: DateTime<Utc>) -> PortResult<Vec<JobSummary>>;
+    /// `GetJob`; `None` when no such job exists.
+    async fn job(&self, job_id: &str) -> PortResult<Option<JobSummary>>;
+    /// `CancelJob`. Cancelling a finished or unknown job is not an error: callers cancel on
+    /// every failure path, more than once.
+    async fn cancel(&self, job_id: &str) -> PortResult<Cancellation>;
 }
 
 /// A job the transcoder accepted but has not started: it waits in the queue (MediaConvert's

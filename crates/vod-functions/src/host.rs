@@ -169,6 +169,7 @@ impl Function for JobSubmitDeps {
         options.acceleration = config
             .optional(env::MEDIACONVERT_ACCELERATION)?
             .map(str::to_owned);
+        options.pipeline_name = Some(config.required(env::PIPELINE_NAME)?.to_owned());
         Ok(Self {
             store: asset_store(clients, config)?,
             transcoder: Arc::new(MediaConvertTranscoder::new(clients.mediaconvert(), options)),

@@ -3,24 +3,23 @@
 //! decides its fate: it passes, fails before the effect, fails after it (the write landed, the
 //! response was lost), or hangs until the Lambda times out.
 
-use crate::mediaconvert;
 use crate::scenario::{OUTPUT_BUCKET, SOURCE_BUCKET, Service, Source};
 use crate::sim::{Call, Caller, Fault, Sim};
 use crate::world::{
-    Created, ForeignWrite, Incident, IncidentKind, Job, JobStatus, MAX_MESSAGE_BYTES,
-    MAX_RECORD_BYTES, OutputObject, Published, World, short,
+    Created, ForeignWrite, Incident, IncidentKind, MAX_MESSAGE_BYTES, MAX_RECORD_BYTES,
+    OutputObject, Published, World, short,
 };
 use async_trait::async_trait;
+
+mod mediaconvert_ports;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 use vod_core::AssetId;
 use vod_core::event::PipelineEvent;
-use vod_core::job::JobSpec;
 use vod_core::ports::{
-    AssetStore, Claim, Clock, JobId, JobQueue, MediaProbe, MediaReader, Notifier, ObjectMeta,
-    ObjectRange, ObjectVersion, OutputWriter, PortError, PortErrorKind, PortResult, QueuedJob,
-    TaskCallback, Transcoder,
+    AssetStore, Claim, Clock, MediaProbe, MediaReader, Notifier, ObjectMeta, ObjectRange,
+    ObjectVersion, OutputWriter, PortError, PortErrorKind, PortResult, TaskCallback,
 };
 use vod_core::probe::{
     AudioTrack, Container, MAX_SOURCE_DURATION_SECONDS, ProbeOutcome, ProbeReport, RejectReason,
@@ -357,81 +356,6 @@ impl MediaProbe for SimPorts {
             ..ProbeReport::default()
         };
         Ok(ProbeOutcome::Accepted { report })
-    }
-}
-
-#[async_trait]
-impl Transcoder for SimPorts {
-    async fn submit(&self, spec: &JobSpec) -> PortResult<JobId> {
-        let op = format!("mediaconvert.CreateJob({})", short(&spec.asset_id));
-        let spec = spec.clone();
-        let caller = self.caller.clone();
-        let effect: Effect<'_, JobId> = Box::new(move |sim| {
-            let at = sim.elapsed();
-            let mut world = sim.world();
-            let id = format!("job-{}", world.fresh_id());
-            let key = spec
-                .input_uri
-                .strip_prefix(&format!("s3://{SOURCE_BUCKET}/"))
-                .unwrap_or_default();
-            let upload = world.sources.get(key).map(|o| o.upload);
-            let planned = upload.and_then(|u| world.uploads.get(u)).map(|u| {
-                (
-                    u.queue_wait,
-                    u.run_time,
-                    matches!(u.source, Source::Undecodable { .. }),
-                )
-            });
-            let (queue, run, fails) = planned.unwrap_or((0.0, 60.0, true));
-            world.jobs.push(Job {
-                id: id.clone(),
-                asset: spec.asset_id.clone(),
-                upload,
-                created_by: caller.actor.clone(),
-                execution: caller.execution.clone(),
-                created_at: at,
-                started_at: None,
-                finished_at: None,
-                status: JobStatus::Submitted,
-                destination: spec.destination_uri.clone(),
-                queue_wait: Duration::from_secs_f64(queue),
-                run_time: Duration::from_secs_f64(run),
-                fails,
-                wrote_at: None,
-            });
-            drop(world);
-            tokio::spawn(mediaconvert::run_job(Arc::clone(sim), id.clone()));
-            let text = format!("{id} created (queue {queue:.0} s, run {run:.0} s)");
-            (Ok(id), text)
-        });
-        self.call(Service::MediaConvert, Call::Write, op, effect)
-            .await
-    }
-}
-
-/// ListJobs with status SUBMITTED: what the queue keeper asks. The simulation schedules no
-/// keeper yet (a long queue wait still trips the heartbeat there: known-open #4), but the
-/// completion handler's dependencies need the port.
-#[async_trait]
-impl JobQueue for SimPorts {
-    async fn queued_jobs(&self) -> PortResult<Vec<QueuedJob>> {
-        let op = "mediaconvert.list_jobs(SUBMITTED)".to_owned();
-        let effect: Effect<'_, Vec<QueuedJob>> = Box::new(move |sim| {
-            let world = sim.world();
-            let queued: Vec<QueuedJob> = world
-                .jobs
-                .iter()
-                .filter(|j| j.status == JobStatus::Submitted)
-                .map(|j| QueuedJob {
-                    job_id: j.id.clone(),
-                    asset_id: Some(j.asset.to_string()),
-                })
-                .collect();
-            let text = format!("{} queued", queued.len());
-            (Ok(queued), text)
-        });
-        self.call(Service::MediaConvert, Call::Read, op, effect)
-            .await
     }
 }
 

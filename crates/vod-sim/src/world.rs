@@ -30,20 +30,7 @@ pub struct OutputObject {
     pub at: Duration,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobStatus {
-    Submitted,
-    Progressing,
-    Complete,
-    Error,
-    Canceled,
-}
-
-impl JobStatus {
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Complete | Self::Error | Self::Canceled)
-    }
-}
+pub use vod_core::job::JobStatus;
 
 /// One MediaConvert job.
 #[derive(Debug, Clone)]
@@ -145,6 +132,9 @@ pub struct World {
     /// Job events that never reached the completion handler (lost, or dead-lettered after
     /// Lambda's retries): (upload, job id, status).
     pub undelivered: Vec<(Option<usize>, String, String)>,
+    /// MediaConvert's `ClientRequestToken`s: the job each created, and when (a token reused
+    /// within a minute returns that job).
+    pub tokens: BTreeMap<String, (String, Duration)>,
     /// Isolated faults used per budget scope.
     pub budgets: BTreeMap<String, u32>,
     pub next_id: u64,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use vod_core::AssetId;
 use vod_core::event::PipelineEvent;
-use vod_core::job::JobSpec;
+use vod_core::job::{Cancellation, JobSpec, JobStatus, JobSummary};
 use vod_core::limits;
 use vod_core::ports::{
     AssetStore, Claim, Clock, JobId, JobQueue, Notifier, OutputWriter, PortError, PortErrorKind,
@@ -117,16 +117,75 @@ impl AssetStore for MemoryAssetStore {
     }
 }
 
-/// Records submitted jobs and hands out ids `job-1`, `job-2`, …
+/// Records submitted jobs and hands out ids `job-1`, `job-2`, … Like MediaConvert, a CreateJob
+/// repeated with a `ClientRequestToken` already seen returns the job that token created (a
+/// test that wants the window closed calls [`RecordingTranscoder::forget_tokens`]). Jobs start
+/// SUBMITTED; tests move them with [`RecordingTranscoder::set_status`].
 #[derive(Debug, Default)]
 pub struct RecordingTranscoder {
     pub jobs: Mutex<Vec<JobSpec>>,
+    /// Status and creation time of each job, by index in `jobs`.
+    states: Mutex<Vec<(JobStatus, DateTime<Utc>)>>,
+    /// Job ids passed to `cancel`, in order (repeats included).
+    pub cancels: Mutex<Vec<JobId>>,
+    /// Tokens still inside MediaConvert's idempotency window, with their job.
+    tokens: Mutex<HashMap<String, JobId>>,
     pub fail_with: Mutex<Option<PortErrorKind>>,
+    /// Creation time given to jobs (tests set it to their clock's).
+    pub now: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl RecordingTranscoder {
     pub fn submitted(&self) -> Vec<JobSpec> {
         self.jobs.lock().map(|j| j.clone()).unwrap_or_default()
+    }
+
+    /// Closes MediaConvert's token window: the next CreateJob creates a new job whatever its
+    /// token.
+    pub fn forget_tokens(&self) {
+        if let Ok(mut t) = self.tokens.lock() {
+            t.clear();
+        }
+    }
+
+    pub fn set_status(&self, job_id: &str, status: JobStatus) {
+        if let (Some(i), Ok(mut states)) = (Self::index(job_id), self.states.lock())
+            && let Some(state) = states.get_mut(i)
+        {
+            state.0 = status;
+        }
+    }
+
+    pub fn status(&self, job_id: &str) -> Option<JobStatus> {
+        let states = self.states.lock().ok()?;
+        states.get(Self::index(job_id)?).map(|s| s.0)
+    }
+
+    pub fn cancelled(&self) -> Vec<JobId> {
+        self.cancels.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    fn index(job_id: &str) -> Option<usize> {
+        job_id
+            .strip_prefix("job-")?
+            .parse::<usize>()
+            .ok()?
+            .checked_sub(1)
+    }
+
+    fn summary(&self, index: usize) -> PortResult<Option<JobSummary>> {
+        let jobs = lock(&self.jobs)?;
+        let states = lock(&self.states)?;
+        Ok(jobs
+            .get(index)
+            .zip(states.get(index))
+            .map(|(spec, state)| JobSummary {
+                job_id: format!("job-{}", index + 1),
+                status: state.0,
+                asset_id: Some(spec.asset_id.to_string()),
+                created_at: Some(state.1),
+                error: None,
+            }))
     }
 }
 
@@ -136,9 +195,57 @@ impl Transcoder for RecordingTranscoder {
         if let Some(kind) = *lock(&self.fail_with)? {
             return Err(PortError::new(kind, "injected transcoder failure"));
         }
+        if let Some(token) = &job.client_request_token
+            && let Some(id) = lock(&self.tokens)?.get(token)
+        {
+            return Ok(id.clone());
+        }
+        let created = lock(&self.now)?.unwrap_or_else(Utc::now);
         let mut jobs = lock(&self.jobs)?;
         jobs.push(job.clone());
-        Ok(format!("job-{}", jobs.len()))
+        lock(&self.states)?.push((JobStatus::Submitted, created));
+        let id = format!("job-{}", jobs.len());
+        if let Some(token) = &job.client_request_token {
+            lock(&self.tokens)?.insert(token.clone(), id.clone());
+        }
+        Ok(id)
+    }
+
+    async fn jobs_for(&self, asset: &AssetId, since: DateTime<Utc>) -> PortResult<Vec<JobSummary>> {
+        let count = lock(&self.jobs)?.len();
+        let mut found = Vec::new();
+        for i in (0..count).rev() {
+            if let Some(job) = self.summary(i)?
+                && job.asset_id.as_deref() == Some(asset.as_str())
+                && job.created_at.is_some_and(|at| at >= since)
+            {
+                found.push(job);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn job(&self, job_id: &str) -> PortResult<Option<JobSummary>> {
+        match Self::index(job_id) {
+            Some(i) => self.summary(i),
+            None => Ok(None),
+        }
+    }
+
+    async fn cancel(&self, job_id: &str) -> PortResult<Cancellation> {
+        lock(&self.cancels)?.push(job_id.to_owned());
+        let Some(i) = Self::index(job_id) else {
+            return Ok(Cancellation::Unknown);
+        };
+        let mut states = lock(&self.states)?;
+        Ok(match states.get_mut(i) {
+            None => Cancellation::Unknown,
+            Some(state) if state.0.is_final() => Cancellation::AlreadyFinal,
+            Some(state) => {
+                state.0 = JobStatus::Canceled;
+                Cancellation::Cancelled
+            }
+        })
     }
 }
 

@@ -71,16 +71,14 @@ pub async fn handle(
         execution_id,
     } = parse(payload)?;
     let detail = &event.detail;
-    let event_key = detail.key();
-    let found = locate(deps.reader.as_ref(), detail, &event_key).await?;
-    let (asset_id, source) = detail
-        .identify(found.as_ref().map(|(key, _)| key.as_str()))
-        .ok_or_else(|| {
-            HandlerError::invalid_input(format!(
-                "the event for s3://{}/{} has neither a version id nor an etag",
-                detail.bucket.name, detail.object.key
-            ))
-        })?;
+    // The id comes from the event alone, before any lookup, so a failure anywhere below
+    // (reported by the notifier from the same event) lands on this very record.
+    let (asset_id, source) = detail.identify().ok_or_else(|| {
+        HandlerError::invalid_input(format!(
+            "the event for s3://{}/{} has neither a version id nor an etag",
+            detail.bucket.name, detail.object.key
+        ))
+    })?;
     let now = deps.clock.now();
     let mut claim = AssetRecord::claim(asset_id.clone(), source, now);
     claim.claimed_by = execution_id.clone();
@@ -125,6 +123,7 @@ pub async fn handle(
         }
     }
 
+    let found = locate(deps.reader.as_ref(), detail, &claim.source.key).await?;
     let Some((key, meta)) = found else {
         return Err(HandlerError::invalid_input(format!(
             "s3://{}/{} no longer exists (deleted after upload?); upload it again",
@@ -150,6 +149,7 @@ pub async fn handle(
             if record.status != AssetStatus::Probing {
                 return Ok(Change::Keep);
             }
+            record.source.resolved_key = Some(key.clone());
             if let Some(size) = probed_size {
                 record.source.size_bytes = Some(size);
             }

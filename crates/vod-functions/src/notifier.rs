@@ -83,9 +83,9 @@ pub async fn handle(
     let event_type = EventType::parse(&input.event_type).ok_or_else(|| {
         HandlerError::invalid_input(format!("unknown event type '{}'", input.event_type))
     })?;
-    // Only a failure before ingest-probe's claim comes without an assetId; that step failed
-    // looking the object up, so the decoded key stands in for the key it was found under.
-    let identified = input.source.as_ref().and_then(|s| s.identify(None));
+    // A failure in ingest-probe comes without an assetId: the event alone derives it, as
+    // ingest-probe did (`AssetId::of_event`), so the failure lands on the record it claimed.
+    let identified = input.source.as_ref().and_then(S3ObjectCreated::identify);
     let asset_id = match (&input.asset_id, &identified) {
         (Some(id), _) => {
             AssetId::parse(id).map_err(|e| HandlerError::invalid_input(e.to_string()))?

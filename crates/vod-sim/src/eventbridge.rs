@@ -7,14 +7,13 @@
 use crate::lambda;
 use crate::mediaconvert;
 use crate::ports::descriptor;
-use crate::scenario::{KeyStyle, SOURCE_BUCKET};
+use crate::scenario::SOURCE_BUCKET;
 use crate::sim::{Caller, Sim};
 use crate::world::{Execution, Job, SourceObject};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use vod_core::contracts::LambdaFunction;
-use vod_core::s3_key::encode_event_key;
 
 /// An upload: lands in the source bucket at its time, then its event is delivered.
 pub async fn upload(sim: Arc<Sim>, index: usize) {
@@ -37,10 +36,7 @@ pub async fn upload(sim: Arc<Sim>, index: usize) {
         &actor,
         format!("PutObject {:?} ({} bytes)", u.key, u.size),
     );
-    let key = match sim.scenario.key_style {
-        KeyStyle::Encoded => encode_event_key(&u.key),
-        KeyStyle::Raw => u.key.clone(),
-    };
+    let key = sim.scenario.key_style.event_key(&u.key);
     let event = json!({
         "version": "0",
         "id": format!("5e3c0000-0000-4000-8000-{:012}", index),

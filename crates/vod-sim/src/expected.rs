@@ -13,10 +13,6 @@ pub type Kind = (Invariant, Problem);
 /// What the current handlers and state machine are known to break (issue #17's problems by
 /// number; `docs/reliability.md` has the seed and the story of each).
 pub const EXPECTED_VIOLATIONS: &[(Invariant, Problem)] = &[
-    // #2: with raw keys in events, NotifyIngestFailed fails the id of the decoded key: a
-    // phantom FAILED record, and the real one stays PROBING (or never exists).
-    (Invariant::NoPhantomRecord, Problem::P2PhantomAsset),
-    (Invariant::EveryAssetFinal, Problem::P2PhantomAsset),
     // #3: CreateJob ran, the record write failed, the retry created a second job.
     (Invariant::OneJobPerAsset, Problem::P3JobSubmitNotIdempotent),
     (

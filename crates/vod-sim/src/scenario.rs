@@ -73,10 +73,21 @@ pub struct Faults {
 
 /// How "Object Created" events carry keys: form-encoded as S3 notifications do, or raw as
 /// emulators do (the handlers accept both).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum KeyStyle {
+    #[default]
     Encoded,
     Raw,
+}
+
+impl KeyStyle {
+    /// The key an "Object Created" event carries for an object stored under `key`.
+    pub fn event_key(self, key: &str) -> String {
+        match self {
+            Self::Encoded => vod_core::s3_key::encode_event_key(key),
+            Self::Raw => key.to_owned(),
+        }
+    }
 }
 
 /// What an uploaded object holds.

@@ -6,6 +6,7 @@
 mod flow;
 mod long_sources;
 mod queue_keeper;
+mod reliability;
 mod replaced;
 mod too_large;
 

@@ -98,7 +98,7 @@ impl Transcoder for SimPorts {
                 .iter()
                 .rev()
                 .filter(|j| j.asset == asset)
-                .map(|j| summary(j))
+                .map(summary)
                 .filter(|j| j.created_at.is_some_and(|at| at >= since))
                 .collect();
             let text = format!("{} found", found.len());
@@ -117,7 +117,7 @@ impl Transcoder for SimPorts {
                 .jobs
                 .iter()
                 .find(|j| j.id == job_id)
-                .map(|j| summary(j));
+                .map(summary);
             let text = found
                 .as_ref()
                 .map_or("no such job".to_owned(), |j| j.status.to_string());

@@ -25,6 +25,7 @@ pub mod error_names;
 pub mod event;
 pub mod job;
 pub mod ladder;
+pub mod lifecycle;
 pub mod limits;
 pub mod ports;
 pub mod probe;

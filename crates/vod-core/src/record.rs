@@ -36,6 +36,10 @@ pub struct AssetRecord {
     /// The ladder chosen for this source, with the reason for each decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ladder: Option<LadderPlan>,
+    /// Set before CreateJob, so a retried submission reuses its token and finds its job
+    /// ([`crate::lifecycle::Submission`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission: Option<crate::lifecycle::Submission>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<JobRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,6 +225,7 @@ impl AssetRecord {
             probe: None,
             rejection: None,
             ladder: None,
+            submission: None,
             job: None,
             progress_percent: None,
             renditions: Vec::new(),

@@ -13,32 +13,12 @@ pub type Kind = (Invariant, Problem);
 /// What the current handlers and state machine are known to break (issue #17's problems by
 /// number; `docs/reliability.md` has the seed and the story of each).
 pub const EXPECTED_VIOLATIONS: &[(Invariant, Problem)] = &[
-    // #3: CreateJob ran, the record write failed, the retry created a second job.
-    (Invariant::OneJobPerAsset, Problem::P3JobSubmitNotIdempotent),
-    (
-        Invariant::NoJobAfterFinal,
-        Problem::P3JobSubmitNotIdempotent,
-    ),
     // #4: the execution times out with no Catch (record TRANSCODING, no event); a failure path
     // that cannot write leaves the record non-final; a queue wait past the heartbeat fails an
     // asset that would complete; no CancelJob, so jobs run on after their asset failed.
     (Invariant::EveryAssetFinal, Problem::P4TimeoutsLeaveNonFinal),
     (Invariant::DeservedOutcome, Problem::P4TimeoutsLeaveNonFinal),
     (Invariant::NoJobAfterFinal, Problem::P4TimeoutsLeaveNonFinal),
-    (
-        Invariant::OneTerminalEvent,
-        Problem::P4TimeoutsLeaveNonFinal,
-    ),
-    // #5: Lambda.Unknown / Sandbox.Timedout are retried everywhere but in Transcode (job-submit
-    // is not idempotent yet, #3): one blip there fails the asset, or loses its terminal event.
-    (
-        Invariant::DeservedOutcome,
-        Problem::P5LambdaTransientNotRetried,
-    ),
-    (
-        Invariant::OneTerminalEvent,
-        Problem::P5LambdaTransientNotRetried,
-    ),
     // #6: after an outage or a lost job event nothing finishes the record or sends the event.
     (Invariant::EveryAssetFinal, Problem::P6NothingReconciles),
     (Invariant::OneTerminalEvent, Problem::P6NothingReconciles),

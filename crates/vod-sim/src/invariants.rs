@@ -460,8 +460,9 @@ fn terminal_events(world: &World, ev: &Evidence<'_>, r: &AssetRecord, v: &mut Re
         let problem = match ev.owner_status() {
             Some(ExecutionStatus::TimedOut) => Problem::P4TimeoutsLeaveNonFinal,
             _ if !ev.phantoms().is_empty() => Problem::P2PhantomAsset,
-            _ if ev.lambda_transient_in("") => Problem::P5LambdaTransientNotRetried,
+            // An outage outlasts any retry list: only a reconciler can publish afterwards.
             _ if ev.outage() || ev.undelivered() => Problem::P6NothingReconciles,
+            _ if ev.lambda_transient_in("") => Problem::P5LambdaTransientNotRetried,
             _ => Problem::Unexplained,
         };
         v(

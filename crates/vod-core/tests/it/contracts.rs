@@ -104,11 +104,11 @@ fn retry_lists_exactly_the_retried_rust_names_and_every_task_catches_everything(
     }
 }
 
-/// A function killed at its timeout (or out of memory) is retried where a rerun is safe, and
-/// not on Transcode: job-submit killed between CreateJob and storing the job id would submit a
-/// second MediaConvert job on retry.
+/// A function killed at its timeout (or out of memory) is retried everywhere, Transcode
+/// included: job-submit is idempotent (issue #17 problems 3 and 5, vod-sim seeds 2 and 17), so
+/// a rerun after CreateJob adopts the job instead of creating a second one.
 #[test]
-fn sandbox_failures_are_retried_except_where_a_rerun_could_submit_a_second_job() {
+fn sandbox_failures_are_retried_by_every_task() {
     let definition = asl();
     let states = definition["States"]
         .as_object()
@@ -126,17 +126,10 @@ fn sandbox_failures_are_retried_except_where_a_rerun_could_submit_a_second_job()
             .filter_map(Value::as_str)
             .collect();
         let sandbox = error_names::LAMBDA_SANDBOX_ERRORS;
-        if name == "Transcode" {
-            assert!(
-                sandbox.iter().all(|e| !retried.contains(e)),
-                "{name} must not retry {sandbox:?}: {retried:?}"
-            );
-        } else {
-            assert!(
-                sandbox.iter().all(|e| retried.contains(e)),
-                "{name} should retry {sandbox:?}: {retried:?}"
-            );
-        }
+        assert!(
+            sandbox.iter().all(|e| retried.contains(e)),
+            "{name} should retry {sandbox:?}: {retried:?}"
+        );
     }
 }
 
@@ -181,4 +174,69 @@ fn event_patterns_are_valid_json_with_their_placeholders() {
 #[test]
 fn the_lambda_contract_file_is_current() {
     check_generated("docs/contracts/lambdas.json", &contract_json());
+}
+
+/// The longest a Task state can take: every attempt its retriers allow, each running to the
+/// Lambda's timeout, plus every backoff at its cap; for a waitForTaskToken state also the wait
+/// itself, up to `wait_seconds`.
+fn worst_case_seconds(state: &Value, wait_seconds: f64) -> f64 {
+    let function = state["Parameters"]["FunctionName"]
+        .as_str()
+        .unwrap_or_default();
+    let lambda = LambdaFunction::ALL
+        .into_iter()
+        .find(|f| function.contains(&placeholder(*f)))
+        .unwrap_or_else(|| panic!("no Lambda behind {function}"));
+    let attempt = f64::from(lambda.timeout_seconds());
+    let mut total = attempt + wait_seconds;
+    for retrier in state["Retry"].as_array().cloned().unwrap_or_default() {
+        let interval = retrier["IntervalSeconds"].as_f64().unwrap_or(1.0);
+        let rate = retrier["BackoffRate"].as_f64().unwrap_or(2.0);
+        let cap = retrier["MaxDelaySeconds"].as_f64().unwrap_or(f64::INFINITY);
+        let attempts = retrier["MaxAttempts"].as_i64().unwrap_or(3);
+        for n in 0..attempts {
+            total += attempt + (interval * rate.powi(n as i32)).min(cap);
+        }
+    }
+    total
+}
+
+/// `IngestProbe` → `IngestProbeFunctionArn`.
+fn placeholder(f: LambdaFunction) -> String {
+    let camel: String = f
+        .binary_name()
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|first| first.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("${{{camel}FunctionArn}}")
+}
+
+#[test]
+fn the_execution_outlives_its_longest_path_so_every_timeout_is_caught() {
+    // Issue #17 problem 4 (vod-sim seed 764): the execution's TimeoutSeconds equalled the
+    // Transcode state's largest timeout, so a long source's execution timed out first (no
+    // Catch runs for that): record TRANSCODING for ever, no event, the job still running.
+    let definition = asl();
+    let states = &definition["States"];
+    let wait = vod_core::job::CallbackTimeouts::MAX_TIMEOUT_SECONDS as f64;
+    let longest = worst_case_seconds(&states["IngestProbe"], 0.0)
+        + worst_case_seconds(&states["NotifyIngested"], 0.0)
+        + worst_case_seconds(&states["Transcode"], wait)
+        + worst_case_seconds(&states["NotifyCompleted"], 0.0)
+            .max(worst_case_seconds(&states["NotifyFailed"], 0.0));
+    let timeout = definition["TimeoutSeconds"].as_f64().unwrap_or_default();
+    assert!(
+        timeout > longest,
+        "TimeoutSeconds {timeout} must exceed the longest path, {longest:.0} s"
+    );
+    // And not by days: an execution that outlives its purpose only delays the reconciler.
+    assert!(
+        timeout < longest + 3.0 * 3600.0,
+        "{timeout} vs {longest:.0}"
+    );
 }

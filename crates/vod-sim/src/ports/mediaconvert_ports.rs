@@ -113,11 +113,7 @@ impl Transcoder for SimPorts {
         let job_id = job_id.to_owned();
         let effect: Effect<'_, Option<JobSummary>> = Box::new(move |sim| {
             let world = sim.world();
-            let found = world
-                .jobs
-                .iter()
-                .find(|j| j.id == job_id)
-                .map(summary);
+            let found = world.jobs.iter().find(|j| j.id == job_id).map(summary);
             let text = found
                 .as_ref()
                 .map_or("no such job".to_owned(), |j| j.status.to_string());

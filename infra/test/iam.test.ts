@@ -8,9 +8,9 @@
  * | --- | --- |
  * | all four | `DynamoAssetStore`: GetItem (consistent), PutItem (conditional); never Query, so no index |
  * | ingest-probe | `S3MediaReader`: HeadObject and ranged GetObject, both without a version id |
- * | job-submit | `MediaConvertTranscoder`: CreateJob (passing the MediaConvert role); no DescribeEndpoints |
- * | completion-handler | `SfnTaskCallback`: SendTask{Success,Failure,Heartbeat}; `S3OutputWriter`: PutObject; `MediaConvertJobQueue`: ListJobs |
- * | notifier | `SnsNotifier`: Publish to the KMS-encrypted topic |
+ * | job-submit | `MediaConvertTranscoder`: CreateJob (passing the MediaConvert role), ListJobs (an earlier attempt's job), CancelJob + GetJob; no DescribeEndpoints |
+ * | completion-handler | `SfnTaskCallback`: SendTask{Success,Failure,Heartbeat}; `S3OutputWriter`: PutObject; `MediaConvertJobQueue`: ListJobs; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
+ * | notifier | `SnsNotifier`: Publish to the KMS-encrypted topic; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -41,6 +41,13 @@ function logsAndTracing(binaryName: string): Statement[] {
   ];
 }
 
+/** CancelJob (and GetJob when a cancel is refused) on any job: ids are known at run time. */
+const CANCEL_JOBS: Statement = {
+  Sid: 'CancelJobsNoRecordTakes', Effect: 'Allow',
+  Action: ['mediaconvert:CancelJob', 'mediaconvert:GetJob'],
+  Resource: ['arn:aws:mediaconvert:eu-west-1:123456789012:jobs/*'],
+};
+
 /** The record store's two calls, on the table alone (no index is ever queried). */
 const ASSET_RECORDS: Statement = {
   Sid: 'AssetRecords', Effect: 'Allow',
@@ -67,10 +74,13 @@ describe('function roles', () => {
     ]));
   });
 
-  test('job-submit: records; CreateJob on the Default queue; PassRole of the MediaConvert role to MediaConvert', () => {
+  test('job-submit: records; CreateJob on the Default queue; PassRole of the MediaConvert role to MediaConvert; finds and cancels its jobs', () => {
     assert.deepEqual(functionPolicy(json, 'job-submit'), canonical([
       ...logsAndTracing('job-submit'),
       ASSET_RECORDS,
+      CANCEL_JOBS,
+      // A retried submission's search for its earlier attempt's job; ListJobs takes no resource.
+      { Sid: 'FindEarlierAttemptsJob', Effect: 'Allow', Action: ['mediaconvert:ListJobs'], Resource: ['*'] },
       {
         Sid: 'CreateJobsOnQueue', Effect: 'Allow',
         Action: ['mediaconvert:CreateJob'],
@@ -89,6 +99,7 @@ describe('function roles', () => {
     assert.deepEqual(functionPolicy(json, 'completion-handler'), canonical([
       ...logsAndTracing('completion-handler'),
       ASSET_RECORDS,
+      CANCEL_JOBS,
       // The queue keeper's listing; ListJobs takes no resource.
       { Sid: 'ListQueuedJobs', Effect: 'Allow', Action: ['mediaconvert:ListJobs'], Resource: ['*'] },
       {
@@ -106,10 +117,11 @@ describe('function roles', () => {
     ]));
   });
 
-  test('notifier: records; Publish to the topic with its KMS key', () => {
+  test('notifier: records; Publish to the topic with its KMS key; cancels a failed asset\'s job', () => {
     assert.deepEqual(functionPolicy(json, 'notifier'), canonical([
       ...logsAndTracing('notifier'),
       ASSET_RECORDS,
+      CANCEL_JOBS,
       {
         Sid: 'PublishEvents', Effect: 'Allow',
         Action: ['sns:Publish'],

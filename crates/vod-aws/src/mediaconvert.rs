@@ -456,11 +456,24 @@ impl MediaConvertTranscoder {
     pub fn new(client: Client, options: JobOptions) -> Self {
         Self { client, options }
     }
+
+    /// For a function that finds and cancels jobs but never creates one (the notifier, the
+    /// completion handler): it has no MediaConvert role to pass, and `submit` refuses.
+    pub fn control_only(client: Client, pipeline_name: Option<String>) -> Self {
+        let mut options = JobOptions::new("");
+        options.pipeline_name = pipeline_name;
+        Self { client, options }
+    }
 }
 
 #[async_trait]
 impl Transcoder for MediaConvertTranscoder {
     async fn submit(&self, job: &JobSpec) -> PortResult<JobId> {
+        if self.options.role_arn.is_empty() {
+            return Err(PortError::permanent(
+                "this function has no MediaConvert role: it may cancel jobs, not create them",
+            ));
+        }
         let out = create_job_request(&self.client, job, &self.options)
             .send()
             .await

@@ -17,11 +17,13 @@ use serde::Serialize;
 use std::sync::Arc;
 use vod_core::event::{EventType, PipelineEvent};
 use vod_core::job::{
-    POSTER_PATH, STORYBOARD_FILE, THUMBNAILS_PATH, USER_METADATA_ASSET_ID, asset_prefix,
+    JobStatus, POSTER_PATH, STORYBOARD_FILE, THUMBNAILS_PATH, USER_METADATA_ASSET_ID, asset_prefix,
 };
 use vod_core::ladder::ThumbnailPlan;
 use vod_core::limits;
-use vod_core::ports::{AssetStore, Clock, JobQueue, OutputWriter, PortErrorKind, TaskCallback};
+use vod_core::ports::{
+    AssetStore, Clock, JobQueue, OutputWriter, PortErrorKind, TaskCallback, Transcoder,
+};
 use vod_core::probe::MAX_SOURCE_DURATION_SECONDS;
 use vod_core::record::{AssetRecord, Playback, Rendition, ThumbnailSeries};
 use vod_core::{AssetId, AssetStatus, error_names};
@@ -40,6 +42,9 @@ pub struct CompletionDeps {
     pub callback: Arc<dyn TaskCallback>,
     pub writer: Arc<dyn OutputWriter>,
     pub clock: Arc<dyn Clock>,
+    /// Cancels a job that no live record takes (an extra job, or one whose asset already
+    /// ended), so it stops writing into the asset's outputs and billing.
+    pub transcoder: Arc<dyn Transcoder>,
     /// This pipeline's jobs waiting in the queue (for [`crate::queue_keeper`]).
     pub queue: Arc<dyn JobQueue>,
     pub settings: CompletionSettings,
@@ -89,8 +94,14 @@ pub async fn handle(
         tracing::warn!(job_id = %job.job_id, asset_id = %asset_id, "job event for an unknown asset: ignored");
         return Ok(outcome("ignored", "unknown asset"));
     };
-    let Some(job_ref) = record.job.clone().filter(|j| j.job_id == job.job_id) else {
-        tracing::warn!(job_id = %job.job_id, asset_id = %asset_id, "event for a job this asset does not own: ignored");
+    let recorded = record.job.as_ref().is_some_and(|j| j.job_id == job.job_id);
+    // A COMPLETE record still answers its job's redelivered COMPLETE (the task may not have
+    // heard); a failed or rejected one waits on no job at all.
+    let ended = record.status.is_final() && record.status != AssetStatus::Complete;
+    if !recorded || ended {
+        return stray_job(deps, &record, job).await;
+    }
+    let Some(job_ref) = record.job.clone() else {
         return Ok(outcome("ignored", "unknown job"));
     };
 
@@ -125,6 +136,37 @@ pub async fn handle(
         }
         other => Ok(outcome("ignored", format!("status {other}"))),
     }
+}
+
+/// An event from a job the record does not wait on. A job that is still running is
+/// cancelled when the asset has ended or records another job (an extra job would write into
+/// the same outputs and bill twice); while a submission is in flight (PROBED), its job's first
+/// events may come before job-submit records it, so they are only ignored.
+async fn stray_job(
+    deps: &CompletionDeps,
+    record: &AssetRecord,
+    job: &MediaConvertJobStateChange,
+) -> Result<CompletionOutcome, HandlerError> {
+    let running = JobStatus::parse(&job.status).is_none_or(|s| !s.is_final());
+    let unwanted =
+        record.status.is_final() || record.job.as_ref().is_some_and(|j| j.job_id != job.job_id);
+    if !(running && unwanted) {
+        tracing::info!(job_id = %job.job_id, asset_id = %record.asset_id, status = %job.status, "event for a job this asset does not wait on: ignored");
+        return Ok(outcome("ignored", "a job this asset does not wait on"));
+    }
+    let cancelled = deps
+        .transcoder
+        .cancel(&job.job_id)
+        .await
+        .map_err(|e| HandlerError::from_port("cancelling a job no record takes", e))?;
+    tracing::warn!(job_id = %job.job_id, asset_id = %record.asset_id, asset_status = %record.status, ?cancelled, "job no record takes: cancelled");
+    Ok(outcome(
+        "cancelled",
+        format!(
+            "job {} runs for a {} asset that does not wait on it",
+            job.job_id, record.status
+        ),
+    ))
 }
 
 /// Callback errors that mean "the task is already closed" (timed out, answered): nothing to do.

@@ -198,6 +198,10 @@ impl Function for CompletionDeps {
             callback: Arc::new(SfnTaskCallback::new(clients.sfn())),
             writer: Arc::new(S3OutputWriter::new(clients.s3())),
             clock: Arc::new(SystemClock),
+            transcoder: Arc::new(MediaConvertTranscoder::control_only(
+                clients.mediaconvert(),
+                Some(config.required(env::PIPELINE_NAME)?.to_owned()),
+            )),
             queue: Arc::new(MediaConvertJobQueue::new(
                 clients.mediaconvert(),
                 config
@@ -228,6 +232,10 @@ impl Function for NotifierDeps {
             notifier: Arc::new(SnsNotifier::new(
                 clients.sns(),
                 config.required(env::TOPIC_ARN)?,
+            )),
+            transcoder: Arc::new(MediaConvertTranscoder::control_only(
+                clients.mediaconvert(),
+                None,
             )),
             clock: Arc::new(SystemClock),
         })

@@ -8,7 +8,7 @@ use crate::read_modify_write::{Change, modify};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use vod_core::event::{EventType, PipelineEvent};
-use vod_core::ports::{AssetStore, Claim, Clock, Notifier};
+use vod_core::ports::{AssetStore, Claim, Clock, Notifier, Transcoder};
 use vod_core::record::{AssetRecord, ErrorInfo, NotificationStamp};
 use vod_core::{AssetId, AssetStatus, error_names};
 
@@ -16,6 +16,9 @@ use vod_core::{AssetId, AssetStatus, error_names};
 pub struct NotifierDeps {
     pub store: Arc<dyn AssetStore>,
     pub notifier: Arc<dyn Notifier>,
+    /// Cancels the job of an asset that failed (timed out, caught error), so it stops writing
+    /// and billing.
+    pub transcoder: Arc<dyn Transcoder>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -104,9 +107,8 @@ pub async fn handle(
             message: "the pipeline failed without an error description".to_owned(),
         });
         let caller = input.execution_id.as_deref();
-        if mark_failed(deps, &asset_id, identified.map(|(_, s)| s), error, caller).await?
-            == Owner::Other
-        {
+        let owner = mark_failed(deps, &asset_id, identified.map(|(_, s)| s), error, caller).await?;
+        if owner == Owner::Other {
             tracing::info!(asset_id = %asset_id, execution = caller, "another execution owns this asset: its record and events are left alone");
             return Ok(NotifierOutput {
                 asset_id: asset_id.to_string(),
@@ -116,9 +118,29 @@ pub async fn handle(
         }
     }
 
+    let message_id = publish_once(deps, &asset_id, event_type).await?;
+    if event_type == EventType::Failed {
+        // After the event, so an outage of MediaConvert does not hold back the news; a
+        // failure here is retried by the state machine (the event is not published twice).
+        cancel_job(deps, &asset_id).await?;
+    }
+    Ok(NotifierOutput {
+        asset_id: asset_id.to_string(),
+        event_type: event_type.as_str().to_owned(),
+        message_id,
+    })
+}
+
+/// Publishes `event_type` for the asset unless it already was (the record's stamps); the SNS
+/// message id, or `None` when it had been published before.
+async fn publish_once(
+    deps: &NotifierDeps,
+    asset_id: &AssetId,
+    event_type: EventType,
+) -> Result<Option<String>, HandlerError> {
     let record = deps
         .store
-        .get(&asset_id)
+        .get(asset_id)
         .await
         .map_err(|e| HandlerError::from_port("reading the asset record", e))?
         .ok_or_else(|| HandlerError::conflict(format!("no record for asset {asset_id}")))?;
@@ -141,11 +163,7 @@ pub async fn handle(
     }
     if record.was_notified(event_type) {
         tracing::info!(asset_id = %asset_id, event_type = event_type.as_str(), "already published");
-        return Ok(NotifierOutput {
-            asset_id: asset_id.to_string(),
-            event_type: event_type.as_str().to_owned(),
-            message_id: None,
-        });
+        return Ok(None);
     }
     let event = PipelineEvent::from_record(event_type, &record, deps.clock.now());
     let message_id = deps
@@ -154,7 +172,7 @@ pub async fn handle(
         .await
         .map_err(|e| HandlerError::from_port("publishing the event", e))?;
     let at = deps.clock.now();
-    modify(deps.store.as_ref(), deps.clock.as_ref(), &asset_id, |r| {
+    modify(deps.store.as_ref(), deps.clock.as_ref(), asset_id, |r| {
         if r.was_notified(event_type) {
             return Ok(Change::Keep);
         }
@@ -167,11 +185,31 @@ pub async fn handle(
     })
     .await?;
     tracing::info!(asset_id = %asset_id, event_type = event_type.as_str(), message_id, "published");
-    Ok(NotifierOutput {
-        asset_id: asset_id.to_string(),
-        event_type: event_type.as_str().to_owned(),
-        message_id: Some(message_id),
-    })
+    Ok(Some(message_id))
+}
+
+/// Stops the failed asset's MediaConvert job (a heartbeat or task timeout leaves it running,
+/// writing outputs and billing minutes). Cancelling a finished job is not an error, so every
+/// retry of the failure path may call it again; a failed call is retried by the state machine.
+async fn cancel_job(deps: &NotifierDeps, asset_id: &AssetId) -> Result<(), HandlerError> {
+    let record = deps
+        .store
+        .get(asset_id)
+        .await
+        .map_err(|e| HandlerError::from_port("reading the asset record", e))?;
+    let Some(job) = record
+        .filter(|r| r.status == AssetStatus::Failed)
+        .and_then(|r| r.job)
+    else {
+        return Ok(());
+    };
+    let outcome = deps
+        .transcoder
+        .cancel(&job.job_id)
+        .await
+        .map_err(|e| HandlerError::from_port("cancelling the failed asset's job", e))?;
+    tracing::info!(asset_id = %asset_id, job_id = %job.job_id, ?outcome, "job of a failed asset cancelled");
+    Ok(())
 }
 
 /// Whose record `mark_failed` found.

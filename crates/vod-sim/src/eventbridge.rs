@@ -13,7 +13,7 @@ use crate::world::{Execution, Job, SourceObject};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use vod_core::contracts::LambdaFunction;
+use vod_core::contracts::{LambdaFunction, QUEUE_KEEPER_PERIOD_SECONDS};
 
 /// An upload: lands in the source bucket at its time, then its event is delivered.
 pub async fn upload(sim: Arc<Sim>, index: usize) {
@@ -176,4 +176,47 @@ async fn deliver(sim: Arc<Sim>, d: Delivery) {
     sim.world()
         .undelivered
         .push((d.upload, d.job.clone(), d.status.clone()));
+}
+
+/// The queue keeper's EventBridge schedule: every [`QUEUE_KEEPER_PERIOD_SECONDS`] the
+/// completion handler gets a "Scheduled Event" and heartbeats the tasks of queued jobs. A tick
+/// while no job waits in the queue would only list an empty queue, so it is skipped (the same
+/// outcome, far fewer simulated calls).
+pub async fn queue_keeper(sim: Arc<Sim>) {
+    let period = Duration::from_secs(u64::from(QUEUE_KEEPER_PERIOD_SECONDS));
+    let mut tick = 0u64;
+    while sim.elapsed() + period < crate::scenario::HORIZON {
+        tokio::time::sleep(period).await;
+        tick += 1;
+        let queued = sim
+            .world()
+            .jobs
+            .iter()
+            .any(|j| j.status == crate::world::JobStatus::Submitted);
+        if !queued {
+            continue;
+        }
+        let event = vod_functions::queue_keeper::tick_event(sim.now());
+        // Lambda's asynchronous invocation, as for job events: three attempts.
+        for attempt in 0..3u32 {
+            let caller = Caller {
+                actor: format!("keeper tick {tick}#{attempt}"),
+                upload: None,
+                execution: None,
+                scope: format!("keeper-{tick}"),
+                function: LambdaFunction::CompletionHandler,
+            };
+            let result = lambda::invoke(
+                &sim,
+                LambdaFunction::CompletionHandler,
+                event.clone(),
+                caller,
+            )
+            .await;
+            if result.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(60 * u64::from(attempt + 1))).await;
+        }
+    }
 }

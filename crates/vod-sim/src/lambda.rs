@@ -90,6 +90,7 @@ async fn handler(
                 store: p.clone(),
                 callback: p.clone(),
                 writer: p.clone(),
+                transcoder: p.clone(),
                 queue: p.clone(),
                 clock: p,
                 settings: CompletionSettings {
@@ -104,6 +105,7 @@ async fn handler(
             let deps = NotifierDeps {
                 store: p.clone(),
                 notifier: p.clone(),
+                transcoder: p.clone(),
                 clock: p,
             };
             to_json(notifier::handle(&deps, payload).await)

@@ -41,6 +41,7 @@ pub fn run_scenario(scenario: Scenario, mutant: Option<Mutant>) -> Result<RunRep
         for index in 0..scenario.uploads.len() {
             tokio::spawn(eventbridge::upload(sim.clone(), index));
         }
+        tokio::spawn(eventbridge::queue_keeper(sim.clone()));
         tokio::time::sleep(HORIZON).await;
         let violations = invariants::check(&sim);
         execution_endings(&sim);

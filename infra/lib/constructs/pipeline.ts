@@ -213,6 +213,29 @@ export class Pipeline extends Construct {
       conditions: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
     }));
 
+    // Jobs are cancelled wherever an asset can end without its job (issue #17): job-submit
+    // cancels a job its record can no longer take, the notifier the job of a failed asset,
+    // the completion handler a job no record waits on. The adapter asks GetJob when
+    // MediaConvert refuses a cancel (already finished?). Job ids are known only at run time.
+    const jobsArn = stack.formatArn({
+      service: 'mediaconvert', resource: 'jobs', resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    for (const name of ['job-submit', 'completion-handler', 'notifier'] as const) {
+      fns[name].addToRolePolicy(new iam.PolicyStatement({
+        sid: 'CancelJobsNoRecordTakes',
+        actions: ['mediaconvert:CancelJob', 'mediaconvert:GetJob'],
+        resources: [jobsArn],
+      }));
+    }
+    // A retried submission looks for the job its lost first attempt created (ListJobs, which
+    // takes no resource-level permission).
+    fns['job-submit'].addToRolePolicy(new iam.PolicyStatement({
+      sid: 'FindEarlierAttemptsJob',
+      actions: ['mediaconvert:ListJobs'],
+      resources: ['*'],
+    }));
+
     // The queue keeper lists this pipeline's jobs still waiting in the queue (they send no
     // events). ListJobs takes no resource-level permission.
     fns['completion-handler'].addToRolePolicy(new iam.PolicyStatement({

@@ -84,6 +84,7 @@ impl Pipeline {
                 callback: callback.clone(),
                 writer: writer.clone(),
                 clock: clock.clone(),
+                transcoder: transcoder.clone(),
                 queue: queue.clone(),
                 settings: CompletionSettings {
                     output_bucket: OUTPUT_BUCKET.into(),
@@ -94,6 +95,7 @@ impl Pipeline {
             notify: NotifierDeps {
                 store: store.clone(),
                 notifier: notifier.clone(),
+                transcoder: transcoder.clone(),
                 clock,
             },
             store,

@@ -152,3 +152,71 @@ async fn only_the_owning_execution_submits() {
     assert!(p.transcoder.submitted().is_empty());
     assert_eq!(p.store.record(&id).unwrap().status, AssetStatus::Probed);
 }
+
+#[tokio::test]
+async fn a_failed_asset_has_its_job_cancelled_once_whatever_the_retries() {
+    // Issue #17 problem 4 (vod-sim seed 7): on a heartbeat or task timeout the state machine
+    // failed the asset but the MediaConvert job ran on, writing outputs and billing minutes.
+    let p = Pipeline::new();
+    let id = probed_by_exec_1(&p).await;
+    let job = job_submit::handle(&p.submit, submit_input(&id, "token-1", "exec-1"))
+        .await
+        .unwrap()
+        .job_id;
+    let timeout = json!({"Error": "States.HeartbeatTimeout", "Cause": "no event for 1800 s"});
+    for _ in 0..2 {
+        notifier::handle(
+            &p.notify,
+            json!({"eventType": "asset.failed", "assetId": id, "error": timeout, "executionId": "exec-1"}),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(p.store.record(&id).unwrap().status, AssetStatus::Failed);
+    assert_eq!(
+        p.transcoder.status(&job),
+        Some(vod_core::job::JobStatus::Canceled)
+    );
+    assert_eq!(p.notifier.published().len(), 1);
+}
+
+#[tokio::test]
+async fn a_job_no_record_waits_on_is_cancelled_when_it_reports_progress() {
+    let p = Pipeline::new();
+    let id = probed_by_exec_1(&p).await;
+    let recorded = job_submit::handle(&p.submit, submit_input(&id, "token-1", "exec-1"))
+        .await
+        .unwrap()
+        .job_id;
+    // A second job for the same asset (created by hand here; a lost attempt on AWS).
+    let record = p.store.record(&id).unwrap();
+    let probe = record.probe.unwrap();
+    let plan =
+        vod_core::ladder::plan_ladder(&probe, &vod_core::ladder::LadderPolicy::default()).unwrap();
+    let spec = vod_core::job::JobSpec::new(
+        id.clone(),
+        "s3://vod-source/uploads/clip.mp4".into(),
+        OUTPUT_BUCKET,
+        "assets/",
+        plan,
+        "vod",
+    );
+    let extra = p.transcoder.submit(&spec).await.unwrap();
+    let event = job_event("mediaconvert-status-update.json", id.as_str(), &extra);
+    let out = vod_functions::completion_handler::handle(&p.completion, event)
+        .await
+        .unwrap();
+    assert_eq!(out.action, "cancelled");
+    assert_eq!(
+        p.transcoder.status(&extra),
+        Some(vod_core::job::JobStatus::Canceled)
+    );
+    assert_eq!(
+        p.transcoder.status(&recorded),
+        Some(vod_core::job::JobStatus::Submitted)
+    );
+    assert_eq!(
+        p.store.record(&id).unwrap().status,
+        AssetStatus::Transcoding
+    );
+}

@@ -11,7 +11,8 @@
 //! - `error`: [`HandlerError`], an error name the state machine matches and a message;
 //! - `host`: [`Function`] (a handler on the AWS adapters) and [`FunctionHost`] (all four);
 //! - `lambda_runtime_loop`: [`run_lambda`], the body of every Lambda `main`;
-//! - `logging`: tracing as Lambda's log format and log level settings ask.
+//! - `logging`: tracing as Lambda's log format and log level settings ask;
+//! - `mutants` (feature `mutants`): switches that re-introduce fixed bugs, for vod-sim.
 //!
 //! A binary in `src/bin/` runs one function with [`run_lambda`]; the local twin holds all four
 //! in a [`FunctionHost`]. Handlers never see SDK types, so tests drive them with the recording
@@ -36,6 +37,8 @@ pub mod ingest_probe;
 pub mod job_submit;
 mod lambda_runtime_loop;
 mod logging;
+#[cfg(feature = "mutants")]
+pub mod mutants;
 pub mod notifier;
 pub mod queue_keeper;
 pub mod read_modify_write;

@@ -89,6 +89,19 @@ pub async fn handle(
     // A failure in ingest-probe comes without an assetId: the event alone derives it, as
     // ingest-probe did (`AssetId::of_event`), so the failure lands on the record it claimed.
     let identified = input.source.as_ref().and_then(S3ObjectCreated::identify);
+    #[cfg(feature = "mutants")]
+    let identified = identified.map(|(id, source)| {
+        if !crate::mutants::key_mixup() {
+            return (id, source);
+        }
+        let revision = vod_core::asset_id::object_revision(
+            source.version_id.as_deref(),
+            source.etag.as_deref(),
+        )
+        .unwrap_or_default();
+        let raw = AssetId::derive(&source.bucket, &source.key.raw, revision);
+        (raw, source)
+    });
     let asset_id = match (&input.asset_id, &identified) {
         (Some(id), _) => {
             AssetId::parse(id).map_err(|e| HandlerError::invalid_input(e.to_string()))?

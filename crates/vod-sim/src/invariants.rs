@@ -3,6 +3,7 @@
 //! violation carries a diagnosis: which known problem of issue #17 the evidence points at, or
 //! `Unexplained` when none does.
 
+use crate::lambda::CRASH;
 use crate::scenario::{Deserved, HORIZON, KeyStyle};
 use crate::sim::{Sim, t0};
 use crate::world::{IncidentKind, Job, JobStatus, World, short, true_id};
@@ -185,6 +186,14 @@ impl Evidence<'_> {
         })
     }
 
+    /// An invocation of this upload's crashed (`Runtime.ExitError`, injected).
+    fn crashed(&self) -> bool {
+        self.world
+            .injected
+            .iter()
+            .any(|i| i.upload == Some(self.upload) && i.what.ends_with(CRASH))
+    }
+
     fn long_queue(&self) -> bool {
         self.jobs.iter().any(|j| {
             j.queue_wait >= Duration::from_secs(vod_core::job::CallbackTimeouts::HEARTBEAT_SECONDS)
@@ -268,8 +277,11 @@ pub fn check(sim: &Sim) -> Vec<Violation> {
             ),
             Some(_) => {}
         }
+        // A crashed runtime (Runtime.ExitError, not retried) fails its asset honestly.
+        let crashed = ev.crashed();
         if let (Some(r), Some(deserved)) = (record, upload.deserves(&sim.scenario.faults))
             && r.status.is_final()
+            && !crashed
         {
             let wanted = match deserved {
                 Deserved::Complete => AssetStatus::Complete,

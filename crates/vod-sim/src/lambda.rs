@@ -121,7 +121,13 @@ enum LambdaFault {
     ServiceError,
     /// The handler ran; its response was lost.
     Unknown,
+    /// The runtime died before the handler answered (out of memory on a hostile file, a
+    /// crash): `Runtime.ExitError`, which the state machine does not retry (it would recur).
+    Crash,
 }
+
+/// The error name of a crashed Lambda runtime.
+pub const CRASH: &str = "Runtime.ExitError";
 
 /// One Lambda invocation, synchronous or asynchronous alike.
 pub async fn invoke(
@@ -133,11 +139,23 @@ pub async fn invoke(
     let name = function.binary_name();
     let rate = sim.scenario.faults.lambda_errors;
     let fault = if sim.chance(rate) && sim.spend(&caller.scope) {
-        sim.pick(&[
-            LambdaFault::Throttled,
-            LambdaFault::ServiceError,
-            LambdaFault::Unknown,
-        ])
+        // Only the probe reads hostile bytes, so only its runtime may crash.
+        let crash_prone = function == LambdaFunction::IngestProbe;
+        let crash: &[LambdaFault] = if crash_prone {
+            &[LambdaFault::Crash]
+        } else {
+            &[]
+        };
+        let choices = [
+            &[
+                LambdaFault::Throttled,
+                LambdaFault::ServiceError,
+                LambdaFault::Unknown,
+            ][..],
+            crash,
+        ]
+        .concat();
+        sim.pick(&choices)
     } else {
         LambdaFault::None
     };
@@ -154,6 +172,12 @@ pub async fn invoke(
             ));
             sim.injected(&caller, format!("invoke {name}: {error}"));
             return Err(LambdaFailure::new(error, "Rate exceeded"));
+        }
+        LambdaFault::Crash => {
+            let message = "Runtime exited with error: signal: killed";
+            log(format!("invoke {name} → {CRASH}: {message} (injected)"));
+            sim.injected(&caller, format!("invoke {name}: {CRASH}"));
+            return Err(LambdaFailure::new(CRASH, message));
         }
         LambdaFault::None | LambdaFault::Unknown => {}
     }

@@ -20,13 +20,32 @@ pub enum Mutant {
     /// The asset table's claim forgets its condition (`attribute_not_exists`): a duplicate
     /// event's execution claims the asset too.
     UnconditionalClaim,
+    /// NotifyIngestFailed/NotifyFailed no longer pass `$$.Execution.Id`: the notifier cannot
+    /// tell the owner, and a duplicate execution's failure fails the owner's asset (#1).
+    NotifierIgnoresOwner,
+    /// MediaConvert forgets `ClientRequestToken`s and ListJobs finds nothing: a retried
+    /// submission creates a second job (#3).
+    NoCreateJobIdempotency,
+    /// The execution's `TimeoutSeconds` back to the Transcode state's largest timeout: a long
+    /// source's execution times out with no Catch (#4).
+    ExecutionTimeoutNotAboveTasks,
+    /// The notifier derives the asset id from the event's raw key, ingest-probe from the
+    /// decoded one: failures land on phantom records (#2).
+    KeyMixup,
+    /// CancelJob does nothing: a timed-out asset's job runs on and writes (#4).
+    NoCancelJob,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 3] = [
+    pub const ALL: [Mutant; 8] = [
         Self::NoTransientRetry,
         Self::NoTranscodeCatch,
         Self::UnconditionalClaim,
+        Self::NotifierIgnoresOwner,
+        Self::NoCreateJobIdempotency,
+        Self::ExecutionTimeoutNotAboveTasks,
+        Self::KeyMixup,
+        Self::NoCancelJob,
     ];
 
     pub fn name(self) -> &'static str {
@@ -34,6 +53,11 @@ impl Mutant {
             Self::NoTransientRetry => "asl-no-transient-retry",
             Self::NoTranscodeCatch => "asl-no-transcode-catch",
             Self::UnconditionalClaim => "store-unconditional-claim",
+            Self::NotifierIgnoresOwner => "notifier-ignores-owner",
+            Self::NoCreateJobIdempotency => "no-createjob-idempotency",
+            Self::ExecutionTimeoutNotAboveTasks => "execution-timeout-not-above-tasks",
+            Self::KeyMixup => "raw-decoded-key-mixup",
+            Self::NoCancelJob => "no-canceljob-on-timeout",
         }
     }
 
@@ -44,6 +68,24 @@ impl Mutant {
     /// Whether the asset table's claim ignores an existing record.
     pub fn unconditional_claim(self) -> bool {
         self == Self::UnconditionalClaim
+    }
+
+    /// Whether MediaConvert forgets tokens and ListJobs finds nothing.
+    pub fn no_job_idempotency(self) -> bool {
+        self == Self::NoCreateJobIdempotency
+    }
+
+    /// Whether CancelJob does nothing.
+    pub fn no_cancel(self) -> bool {
+        self == Self::NoCancelJob
+    }
+
+    /// Handler switches this mutant turns on for its run (and off after).
+    pub fn switch_handlers(mutant: Option<Self>) {
+        #[cfg(feature = "mutants")]
+        vod_functions::mutants::set_key_mixup(mutant == Some(Self::KeyMixup));
+        #[cfg(not(feature = "mutants"))]
+        let _ = mutant;
     }
 
     /// The state machine definition this mutant runs.
@@ -75,7 +117,25 @@ impl Mutant {
                     t.remove("Catch");
                 }
             }
-            Self::UnconditionalClaim => {}
+            Self::NotifierIgnoresOwner => {
+                for name in ["NotifyIngestFailed", "NotifyFailed"] {
+                    if let Some(payload) = states
+                        .get_mut(name)
+                        .and_then(|s| s.pointer_mut("/Parameters/Payload"))
+                        .and_then(Value::as_object_mut)
+                    {
+                        payload.remove("executionId.$");
+                    }
+                }
+            }
+            Self::ExecutionTimeoutNotAboveTasks => {
+                doc["TimeoutSeconds"] =
+                    Value::from(vod_core::job::CallbackTimeouts::MAX_TIMEOUT_SECONDS);
+            }
+            Self::UnconditionalClaim
+            | Self::NoCreateJobIdempotency
+            | Self::KeyMixup
+            | Self::NoCancelJob => {}
         }
         serde_json::to_string(&doc).map_err(|e| crate::Error::Definition(e.to_string()))
     }
@@ -94,7 +154,12 @@ mod tests {
 
     #[test]
     fn the_asl_mutants_change_the_definition_and_it_still_parses() -> Result<(), crate::Error> {
-        for m in [Mutant::NoTransientRetry, Mutant::NoTranscodeCatch] {
+        for m in [
+            Mutant::NoTransientRetry,
+            Mutant::NoTranscodeCatch,
+            Mutant::NotifierIgnoresOwner,
+            Mutant::ExecutionTimeoutNotAboveTasks,
+        ] {
             let text = m.definition(crate::sim::STATE_MACHINE)?;
             assert!(crate::sim::definition(&text).is_ok(), "{}", m.name());
             let original: Value = serde_json::from_str(crate::sim::STATE_MACHINE)

@@ -36,6 +36,7 @@ pub fn run_scenario(scenario: Scenario, mutant: Option<Mutant>) -> Result<RunRep
         .start_paused(true)
         .build()
         .map_err(crate::Error::Runtime)?;
+    Mutant::switch_handlers(mutant);
     let result = runtime.block_on(async {
         let sim = Sim::new(scenario.clone(), mutant)?;
         for index in 0..scenario.uploads.len() {
@@ -61,6 +62,7 @@ pub fn run_scenario(scenario: Scenario, mutant: Option<Mutant>) -> Result<RunRep
     });
     // Dropping the runtime cancels what still waits (nothing should) and frees the run.
     drop(runtime);
+    Mutant::switch_handlers(None);
     let (violations, trace, outcomes) = result?;
     Ok(RunReport {
         scenario,

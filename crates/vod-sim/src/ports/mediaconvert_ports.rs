@@ -39,7 +39,8 @@ impl Transcoder for SimPorts {
         let effect: Effect<'_, JobId> = Box::new(move |sim| {
             let at = sim.elapsed();
             let mut world = sim.world();
-            if let Some(token) = &spec.client_request_token
+            let forgets = sim.mutant.is_some_and(|m| m.no_job_idempotency());
+            if let Some(token) = spec.client_request_token.as_ref().filter(|_| !forgets)
                 && let Some((job, created)) = world.tokens.get(token)
                 && at.saturating_sub(*created) <= TOKEN_WINDOW
             {
@@ -93,11 +94,12 @@ impl Transcoder for SimPorts {
         let asset = asset.clone();
         let effect: Effect<'_, Vec<JobSummary>> = Box::new(move |sim| {
             let world = sim.world();
+            let blind = sim.mutant.is_some_and(|m| m.no_job_idempotency());
             let found: Vec<JobSummary> = world
                 .jobs
                 .iter()
                 .rev()
-                .filter(|j| j.asset == asset)
+                .filter(|j| j.asset == asset && !blind)
                 .map(summary)
                 .filter(|j| j.created_at.is_some_and(|at| at >= since))
                 .collect();
@@ -128,9 +130,10 @@ impl Transcoder for SimPorts {
         let job_id = job_id.to_owned();
         let effect: Effect<'_, Cancellation> = Box::new(move |sim| {
             let known = sim.world().jobs.iter().any(|j| j.id == job_id);
+            let ignored = sim.mutant.is_some_and(|m| m.no_cancel());
             let outcome = if !known {
                 Cancellation::Unknown
-            } else if mediaconvert::cancel(sim, &job_id) {
+            } else if ignored || mediaconvert::cancel(sim, &job_id) {
                 Cancellation::Cancelled
             } else {
                 Cancellation::AlreadyFinal

@@ -70,13 +70,15 @@ test: venv infra-deps player-deps
 # seeds 0..SEEDS; exit 0 when no invariant is violated, 1 when one is (the first violating seed
 # and its trace printed; `cargo run -p vod-sim -- --seed S` replays it). MUTANT=NAME runs with a
 # known bug re-introduced; LIST_MUTANTS=1 names the mutants. `make test` runs its own bounded
-# check (scripts/test.sh sim).
+# check (scripts/test.sh sim) in a debug build. Long runs want the optimised build
+# (SIM_PROFILE=release, the default here: the demo's release build shares its dependencies).
 SEEDS ?= 10000
+SIM_PROFILE ?= release
 sim:
 ifdef LIST_MUTANTS
-	@$(CARGO) run -q --locked -p vod-sim --features mutants -- --list-mutants
+	@$(CARGO) run -q --locked --profile $(SIM_PROFILE) -p vod-sim --features mutants -- --list-mutants
 else
-	$(CARGO) run -q --locked -p vod-sim --features mutants -- --seeds $(SEEDS) $(if $(MUTANT),--mutant $(MUTANT))
+	$(CARGO) run -q --locked --profile $(SIM_PROFILE) -p vod-sim --features mutants -- --seeds $(SEEDS) $(if $(MUTANT),--mutant $(MUTANT))
 endif
 
 demo: venv player-deps

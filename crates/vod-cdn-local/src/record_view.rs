@@ -47,7 +47,7 @@ pub struct PlayerRendition {
 impl From<&Rendition> for PlayerRendition {
     fn from(r: &Rendition) -> Self {
         Self {
-            kind: r.kind.clone(),
+            kind: r.kind.to_string(),
             width: r.width,
             height: r.height,
             max_bitrate_bps: r.max_bitrate_bps,

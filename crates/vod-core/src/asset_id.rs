@@ -13,8 +13,24 @@ use std::fmt;
 #[derive(
     Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct AssetId(String);
+
+/// An id read from JSON (a record, an event, a Lambda payload) is checked like any other
+/// input: 32 lowercase hex characters.
+impl TryFrom<String> for AssetId {
+    type Error = InvalidAssetId;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<AssetId> for String {
+    fn from(id: AssetId) -> Self {
+        id.0
+    }
+}
 
 /// Number of hex characters kept from the SHA-256 digest (128 bits).
 const ID_HEX_LEN: usize = 32;
@@ -108,6 +124,17 @@ mod tests {
         );
         assert_eq!(object_revision(Some("null"), None), None);
         assert_eq!(object_revision(None, Some("\"\"")), None);
+    }
+
+    #[test]
+    fn deserializing_checks_the_shape() {
+        let ok: Result<AssetId, _> = serde_json::from_str("\"0123456789abcdef0123456789abcdef\"");
+        assert!(ok.is_ok());
+        let err = serde_json::from_str::<AssetId>("\"../../etc/passwd\"")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("is not an asset id"), "{err}");
     }
 
     #[test]

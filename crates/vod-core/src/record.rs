@@ -110,8 +110,7 @@ pub struct JobRef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Rendition {
-    /// `video` or `audio`.
-    pub kind: String,
+    pub kind: RenditionKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,6 +121,29 @@ pub struct Rendition {
     pub duration_ms: Option<u64>,
     /// Files of this rendition (S3 URIs).
     pub files: Vec<String>,
+}
+
+/// What a rendition carries (serde: `video`, `audio`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RenditionKind {
+    Video,
+    Audio,
+}
+
+impl RenditionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Video => "video",
+            Self::Audio => "audio",
+        }
+    }
+}
+
+impl std::fmt::Display for RenditionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Where viewers fetch the asset (CDN URLs).

@@ -25,7 +25,7 @@ use vod_core::ports::{
     AssetStore, Clock, JobQueue, OutputWriter, PortErrorKind, TaskCallback, Transcoder,
 };
 use vod_core::probe::MAX_SOURCE_DURATION_SECONDS;
-use vod_core::record::{AssetRecord, Playback, Rendition, ThumbnailSeries};
+use vod_core::record::{AssetRecord, Playback, Rendition, RenditionKind, ThumbnailSeries};
 use vod_core::{AssetId, AssetStatus, error_names};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -275,7 +275,11 @@ fn read_outputs(job: &MediaConvertJobStateChange) -> Outputs<'_> {
                 .as_ref()
                 .filter(|v| v.width_in_px.unwrap_or(0) > 0);
             out.renditions.push(Rendition {
-                kind: if video.is_some() { "video" } else { "audio" }.to_owned(),
+                kind: if video.is_some() {
+                    RenditionKind::Video
+                } else {
+                    RenditionKind::Audio
+                },
                 width: video.and_then(|v| v.width_in_px),
                 height: video.and_then(|v| v.height_in_px),
                 max_bitrate_bps: video.and_then(|v| v.average_bitrate),

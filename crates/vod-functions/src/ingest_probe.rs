@@ -9,6 +9,7 @@ use std::sync::Arc;
 use vod_core::AssetStatus;
 use vod_core::asset_id::object_revision;
 use vod_core::job::CallbackTimeouts;
+use vod_core::lifecycle::{IngestDecision, Resume};
 use vod_core::ports::{
     AssetStore, Claim, Clock, MediaProbe, MediaReader, ObjectMeta, ObjectRange, PortErrorKind,
     PortResult, same_etag,
@@ -33,8 +34,7 @@ pub struct IngestProbeDeps {
 #[serde(rename_all = "camelCase")]
 pub struct IngestProbeOutput {
     pub asset_id: String,
-    /// `probed`, `rejected` or `duplicate`.
-    pub decision: String,
+    pub decision: IngestDecision,
     pub heartbeat_seconds: u64,
     pub timeout_seconds: u64,
 }
@@ -82,12 +82,12 @@ pub async fn handle(
     let now = deps.clock.now();
     let mut claim = AssetRecord::claim(asset_id.clone(), source, now);
     claim.claimed_by = execution_id.clone();
-    let output = |decision: &str, duration: Option<f64>| {
+    let output = |decision: IngestDecision, duration: Option<f64>| {
         let timeouts =
             CallbackTimeouts::for_duration(duration).with_heartbeat(deps.heartbeat_seconds);
         IngestProbeOutput {
             asset_id: asset_id.to_string(),
-            decision: decision.to_owned(),
+            decision,
             heartbeat_seconds: timeouts.heartbeat_seconds,
             timeout_seconds: timeouts.timeout_seconds,
         }
@@ -103,22 +103,20 @@ pub async fn handle(
             tracing::info!(asset_id = %asset_id, key = %claim.source.object_key(), "claimed")
         }
         Claim::Duplicate(existing) => {
-            let ours = execution_id.is_some() && existing.claimed_by == execution_id;
-            if !ours {
-                tracing::info!(asset_id = %asset_id, "duplicate event: another execution owns this asset");
-                return Ok(output("duplicate", None));
-            }
-            // A retry of the execution that claimed it: carry on from where it stopped.
             let duration = existing.probe.as_ref().and_then(|p| p.duration_seconds);
-            match existing.status {
-                AssetStatus::Probing => {}
-                AssetStatus::Rejected => return Ok(output("rejected", None)),
-                AssetStatus::Failed => {
+            match existing.resume_ingest(execution_id.as_deref()) {
+                Resume::Duplicate => {
+                    tracing::info!(asset_id = %asset_id, "duplicate event: another execution owns this asset");
+                    return Ok(output(IngestDecision::Duplicate, None));
+                }
+                // A retry of the execution that claimed it: carry on from where it stopped.
+                Resume::Probe => {}
+                Resume::Decided(decision) => return Ok(output(decision, duration)),
+                Resume::Failed => {
                     return Err(HandlerError::conflict(format!(
                         "asset {asset_id} has already failed"
                     )));
                 }
-                _ => return Ok(output("probed", duration)),
             }
         }
     }
@@ -176,14 +174,14 @@ pub async fn handle(
     match record.status {
         AssetStatus::Rejected => {
             tracing::info!(asset_id = %asset_id, reason = ?record.rejection.as_ref().map(|r| r.reason), "rejected");
-            Ok(output("rejected", None))
+            Ok(output(IngestDecision::Rejected, None))
         }
         AssetStatus::Failed => Err(HandlerError::conflict(format!(
             "asset {asset_id} failed while probing"
         ))),
         _ => {
             tracing::info!(asset_id = %asset_id, bytes_read = record.probe.as_ref().map(|p| p.bytes_read), "probed");
-            Ok(output("probed", duration))
+            Ok(output(IngestDecision::Probed, duration))
         }
     }
 }

@@ -30,7 +30,7 @@ async fn record_api_and_player_files() {
         task_token: "SECRET-TASK-TOKEN".into(),
     });
     record.renditions = vec![Rendition {
-        kind: "video".into(),
+        kind: vod_core::record::RenditionKind::Video,
         width: Some(1280),
         height: Some(720),
         max_bitrate_bps: Some(3_000_000),

@@ -69,7 +69,7 @@ fn complete_record() -> AssetRecord {
     });
     record.progress_percent = Some(100);
     record.renditions = vec![Rendition {
-        kind: "video".into(),
+        kind: vod_core::record::RenditionKind::Video,
         width: Some(1920),
         height: Some(1080),
         max_bitrate_bps: Some(6_000_000),

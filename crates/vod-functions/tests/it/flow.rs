@@ -21,7 +21,7 @@ async fn probed(p: &Pipeline) -> AssetId {
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event(RAW, ETAG), "exec-1"))
         .await
         .unwrap();
-    assert_eq!(out.decision, "probed");
+    assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Probed);
     id_of(&out)
 }
 
@@ -61,7 +61,7 @@ async fn a_raw_key_is_found_when_the_decoded_one_does_not_exist() {
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event("clips/a+b.mp4", ETAG), "e"))
         .await
         .unwrap();
-    assert_eq!(out.decision, "probed");
+    assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Probed);
     // The id comes from the event alone (its key decoded), so every function derives the
     // same one; the object is read under the key it was found under.
     let id = id_of(&out);
@@ -92,7 +92,7 @@ async fn when_both_the_decoded_and_the_raw_key_exist_the_events_etag_picks_the_o
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event("clips/a+b.mp4", &etag), "e"))
         .await
         .unwrap();
-    assert_eq!(out.decision, "probed");
+    assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Probed);
     let record = p.store.record(&id_of(&out)).unwrap();
     assert_eq!(record.source.object_key(), "clips/a+b.mp4");
     assert_eq!(
@@ -117,7 +117,7 @@ async fn a_moto_event_with_null_version_and_e_tag_gets_the_uploaders_id() {
         .await
         .unwrap();
     assert_eq!(id_of(&out), AssetId::derive(SOURCE_BUCKET, DECODED, ETAG));
-    assert_eq!(out.decision, "probed");
+    assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Probed);
 }
 
 #[tokio::test]
@@ -127,13 +127,16 @@ async fn a_duplicate_event_stops_and_submits_no_second_job_while_a_retry_resumes
     let again = ingest_probe::handle(&p.probe, probe_input(s3_event(RAW, ETAG), "exec-2"))
         .await
         .unwrap();
-    assert_eq!(again.decision, "duplicate");
+    assert_eq!(
+        again.decision,
+        vod_core::lifecycle::IngestDecision::Duplicate
+    );
     assert_eq!(id_of(&again), id);
     // The claiming execution retrying sees its own claim and carries on.
     let retry = ingest_probe::handle(&p.probe, probe_input(s3_event(RAW, ETAG), "exec-1"))
         .await
         .unwrap();
-    assert_eq!(retry.decision, "probed");
+    assert_eq!(retry.decision, vod_core::lifecycle::IngestDecision::Probed);
     assert_eq!(p.transcoder.submitted().len(), 1);
     assert_eq!(
         p.store.record(&id).unwrap().status,
@@ -153,7 +156,7 @@ async fn a_renamed_text_file_is_rejected_with_a_reason() {
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event("notes.mp4", "\"e1\""), "e"))
         .await
         .unwrap();
-    assert_eq!(out.decision, "rejected");
+    assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Rejected);
     let record = p.store.record(&id_of(&out)).unwrap();
     assert_eq!(record.status, AssetStatus::Rejected);
     let rejection = record.rejection.unwrap();
@@ -172,7 +175,7 @@ async fn a_truncated_mp4_is_rejected_as_truncated() {
     let out = ingest_probe::handle(&p.probe, probe_input(s3_event("cut.mp4", "\"e2\""), "e"))
         .await
         .unwrap();
-    assert_eq!(out.decision, "rejected");
+    assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Rejected);
     let record = p.store.record(&id_of(&out)).unwrap();
     assert_eq!(
         record.rejection.map(|r| r.reason),
@@ -318,7 +321,7 @@ async fn complete_stores_outputs_playback_and_storyboard_then_answers_the_token_
         record
             .renditions
             .iter()
-            .filter(|r| r.kind == "video")
+            .filter(|r| r.kind == vod_core::record::RenditionKind::Video)
             .count(),
         2
     );

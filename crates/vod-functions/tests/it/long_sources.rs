@@ -63,7 +63,7 @@ pub async fn ingested(report: ProbeReport) -> (Pipeline, AssetId) {
     )
     .await
     .unwrap();
-    assert_eq!(out.decision, "probed");
+    assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Probed);
     assert!(out.timeout_seconds <= vod_core::job::CallbackTimeouts::MAX_TIMEOUT_SECONDS);
     (p, AssetId::parse(&out.asset_id).unwrap())
 }

@@ -25,7 +25,7 @@ async fn ingest_probe_and_the_notifier_derive_one_id_from_the_event() {
     let out = ingest_probe::handle(&p.probe, probe_input(event.clone(), "exec-1"))
         .await
         .unwrap();
-    assert_eq!(out.decision, "probed");
+    assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Probed);
     let expected = AssetId::of_event(SOURCE_BUCKET, &ObjectKey::from_event(STORED_RAW), ETAG);
     assert_eq!(out.asset_id, expected.as_str());
     let record = p.store.record(&expected).unwrap();

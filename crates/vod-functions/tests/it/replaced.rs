@@ -14,7 +14,7 @@ const NOTES: &[u8] = b"Meeting notes\nnothing to see here\n";
 
 /// Asserts the asset `out` names ended REJECTED as replaced, with its size from the event.
 fn assert_rejected_as_replaced(p: &Pipeline, out: &ingest_probe::IngestProbeOutput) {
-    assert_eq!(out.decision, "rejected");
+    assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Rejected);
     let id = AssetId::parse(&out.asset_id).unwrap();
     assert_eq!(id, AssetId::derive(SOURCE_BUCKET, KEY, FIRST_ETAG));
     let record = p.store.record(&id).unwrap();
@@ -63,7 +63,7 @@ async fn an_upload_overwritten_between_the_stat_and_the_reads_is_rejected_as_rep
     let again = ingest_probe::handle(&p.probe, probe_input(new_upload_event(&p).await, "exec-2"))
         .await
         .unwrap();
-    assert_eq!(again.decision, "probed");
+    assert_eq!(again.decision, vod_core::lifecycle::IngestDecision::Probed);
     assert_ne!(again.asset_id, out.asset_id);
     let record = p
         .store
@@ -91,5 +91,8 @@ async fn an_upload_overwritten_before_the_stat_is_rejected_as_replaced_unread() 
     let retry = ingest_probe::handle(&p.probe, probe_input(event, "exec-1"))
         .await
         .unwrap();
-    assert_eq!(retry.decision, "rejected");
+    assert_eq!(
+        retry.decision,
+        vod_core::lifecycle::IngestDecision::Rejected
+    );
 }

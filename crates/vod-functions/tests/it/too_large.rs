@@ -87,7 +87,7 @@ async fn an_event_too_large_for_sns_is_refused_with_the_sizes_and_not_stamped() 
     });
     record.renditions = (0..300)
         .map(|i| Rendition {
-            kind: "video".into(),
+            kind: vod_core::record::RenditionKind::Video,
             width: None,
             height: None,
             max_bitrate_bps: None,

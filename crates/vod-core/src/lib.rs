@@ -8,7 +8,8 @@
 //! - [`probe`], [`ladder`], [`job`]: facts about a source, the renditions it deserves, the job;
 //! - [`limits`]: DynamoDB's item and SNS's message size limits, and sizes measured their way;
 //! - [`error_names`] and [`contracts`]: names shared with the state machine and the CDK app;
-//! - [`ports`]: the traits adapters implement.
+//! - [`ports`]: the traits adapters implement;
+//! - [`storyboard`]: the WebVTT scrub-preview track, from the DASH thumbnail tiles or single images.
 //!
 //! ```
 //! use vod_core::{asset_id::AssetId, s3_key::ObjectKey, status::AssetStatus};
@@ -33,6 +34,7 @@ pub mod record;
 pub mod s3_key;
 pub mod schemas;
 pub mod status;
+pub mod storyboard;
 
 pub use asset_id::AssetId;
 pub use event::{EventType, PipelineEvent};

@@ -4,6 +4,7 @@
 mod contracts;
 mod durations;
 mod schemas;
+mod storyboard;
 
 use vod_testkit::repo_root;
 

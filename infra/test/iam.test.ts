@@ -9,7 +9,7 @@
  * | all four | `DynamoAssetStore`: GetItem (consistent), PutItem (conditional); never Query, so no index |
  * | ingest-probe | `S3MediaReader`: HeadObject and ranged GetObject, both without a version id |
  * | job-submit | `MediaConvertTranscoder`: CreateJob (passing the MediaConvert role), ListJobs (an earlier attempt's job), CancelJob + GetJob; no DescribeEndpoints |
- * | completion-handler | `SfnTaskCallback`: SendTask{Success,Failure,Heartbeat}; `S3OutputWriter`: PutObject; `MediaConvertJobQueue`: ListJobs; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
+ * | completion-handler | `SfnTaskCallback`: SendTask{Success,Failure,Heartbeat}; `S3OutputWriter`: PutObject; `S3MediaReader`: ranged GetObject of the DASH manifest (no HEAD, no version id); `MediaConvertJobQueue`: ListJobs; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
  * | notifier | `SnsNotifier`: Publish to the KMS-encrypted topic; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
  */
 import assert from 'node:assert/strict';
@@ -95,7 +95,7 @@ describe('function roles', () => {
     ]));
   });
 
-  test('completion-handler: records; task-token answers to this state machine; storyboard under assets/; queued jobs; DLQ', () => {
+  test('completion-handler: records; task-token answers to this state machine; storyboard under assets/; DASH manifests read; queued jobs; DLQ', () => {
     assert.deepEqual(functionPolicy(json, 'completion-handler'), canonical([
       ...logsAndTracing('completion-handler'),
       ASSET_RECORDS,
@@ -111,6 +111,11 @@ describe('function roles', () => {
         Sid: 'WriteStoryboard', Effect: 'Allow',
         Action: ['s3:PutObject'],
         Resource: [`${arn(outputBucket)}/assets/*`],
+      },
+      {
+        Sid: 'ReadDashManifests', Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: [`${arn(outputBucket)}/assets/*/stream.mpd`],
       },
       // Lambda's own dead-letter queue for the asynchronous (EventBridge) invocations.
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arn(pipeline.deadLetterQueue)] },

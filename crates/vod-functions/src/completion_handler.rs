@@ -22,10 +22,12 @@ use vod_core::job::{
 use vod_core::ladder::ThumbnailPlan;
 use vod_core::limits;
 use vod_core::ports::{
-    AssetStore, Clock, JobQueue, OutputWriter, PortErrorKind, TaskCallback, Transcoder,
+    AssetStore, Clock, JobQueue, MediaReader, ObjectVersion, OutputWriter, PortErrorKind,
+    TaskCallback, Transcoder,
 };
 use vod_core::probe::MAX_SOURCE_DURATION_SECONDS;
 use vod_core::record::{AssetRecord, Playback, Rendition, RenditionKind, ThumbnailSeries};
+use vod_core::storyboard::{ThumbnailTiles, sprite_vtt, thumbnail_vtt};
 use vod_core::{AssetId, AssetStatus, error_names};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +43,8 @@ pub struct CompletionDeps {
     pub store: Arc<dyn AssetStore>,
     pub callback: Arc<dyn TaskCallback>,
     pub writer: Arc<dyn OutputWriter>,
+    /// Reads the DASH manifest the job wrote (its thumbnail track names the sprites).
+    pub manifests: Arc<dyn MediaReader>,
     pub clock: Arc<dyn Clock>,
     /// Cancels a job that no live record takes (an extra job, or one whose asset already
     /// ended), so it stops writing into the asset's outputs and billing.
@@ -307,37 +311,51 @@ fn thumbnail_series(last: &str, limit: u32) -> Option<(String, u32)> {
     ))
 }
 
-fn timestamp(seconds: f64) -> String {
-    let ms = (seconds.max(0.0) * 1000.0).round() as u64;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
-}
+/// The DASH manifest is read up to this many bytes: MediaConvert's (a SegmentTemplate per
+/// set) is a few KB, the twin's (a SegmentTimeline) well under this for 48 h of source.
+const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The WebVTT storyboard: one cue per thumbnail covering its interval.
-pub fn storyboard_vtt(series: &ThumbnailSeries, duration_seconds: f64) -> String {
-    let mut vtt = String::from("WEBVTT\n");
-    let step = f64::from(series.interval_seconds.max(1));
-    for i in 0..series.count {
-        let Some(url) = series.url(i) else { break };
-        let start = f64::from(i) * step;
-        let mut end = start + step;
-        // The last cue (or one past the end) stops at the end of the source, never later
-        // than its own interval.
-        if duration_seconds > start && duration_seconds < end {
-            end = duration_seconds;
+/// The sprite storyboard from the thumbnail track of the DASH manifest at `dash` (an
+/// `s3://` URI the job reported), or `None` when there is none to use: no manifest in the
+/// output bucket, no thumbnail track (trick play off), or one this pipeline cannot read. A
+/// transient read failure is an error (the event is retried); any other failure is logged
+/// and the single-image storyboard is written instead: a storyboard is no reason to fail a
+/// completed transcode.
+async fn sprite_storyboard(
+    deps: &CompletionDeps,
+    dash: &str,
+    dash_url: &str,
+    duration: f64,
+) -> Result<Option<String>, HandlerError> {
+    let bucket = &deps.settings.output_bucket;
+    let Some(key) = dash.strip_prefix(&format!("s3://{bucket}/")) else {
+        return Ok(None);
+    };
+    let mpd = match deps
+        .manifests
+        .read_range(bucket, key, &ObjectVersion::ANY, 0, MAX_MANIFEST_BYTES)
+        .await
+    {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind == PortErrorKind::Transient => {
+            return Err(HandlerError::from_port("reading the DASH manifest", e));
         }
-        vtt.push_str(&format!(
-            "\n{} --> {}\n{url}\n",
-            timestamp(start),
-            timestamp(end)
-        ));
+        Err(e) => {
+            tracing::warn!(key, error = %e, "DASH manifest unreadable: single-image storyboard");
+            return Ok(None);
+        }
+    };
+    let tiles = std::str::from_utf8(&mpd)
+        .map_err(|e| vod_core::storyboard::StoryboardError::Xml(e.to_string()))
+        .and_then(|text| ThumbnailTiles::from_mpd(text, dash_url));
+    match tiles {
+        Ok(Some(tiles)) => Ok(Some(sprite_vtt(&tiles, duration))),
+        Ok(None) => Ok(None),
+        Err(e) => {
+            tracing::warn!(key, error = %e, "no sprite storyboard: single-image storyboard");
+            Ok(None)
+        }
     }
-    vtt
 }
 
 async fn complete(
@@ -403,19 +421,23 @@ async fn complete(
         })
     });
 
+    let sprites = match &outputs.dash {
+        Some(dash) => sprite_storyboard(deps, dash, &to_url(dash), duration).await?,
+        None => None,
+    };
+    let storyboard = sprites.or_else(|| {
+        thumbnail_series
+            .as_ref()
+            .map(|s| thumbnail_vtt(s, duration))
+    });
     let mut storyboard_url = None;
-    if let Some(series) = &thumbnail_series {
+    if let Some(vtt) = storyboard {
         let key = format!(
             "{}{STORYBOARD_FILE}",
             asset_prefix(&settings.output_prefix, &record.asset_id)
         );
         deps.writer
-            .put(
-                &settings.output_bucket,
-                &key,
-                "text/vtt",
-                storyboard_vtt(series, duration).into_bytes(),
-            )
+            .put(&settings.output_bucket, &key, "text/vtt", vtt.into_bytes())
             .await
             .map_err(|e| HandlerError::from_port("writing the storyboard", e))?;
         storyboard_url = Some(format!("{}/{key}", settings.cdn_base_url));
@@ -518,20 +540,5 @@ mod tests {
         for odd in ["x.jpg", "t.+1.jpg", "t.0001.png", "t..jpg"] {
             assert_eq!(thumbnail_series(odd, 10), None, "{odd}");
         }
-    }
-
-    #[test]
-    fn storyboard_cues_cover_the_duration() {
-        let series = ThumbnailSeries {
-            url_template: "t.$Number%03d$.jpg".into(),
-            count: 3,
-            interval_seconds: 10,
-            width: None,
-            height: None,
-        };
-        assert_eq!(
-            storyboard_vtt(&series, 25.5),
-            "WEBVTT\n\n00:00:00.000 --> 00:00:10.000\nt.000.jpg\n\n00:00:10.000 --> 00:00:20.000\nt.001.jpg\n\n00:00:20.000 --> 00:00:25.500\nt.002.jpg\n"
-        );
     }
 }

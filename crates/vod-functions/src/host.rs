@@ -197,6 +197,7 @@ impl Function for CompletionDeps {
             store: asset_store(clients, config)?,
             callback: Arc::new(SfnTaskCallback::new(clients.sfn())),
             writer: Arc::new(S3OutputWriter::new(clients.s3())),
+            manifests: Arc::new(S3MediaReader::new(clients.s3())),
             clock: Arc::new(SystemClock),
             transcoder: Arc::new(MediaConvertTranscoder::control_only(
                 clients.mediaconvert(),

@@ -91,6 +91,7 @@ async fn handler(
                 callback: p.clone(),
                 writer: p.clone(),
                 transcoder: p.clone(),
+                manifests: p.clone(),
                 queue: p.clone(),
                 clock: p,
                 settings: CompletionSettings {

@@ -249,6 +249,13 @@ export class Pipeline extends Construct {
       actions: ['s3:PutObject'],
       resources: [storage.outputObjectsArn()],
     }));
+    // The storyboard's sprites are named only by the DASH manifest the job wrote (MediaConvert
+    // does not document its tile file names): the handler reads that manifest, nothing else.
+    fns['completion-handler'].addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadDashManifests',
+      actions: ['s3:GetObject'],
+      resources: [storage.dashManifestsArn()],
+    }));
 
     fns.notifier.addToRolePolicy(new iam.PolicyStatement({
       sid: 'PublishEvents',

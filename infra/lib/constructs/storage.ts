@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 
 /** Key prefix of every output object; each asset lives under `<prefix><assetId>/`. */
 export const OUTPUT_PREFIX = 'assets/';
+/** Each asset's DASH manifest (`OUTPUT_BASENAME` + `.mpd` in crates/vod-core/src/job.rs). */
+export const DASH_MANIFEST = 'stream.mpd';
 
 export interface StorageProps {
   /** Transition sources to Glacier after this many days; undefined keeps them in Standard. */
@@ -95,5 +97,10 @@ export class Storage extends Construct {
   /** ARN pattern of every output object (`<bucket>/assets/*`). */
   outputObjectsArn(): string {
     return this.outputBucket.arnForObjects(`${OUTPUT_PREFIX}*`);
+  }
+
+  /** Every asset's DASH manifest, and no other output. */
+  dashManifestsArn(): string {
+    return this.outputBucket.arnForObjects(`${OUTPUT_PREFIX}*/${DASH_MANIFEST}`);
   }
 }

@@ -25,7 +25,7 @@ async fn probed(p: &Pipeline) -> AssetId {
     id_of(&out)
 }
 
-async fn transcoding(p: &Pipeline) -> (AssetId, String) {
+pub(crate) async fn transcoding(p: &Pipeline) -> (AssetId, String) {
     let id = probed(p).await;
     let out = job_submit::handle(&p.submit, json!({"assetId": id, "taskToken": "token-1"}))
         .await

@@ -8,6 +8,7 @@ mod long_sources;
 mod queue_keeper;
 mod reliability;
 mod replaced;
+mod storyboard;
 mod too_large;
 
 use serde_json::Value;
@@ -83,6 +84,7 @@ impl Pipeline {
                 store: store.clone(),
                 callback: callback.clone(),
                 writer: writer.clone(),
+                manifests: reader.clone(),
                 clock: clock.clone(),
                 transcoder: transcoder.clone(),
                 queue: queue.clone(),

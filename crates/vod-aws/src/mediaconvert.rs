@@ -3,7 +3,9 @@
 //! the SDK would send (captured from its HTTP request, never hand-serialized).
 //!
 //! Output layout under the asset's prefix (`s3://<out>/<prefix><assetId>/`):
-//! - `stream.m3u8`, `stream.mpd`, `stream_<rung>…` — one CMAF segment set for HLS and DASH;
+//! - `stream.m3u8`, `stream.mpd`, `stream_<rung>…` — one CMAF segment set for HLS and DASH,
+//!   with image-based trick play: tile images of small thumbnails (names MediaConvert's own,
+//!   described by the DASH manifest's thumbnail track; the storyboard's sprites);
 //! - `thumbs/thumb.0000000.jpg`, … — thumbnails every N seconds (the storyboard's images);
 //! - `poster/poster.0000001.jpg` — the poster (the last of two captures: past a black start);
 //! - `download/download_<rung>.mp4` — optional progressive download.
@@ -17,7 +19,9 @@ use aws_sdk_mediaconvert::types::*;
 use chrono::{DateTime, Utc};
 use vod_core::AssetId;
 use vod_core::job::{Cancellation, JobSummary};
-use vod_core::job::{DOWNLOAD_PATH, JobSpec, OUTPUT_BASENAME, POSTER_PATH, THUMBNAILS_PATH};
+use vod_core::job::{
+    DOWNLOAD_PATH, JobSpec, OUTPUT_BASENAME, POSTER_PATH, THUMBNAILS_PATH, TrickPlayTiles,
+};
 use vod_core::ladder::{AudioRendition, LadderPlan, Rung};
 use vod_core::ports::{JobId, PortError, PortResult, Transcoder};
 
@@ -119,16 +123,17 @@ fn cmaf_group(plan: &LadderPlan, destination: &str) -> OutputGroup {
         .mpd_profile(CmafMpdProfile::MainProfile)
         .client_cache(CmafClientCache::Enabled);
     if let (true, Some(thumbs)) = (plan.trick_play, &plan.thumbnails) {
+        let tiles = TrickPlayTiles::for_thumbnails(thumbs);
         settings = settings
             .image_based_trick_play(CmafImageBasedTrickPlay::Advanced)
             .image_based_trick_play_settings(
                 CmafImageBasedTrickPlaySettings::builder()
                     .interval_cadence(CmafIntervalCadence::FollowCustom)
-                    .thumbnail_interval(f64::from(to_i32(thumbs.interval_seconds)))
-                    .thumbnail_width(to_i32(thumbs.width))
-                    .thumbnail_height(to_i32(thumbs.height))
-                    .tile_width(5)
-                    .tile_height(5)
+                    .thumbnail_interval(f64::from(to_i32(tiles.interval_seconds)))
+                    .thumbnail_width(to_i32(tiles.width))
+                    .thumbnail_height(to_i32(tiles.height))
+                    .tile_width(to_i32(tiles.columns))
+                    .tile_height(to_i32(tiles.rows))
                     .build(),
             );
     }

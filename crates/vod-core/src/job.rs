@@ -1,7 +1,7 @@
 //! The transcode job in our own terms; vod-aws turns it into a MediaConvert CreateJob.
 
 use crate::asset_id::AssetId;
-use crate::ladder::LadderPlan;
+use crate::ladder::{LadderPlan, ThumbnailPlan};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,6 +23,49 @@ pub const POSTER_PATH: &str = "poster/poster";
 pub const DOWNLOAD_PATH: &str = "download/download";
 /// The WebVTT storyboard the completion handler writes next to the outputs.
 pub const STORYBOARD_FILE: &str = "storyboard.vtt";
+
+/// The storyboard's sprites: MediaConvert's image-based trick play (`ADVANCED`, in the CMAF
+/// group, described by the DASH manifest's thumbnail track). Small thumbnails, many to a tile:
+/// a player scrubbing a 2 h source at one every 10 s fetches 8 images instead of 720.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrickPlayTiles {
+    /// Thumbnail width: [`TrickPlayTiles::THUMBNAIL_WIDTH`] or the source's width if smaller,
+    /// a multiple of 8 (MediaConvert's rule).
+    pub width: u32,
+    /// Follows the source's aspect ratio, even.
+    pub height: u32,
+    /// Thumbnails in a row and in a column of one tile image (MediaConvert's `tileWidth` and
+    /// `tileHeight`).
+    pub columns: u32,
+    pub rows: u32,
+    /// One thumbnail every this many seconds from 0 s: the frame captures' interval.
+    pub interval_seconds: u32,
+}
+
+impl TrickPlayTiles {
+    pub const THUMBNAIL_WIDTH: u32 = 160;
+    pub const COLUMNS: u32 = 10;
+    /// Even, as MediaConvert requires of `tileHeight`.
+    pub const ROWS: u32 = 10;
+
+    /// The tiles for a source whose thumbnails are planned as `thumbnails`.
+    pub fn for_thumbnails(thumbnails: &ThumbnailPlan) -> Self {
+        let width = (Self::THUMBNAIL_WIDTH.min(thumbnails.width) / 8 * 8).max(8);
+        let height =
+            u64::from(width) * u64::from(thumbnails.height) / u64::from(thumbnails.width.max(1));
+        // MediaConvert rejects a tile image over 4096 px high.
+        let max_height = 4096 / Self::ROWS / 2 * 2;
+        Self {
+            width,
+            height: u32::try_from(height / 2 * 2)
+                .unwrap_or(max_height)
+                .clamp(2, max_height),
+            columns: Self::COLUMNS,
+            rows: Self::ROWS,
+            interval_seconds: thumbnails.interval_seconds.max(1),
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -216,6 +259,40 @@ mod tests {
         assert_eq!((tuned.heartbeat_seconds, tuned.timeout_seconds), (20, 4000));
         assert_eq!(short.with_heartbeat(10_000).heartbeat_seconds, 4000);
         assert_eq!(short.with_heartbeat(0).heartbeat_seconds, 1);
+    }
+
+    #[test]
+    fn trick_play_thumbnails_are_small_multiples_of_8_in_the_source_shape() {
+        let plan = |width, height| ThumbnailPlan {
+            interval_seconds: 10,
+            width,
+            height,
+            max_captures: 1,
+            poster_seconds: 1,
+            poster_width: width,
+            poster_height: height,
+        };
+        let landscape = TrickPlayTiles::for_thumbnails(&plan(320, 180));
+        assert_eq!(
+            (
+                landscape.width,
+                landscape.height,
+                landscape.columns,
+                landscape.rows
+            ),
+            (160, 90, 10, 10)
+        );
+        assert_eq!(landscape.interval_seconds, 10);
+        let portrait = TrickPlayTiles::for_thumbnails(&plan(180, 320));
+        assert_eq!((portrait.width, portrait.height), (160, 284));
+        let tiny = TrickPlayTiles::for_thumbnails(&plan(2, 2));
+        assert_eq!((tiny.width, tiny.height), (8, 8));
+        let sliver = TrickPlayTiles::for_thumbnails(&plan(320, 16_000));
+        assert_eq!(
+            (sliver.width, sliver.height),
+            (160, 408),
+            "tile at most 4096 high"
+        );
     }
 
     #[test]

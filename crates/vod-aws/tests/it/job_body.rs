@@ -77,6 +77,26 @@ async fn the_sdk_body_is_valid_for_botocore_and_never_upscales() {
         let cmaf = &body["settings"]["outputGroups"][0]["outputGroupSettings"]["cmafGroupSettings"];
         assert_eq!(cmaf["writeHlsManifest"], "ENABLED");
         assert_eq!(cmaf["writeDashManifest"], "ENABLED");
+        // The storyboard's sprites: 160 px thumbnails every 10 s, 10×10 to a tile image.
+        assert_eq!(cmaf["imageBasedTrickPlay"], "ADVANCED");
+        let tiles = &cmaf["imageBasedTrickPlaySettings"];
+        assert_eq!(tiles["intervalCadence"], "FOLLOW_CUSTOM");
+        assert_eq!(tiles["thumbnailInterval"], 10.0);
+        assert_eq!(
+            (tiles["tileWidth"].as_u64(), tiles["tileHeight"].as_u64()),
+            (Some(10), Some(10))
+        );
+        let (w, h) = (
+            tiles["thumbnailWidth"].as_u64().unwrap(),
+            tiles["thumbnailHeight"].as_u64().unwrap(),
+        );
+        assert_eq!(w, 160, "{name}");
+        assert_eq!((w % 8, h % 2), (0, 0), "{name}: {w}x{h}");
+        assert_eq!(
+            w > h,
+            width > height,
+            "{name}: thumbnails keep the orientation"
+        );
         let h264 = &body["settings"]["outputGroups"][0]["outputs"][0]["videoDescription"]["codecSettings"]
             ["h264Settings"];
         assert_eq!(h264["rateControlMode"], "QVBR");

@@ -49,7 +49,8 @@
 //!   ([`identify`], [`input::demuxer`]), the `file` protocol only ([`Input::args`]).
 //! - `ffmpeg`: finding ffmpeg ([`find_ffmpeg`]), probing a source ([`probe`]), running a plan
 //!   with progress.
-//! - [`package`]: MediaConvert names for ffmpeg's files, the HLS master, `outputGroupDetails`.
+//! - [`package`]: MediaConvert names for ffmpeg's files, the HLS master, `outputGroupDetails`;
+//!   `package_tiles`: trick-play tiles and the DASH-IF thumbnail track of the MPD.
 //! - [`events`]: "MediaConvert Job State Change" events sent with `PutEvents`.
 //! - [`job`]: the job record GetJob/ListJobs answer, one JSON file per job.
 //! - [`error`]: API errors in MediaConvert's wire form, job failures with its error codes.
@@ -63,6 +64,7 @@ mod ffmpeg;
 pub mod input;
 pub mod job;
 pub mod package;
+mod package_tiles;
 pub mod plan;
 mod twin;
 

@@ -6,6 +6,7 @@
 //! CMAF: `<basename>.m3u8` (HLS master), `<basename>.mpd`, `<basename><nameModifier>.m3u8`
 //! (media playlists), `<basename><nameModifier>_init.cmfv|cmfa` and
 //! `<basename><nameModifier>_00001.cmfv|cmfa`, … (segments).
+//! Trick-play tiles: `<basename>_thumbnails_<W>x<H>_00001.jpg`, … (module `package_tiles`).
 //! Frame captures: `<basename><nameModifier>.0000000.jpg`, `.0000001.jpg`, …
 //! MP4: `<basename><nameModifier>.mp4`.
 
@@ -48,7 +49,7 @@ pub fn package(
     let mut details: BTreeMap<usize, Value> = BTreeMap::new();
     let mut uploads = Vec::new();
     for cmaf in &plan.cmaf {
-        let detail = package_cmaf(cmaf, duration_ms, &mut uploads)?;
+        let detail = package_cmaf(cmaf, source, duration_ms, &mut uploads)?;
         details.insert(cmaf.group_index, detail);
     }
     let mut file_outputs: BTreeMap<usize, BTreeMap<usize, Value>> = BTreeMap::new();
@@ -101,11 +102,11 @@ fn rename(from: &Path, to: &Path) -> Result<(), JobFailure> {
     })
 }
 
-fn uri_escape(name: &str) -> String {
+pub(crate) fn uri_escape(name: &str) -> String {
     utf8_percent_encode(name, URI_KEEP).to_string()
 }
 
-fn xml_escape(text: &str) -> String {
+pub(crate) fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -136,6 +137,7 @@ struct Rendition {
 
 fn package_cmaf(
     layout: &CmafLayout,
+    source: &SourceInfo,
     duration_ms: i64,
     uploads: &mut Vec<LocalOutput>,
 ) -> Result<Value, JobFailure> {
@@ -162,11 +164,18 @@ fn package_cmaf(
 
     let mpd_path = layout.dir.join("manifest.mpd");
     let mpd = read(&mpd_path)?;
+    let sets = mpd.matches("<AdaptationSet ").count();
+    let tiles = crate::package_tiles::package_tiles(layout, source, duration_ms, sets, uploads)?;
     let mut reps: BTreeMap<usize, Rendition> = BTreeMap::new();
     let mut new_mpd = String::with_capacity(mpd.len());
     let mut current: Option<usize> = None;
     for line in mpd.lines() {
         let mut line = line.to_owned();
+        if line.trim() == "</Period>"
+            && let Some(set) = &tiles
+        {
+            new_mpd.push_str(set);
+        }
         if line.trim_start().starts_with("<Representation ") {
             let id = attr(&line, "id").and_then(|v| v.parse::<usize>().ok());
             current = id;

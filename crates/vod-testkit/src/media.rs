@@ -138,3 +138,26 @@ pub fn h264_args(size: &str, rate: u32) -> Vec<String> {
     .map(|s| s.to_string())
     .collect()
 }
+
+/// Width and height of a baseline or progressive JPEG, from its start-of-frame segment;
+/// `None` for anything else.
+pub fn jpeg_size(jpeg: &[u8]) -> Option<(u32, u32)> {
+    if !jpeg.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut at = 2;
+    loop {
+        let marker = *jpeg.get(at + 1)?;
+        if *jpeg.get(at)? != 0xFF {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([*jpeg.get(at + 2)?, *jpeg.get(at + 3)?]));
+        // SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC).
+        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
+            let h = u16::from_be_bytes([*jpeg.get(at + 5)?, *jpeg.get(at + 6)?]);
+            let w = u16::from_be_bytes([*jpeg.get(at + 7)?, *jpeg.get(at + 8)?]);
+            return Some((u32::from(w), u32::from(h)));
+        }
+        at += 2 + len;
+    }
+}

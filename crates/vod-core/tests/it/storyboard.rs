@@ -202,3 +202,25 @@ proptest! {
         }
     }
 }
+
+/// The MPD the local MediaConvert twin wrote for the 10 s 1080p clip with the default ladder
+/// (`VOD_BLESS=1 cargo test -p vod-mediaconvert-local the_job_our_builder_emits` rewrites it).
+#[test]
+fn the_twins_manifest_gives_sprite_cues() -> Result<(), StoryboardError> {
+    let path = vod_testkit::repo_root().join("crates/vod-core/tests/fixtures/twin-stream.mpd");
+    let mpd = std::fs::read_to_string(&path).map_err(|e| StoryboardError::Xml(e.to_string()))?;
+    let tiles = ThumbnailTiles::from_mpd(&mpd, "http://127.0.0.1:4566/assets/ASSET/stream.mpd")?
+        .ok_or(StoryboardError::Track("missing".into()))?;
+    assert_eq!(
+        (tiles.columns, tiles.rows, tiles.width, tiles.height),
+        (10, 10, 160, 90)
+    );
+    assert_eq!(tiles.presentation_ms, Some(10_000));
+    let vtt = sprite_vtt(&tiles, 10.0);
+    assert_eq!(
+        vtt,
+        "WEBVTT\n\n00:00:00.000 --> 00:00:10.000\n\
+         http://127.0.0.1:4566/assets/ASSET/stream_thumbnails_160x90_00001.jpg#xywh=0,0,160,90\n"
+    );
+    Ok(())
+}

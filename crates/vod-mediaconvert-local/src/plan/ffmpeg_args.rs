@@ -35,6 +35,10 @@ pub struct LocalOutput {
     pub key: String,
 }
 
+/// Where a CMAF group's thumbnail tiles are written (under its directory), as
+/// `tile.00001.jpg`, … (see [`super::trick_play`]).
+pub const TILES_DIR: &str = "tiles";
+
 /// How a CMAF group's ffmpeg files are laid out locally (renamed to MediaConvert names after
 /// ffmpeg finishes, see `package`).
 #[derive(Debug, Clone, PartialEq)]
@@ -214,6 +218,32 @@ pub fn ffmpeg_plan_for(
                 args.push(path_arg(&dir.join("manifest.mpd")));
                 outputs.push(args);
                 plan.dirs.push(dir.clone());
+                if let Some(trick_play) = &cmaf.trick_play {
+                    let label = format!("v{}", chains.len());
+                    chains.push(format!("{}[{label}]", trick_play.filter_chain(source)));
+                    let tiles = dir.join(TILES_DIR);
+                    let mut args: Vec<String> = vec!["-map".into(), format!("[{label}]")];
+                    args.extend(
+                        [
+                            "-c:v",
+                            "mjpeg",
+                            "-pix_fmt",
+                            "yuvj420p",
+                            "-q:v",
+                            "5",
+                            "-fps_mode",
+                            "vfr",
+                            "-start_number",
+                            "1",
+                            "-f",
+                            "image2",
+                        ]
+                        .map(String::from),
+                    );
+                    args.push(path_arg(&tiles.join("tile.%05d.jpg")));
+                    outputs.push(args);
+                    plan.dirs.push(tiles);
+                }
                 plan.cmaf.push(CmafLayout {
                     group_index: gi,
                     dir,

@@ -48,8 +48,14 @@
 //! `scalingBehavior` (the twin always scales to the requested size), `afdSignaling`,
 //! `colorMetadata`, `timecodeInsertion`, `dropFrameTimecode`, `antiAlias`, `sharpness`.
 //!
+//! - CMAF `imageBasedTrickPlay: ADVANCED` with `imageBasedTrickPlaySettings`
+//!   (`intervalCadence` FOLLOW_CUSTOM, `thumbnailInterval`, `thumbnailWidth`/`Height`,
+//!   `tileWidth`/`tileHeight`): thumbnail tiles and a DASH-IF thumbnail track in the MPD
+//!   (see [`trick_play`]).
+//!
 //! # Accepted with a warning in the job's `messages.warning`
-//! `imageBasedTrickPlay` THUMBNAIL/ADVANCED (trick-play tiles are not produced by the twin) and
+//! `imageBasedTrickPlay` THUMBNAIL/THUMBNAIL_AND_FULLFRAME (not produced), the HLS image
+//! playlists of ADVANCED (the tiles are described in the DASH manifest only) and
 //! `mpdProfile: ON_DEMAND_PROFILE` (the twin writes a segment-template live-profile MPD).
 //!
 //! # Rejected at CreateJob, naming the setting
@@ -63,12 +69,13 @@ mod ffmpeg_args;
 mod json_cursor;
 mod model;
 mod request;
+pub mod trick_play;
 mod validation;
 mod x264;
 
 pub use ffmpeg_args::{
     CaptureLayout, CmafLayout, FfmpegPlan, LocalOutput, Mp4Layout, PlanError, SourceInfo,
-    VideoStreamInfo, ffmpeg_plan, ffmpeg_plan_for,
+    TILES_DIR, VideoStreamInfo, ffmpeg_plan, ffmpeg_plan_for,
 };
 pub use model::{
     AudioEncode, CmafGroup, CmafMedia, CmafOutput, Destination, FileGroup, FileOutput,

@@ -137,6 +137,8 @@ pub struct CmafGroup {
     pub write_hls: bool,
     pub write_dash: bool,
     pub outputs: Vec<CmafOutput>,
+    /// Thumbnail tiles (image-based trick play `ADVANCED`).
+    pub trick_play: Option<super::trick_play::TrickPlay>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -189,10 +191,12 @@ pub struct JobPlan {
 impl JobPlan {
     pub fn needs_video(&self) -> bool {
         self.groups.iter().any(|g| match g {
-            OutputGroup::Cmaf(c) => c
-                .outputs
-                .iter()
-                .any(|o| matches!(o.media, CmafMedia::Video(_))),
+            OutputGroup::Cmaf(c) => {
+                c.trick_play.is_some()
+                    || c.outputs
+                        .iter()
+                        .any(|o| matches!(o.media, CmafMedia::Video(_)))
+            }
             OutputGroup::File(f) => f.outputs.iter().any(|o| match o {
                 FileOutput::FrameCapture(_) => true,
                 FileOutput::Mp4(m) => m.video.is_some(),

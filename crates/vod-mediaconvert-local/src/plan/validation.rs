@@ -217,14 +217,7 @@ fn output_group(
                     cmaf.path
                 ));
             }
-            if let Some(mode) = cmaf.opt_str("imageBasedTrickPlay")?
-                && mode != "NONE"
-            {
-                warnings.push(format!(
-                    "{}/imageBasedTrickPlay: {mode} trick play not produced by the twin (no thumbnail tiles or I-frame playlists written)",
-                    cmaf.path
-                ));
-            }
+            let mut trick_play = super::trick_play::trick_play(&cmaf, write_hls, warnings)?;
             let mut list: Vec<CmafOutput> = Vec::new();
             for output in &outputs {
                 let parsed = cmaf_output(output, selectors)?;
@@ -239,6 +232,13 @@ fn output_group(
                 }
                 list.push(parsed);
             }
+            if trick_play.is_some() && !list.iter().any(|o| matches!(o.media, CmafMedia::Video(_))) {
+                warnings.push(format!(
+                    "{}/imageBasedTrickPlay: ignored, the group has no video output",
+                    cmaf.path
+                ));
+                trick_play = None;
+            }
             Ok(OutputGroup::Cmaf(CmafGroup {
                 destination,
                 segment_length,
@@ -246,6 +246,7 @@ fn output_group(
                 write_hls,
                 write_dash,
                 outputs: list,
+                trick_play,
             }))
         }
         "FILE_GROUP_SETTINGS" => {

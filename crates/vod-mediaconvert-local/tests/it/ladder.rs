@@ -440,4 +440,33 @@ async fn the_job_our_builder_emits_completes_with_every_promised_output() {
     }
     let mpd = env.get(OUT, &format!("assets/{asset}/stream.mpd")).await;
     assert_valid_mpd(&mpd);
+
+    // Trick play: the MPD's thumbnail track names tiles that exist, each as large as the grid
+    // of thumbnails the track promises (what a storyboard crops from).
+    let text = String::from_utf8(mpd).expect("utf8");
+    let base = format!("https://cdn.example/assets/{asset}/");
+    let tiles = vod_core::storyboard::ThumbnailTiles::from_mpd(&text, &format!("{base}stream.mpd"))
+        .expect("a readable thumbnail track")
+        .expect("a thumbnail track");
+    assert_eq!(
+        (tiles.columns, tiles.rows, tiles.width, tiles.height),
+        (10, 10, 160, 90),
+        "{text}"
+    );
+    assert_eq!(tiles.thumbnail_ms(), 10_000);
+    let cues = tiles.cues(10.0);
+    assert_eq!(cues.len(), 1, "{cues:?}");
+    let url = tiles.tile_url(0).expect("tile 1");
+    let key = url.strip_prefix(&base).expect("beside the manifest");
+    let jpeg = env.get(OUT, &format!("assets/{asset}/{key}")).await;
+    assert_eq!(
+        vod_testkit::media::jpeg_size(&jpeg),
+        Some((1600, 900)),
+        "{key}"
+    );
+    if std::env::var_os("VOD_BLESS").is_some() {
+        let fixture =
+            vod_testkit::repo_root().join("crates/vod-core/tests/fixtures/twin-stream.mpd");
+        std::fs::write(fixture, text.replace(asset.as_str(), "ASSET")).expect("fixture");
+    }
 }

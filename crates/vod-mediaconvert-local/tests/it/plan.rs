@@ -101,8 +101,8 @@ async fn one_ffmpeg_decodes_once_and_splits_to_every_rung() {
         .skip_while(|a| *a != "-filter_complex")
         .nth(1)
         .expect("filter graph");
-    // 2 CMAF rungs + thumbnails + poster + MP4 video.
-    assert!(graph.starts_with("[0:v]split=5"), "{graph}");
+    // 2 CMAF rungs + trick-play tiles + thumbnails + poster + MP4 video.
+    assert!(graph.starts_with("[0:v]split=6"), "{graph}");
     assert!(graph.contains("scale=1920:1080"), "{graph}");
     assert!(graph.contains("scale=1280:720"), "{graph}");
     assert!(
@@ -146,15 +146,38 @@ async fn one_ffmpeg_decodes_once_and_splits_to_every_rung() {
 }
 
 #[tokio::test]
-async fn trick_play_is_accepted_with_a_warning() {
+async fn trick_play_tiles_are_planned_and_only_the_hls_image_playlist_is_warned_about() {
     let req = CreateJobRequest::from_wire(&builder_job().await).expect("valid");
     let plan = vod_mediaconvert_local::JobPlan::from_request(&req).expect("plan");
     assert!(
         plan.warnings
             .iter()
-            .any(|w| w.contains("trick play not produced by the twin")),
+            .any(|w| w.contains("DASH manifest only (no HLS image playlist)")),
         "{:?}",
         plan.warnings
+    );
+    let joined = plan_args(&builder_job().await).join(" ");
+    assert!(
+        joined.contains("select='gte(t,selected_n*10)',scale=160:90,setsar=1,tile=10x10"),
+        "{joined}"
+    );
+    assert!(joined.contains("/tiles/tile.%05d.jpg"), "{joined}");
+
+    let mut body = builder_job().await;
+    let cmaf = &mut body["settings"]["outputGroups"][0]["outputGroupSettings"]["cmafGroupSettings"];
+    cmaf["imageBasedTrickPlaySettings"]["intervalCadence"] = json!("FOLLOW_IFRAME");
+    assert!(
+        reject(&body).contains("intervalCadence: FOLLOW_IFRAME"),
+        "{}",
+        reject(&body)
+    );
+    let mut body = builder_job().await;
+    let cmaf = &mut body["settings"]["outputGroups"][0]["outputGroupSettings"]["cmafGroupSettings"];
+    cmaf["imageBasedTrickPlaySettings"]["thumbnailWidth"] = json!(100);
+    assert!(
+        reject(&body).contains("thumbnailWidth"),
+        "{}",
+        reject(&body)
     );
 }
 

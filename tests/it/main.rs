@@ -51,6 +51,39 @@ async fn assert_hls_playable(master_url: &str) {
     assert!(fetched > 0);
 }
 
+/// The storyboard is sprite cues (`tile#xywh=x,y,w,h`): each tile is a JPEG on the CDN and
+/// each crop lies inside it.
+async fn assert_sprite_storyboard(vtt_url: &str, cdn: &str) {
+    let (status, body) = http_get(vtt_url).await.unwrap();
+    assert_eq!(status, 200, "{vtt_url}");
+    let vtt = String::from_utf8(body).unwrap();
+    let targets: Vec<&str> = vtt.lines().filter(|l| l.contains("#xywh=")).collect();
+    let cues = vtt.lines().filter(|l| l.contains(" --> ")).count();
+    assert!(cues > 0 && targets.len() == cues, "{vtt}");
+    let mut sizes = std::collections::HashMap::new();
+    for target in targets {
+        let (url, xywh) = target.split_once("#xywh=").unwrap();
+        assert!(url.starts_with(cdn), "{target}");
+        let crop: Vec<u32> = xywh.split(',').map(|n| n.parse().unwrap()).collect();
+        let (x, y, w, h) = (crop[0], crop[1], crop[2], crop[3]);
+        if !sizes.contains_key(url) {
+            let (status, jpeg) = http_get(url).await.unwrap();
+            assert_eq!(status, 200, "{url}");
+            let size = vod_testkit::media::jpeg_size(&jpeg);
+            sizes.insert(
+                url.to_owned(),
+                size.unwrap_or_else(|| panic!("{url} is not a JPEG")),
+            );
+        }
+        let (iw, ih) = sizes[url];
+        assert!(
+            w > 0 && h > 0 && x + w <= iw && y + h <= ih,
+            "{target} in {iw}x{ih}"
+        );
+        assert!(w < iw, "{target}: a crop of a sprite, not a whole image");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn happy_path_upload_to_completed_event_and_playable_hls() {
     let p = Pipeline::start().await.unwrap();
@@ -82,6 +115,7 @@ async fn happy_path_upload_to_completed_event_and_playable_hls() {
         let (status, _) = http_get(s(&playback[field])).await.unwrap();
         assert_eq!(status, 200, "{field}");
     }
+    assert_sprite_storyboard(s(&playback["storyboardUrl"]), cdn).await;
     let (status, page) = http_get(&format!("{cdn}/player/{asset_id}")).await.unwrap();
     assert_eq!(status, 200);
     assert!(!page.is_empty());

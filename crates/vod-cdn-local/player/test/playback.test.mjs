@@ -182,6 +182,19 @@ test('pipeline asset: HLS and DASH play past 3 s, every video rendition of the r
     await page.waitForFunction(() => document.getElementById('poster').complete && document.getElementById('poster').naturalWidth > 0);
     assert.equal(await page.locator('#storyboard .thumb').count(), record.playback.thumbnailSeries.count);
     assert.ok(record.playback.thumbnailSeries.count > 0);
+    // The storyboard is the sprite track: every preview is a crop inside a tile image that loads.
+    const crops = await page.evaluate(() => Promise.all([...document.querySelectorAll('#storyboard .thumb .frame')].map(async (f) => {
+      const url = f.style.backgroundImage.replace(/^url\("?|"?\)$/g, '');
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      const [x, y] = f.style.backgroundPosition.split(' ').map((v) => -parseFloat(v));
+      return { url, x, y, w: parseFloat(f.style.width), h: parseFloat(f.style.height), iw: img.naturalWidth, ih: img.naturalHeight };
+    })));
+    for (const c of crops) {
+      assert.ok(c.w > 0 && c.h > 0 && c.w < c.iw, `a crop of a larger tile image: ${JSON.stringify(c)}`);
+      assert.ok(c.x + c.w <= c.iw && c.y + c.h <= c.ih, `the crop lies inside its image: ${JSON.stringify(c)}`);
+    }
     assert.deepEqual(consoleErrors, []);
   } finally {
     await page.close();

@@ -222,24 +222,8 @@ pub fn ffmpeg_plan_for(
                     let label = format!("v{}", chains.len());
                     chains.push(format!("{}[{label}]", trick_play.filter_chain(source)));
                     let tiles = dir.join(TILES_DIR);
-                    let mut args: Vec<String> = vec!["-map".into(), format!("[{label}]")];
-                    args.extend(
-                        [
-                            "-c:v",
-                            "mjpeg",
-                            "-pix_fmt",
-                            "yuvj420p",
-                            "-q:v",
-                            "5",
-                            "-fps_mode",
-                            "vfr",
-                            "-start_number",
-                            "1",
-                            "-f",
-                            "image2",
-                        ]
-                        .map(String::from),
-                    );
+                    let mut args = jpeg_args(&label, jpeg_qscale(TILE_JPEG_QUALITY));
+                    args.extend(["-start_number", "1", "-f", "image2"].map(String::from));
                     args.push(path_arg(&tiles.join("tile.%05d.jpg")));
                     outputs.push(args);
                     plan.dirs.push(tiles);
@@ -269,19 +253,7 @@ pub fn ffmpeg_plan_for(
                             }
                             chains.push(format!("{chain}[{label}]"));
                             let prefix = format!("o{oi}");
-                            let mut args: Vec<String> = vec![
-                                "-map".into(),
-                                format!("[{label}]"),
-                                "-c:v".into(),
-                                "mjpeg".into(),
-                                "-pix_fmt".into(),
-                                "yuvj420p".into(),
-                                "-q:v".into(),
-                                jpeg_qscale(fc.quality).to_string(),
-                                // One image per selected frame, not a constant-rate stream.
-                                "-fps_mode".into(),
-                                "vfr".into(),
-                            ];
+                            let mut args = jpeg_args(&label, jpeg_qscale(fc.quality));
                             if let Some(max) = fc.max_captures {
                                 args.extend(["-frames:v".into(), max.to_string()]);
                             }
@@ -431,6 +403,28 @@ fn video_chain(v: &VideoEncode, display_aspect: Option<(u64, u64)>) -> String {
     parts.push(format!("setsar={}", sample_aspect(v, display_aspect)));
     parts.push("format=yuv420p".into());
     parts.join(",")
+}
+
+/// Trick-play tiles are JPEGs of this `quality` (the trick-play settings have no such field).
+const TILE_JPEG_QUALITY: u32 = 80;
+
+/// The mjpeg encoding of the filter output `[label]`: one image per selected frame, not a
+/// constant-rate stream.
+fn jpeg_args(label: &str, qscale: u32) -> Vec<String> {
+    [
+        "-map",
+        &format!("[{label}]"),
+        "-c:v",
+        "mjpeg",
+        "-pix_fmt",
+        "yuvj420p",
+        "-q:v",
+        &qscale.to_string(),
+        "-fps_mode",
+        "vfr",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// MediaConvert `quality` 1..100 → mjpeg qscale 31..2.

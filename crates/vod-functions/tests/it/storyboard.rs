@@ -88,3 +88,62 @@ async fn without_a_usable_thumbnail_track_the_storyboard_shows_single_captures()
         assert!(!vtt.contains("#xywh"), "{vtt}");
     }
 }
+
+/// A manifest store that is down: every read is a transient failure.
+struct Unavailable;
+
+#[async_trait::async_trait]
+impl vod_core::ports::MediaReader for Unavailable {
+    async fn stat(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> vod_core::ports::PortResult<Option<vod_core::ports::ObjectMeta>> {
+        Err(vod_core::ports::PortError::transient("SlowDown"))
+    }
+
+    async fn read_range(
+        &self,
+        _: &str,
+        _: &str,
+        _: &vod_core::ports::ObjectVersion,
+        _: u64,
+        _: u64,
+    ) -> vod_core::ports::PortResult<Vec<u8>> {
+        Err(vod_core::ports::PortError::transient("SlowDown"))
+    }
+}
+
+#[tokio::test]
+async fn a_transient_manifest_read_fails_the_event_for_a_retry_and_completes_nothing() {
+    let mut p = Pipeline::new();
+    p.completion.manifests = std::sync::Arc::new(Unavailable);
+    let (id, job_id) = transcoding(&p).await;
+    let event = job_event("mediaconvert-complete.json", id.as_str(), &job_id);
+    let err = completion_handler::handle(&p.completion, event.clone())
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("DASH manifest"), "{err:?}");
+    assert_eq!(
+        p.store.record(&id).unwrap().status,
+        AssetStatus::Transcoding
+    );
+    assert!(p.callback.calls().is_empty());
+
+    // The redelivery, once the store answers, writes the sprite storyboard.
+    p.completion.manifests = p.reader.clone();
+    p.reader.insert(
+        OUTPUT_BUCKET,
+        &format!("assets/{id}/stream.mpd"),
+        manifest(TRACK),
+    );
+    completion_handler::handle(&p.completion, event)
+        .await
+        .unwrap();
+    assert_eq!(p.store.record(&id).unwrap().status, AssetStatus::Complete);
+    let (_, vtt) = p
+        .writer
+        .file(OUTPUT_BUCKET, &format!("assets/{id}/storyboard.vtt"))
+        .unwrap();
+    assert!(String::from_utf8(vtt).unwrap().contains("#xywh="));
+}

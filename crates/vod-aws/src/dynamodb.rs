@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 use vod_core::AssetId;
 use vod_core::limits;
-use vod_core::ports::{AssetStore, Claim, PortError, PortResult};
+use vod_core::ports::{AssetStore, Claim, PortError, PortResult, RecordPage, StatusIndex};
 use vod_core::record::AssetRecord;
 
 /// Attribute holding `bucket/key` (the key the object was found under), the partition key of the `bySourceKey` index.
@@ -169,6 +169,50 @@ impl DynamoAssetStore {
             })
             .collect::<PortResult<Vec<AssetRecord>>>()?;
         Ok((records, out.last_evaluated_key.filter(|k| !k.is_empty())))
+    }
+}
+
+/// Records read per `byStatus` page by [`StatusIndex::page`].
+pub const STATUS_PAGE_SIZE: i32 = 100;
+
+/// The index's `LastEvaluatedKey` (string attributes only: `assetId`, `status`, `createdAt`)
+/// as the port's opaque cursor, and back.
+fn encode_cursor(key: &PageCursor) -> PortResult<vod_core::ports::PageCursor> {
+    let mut fields = std::collections::BTreeMap::new();
+    for (name, value) in key {
+        let AttributeValue::S(text) = value else {
+            return Err(PortError::permanent(format!(
+                "the byStatus page key {name} is not a string"
+            )));
+        };
+        fields.insert(name.clone(), text.clone());
+    }
+    serde_json::to_string(&fields)
+        .map(vod_core::ports::PageCursor)
+        .map_err(|e| PortError::permanent("encoding a page cursor").with_source(e))
+}
+
+fn decode_cursor(cursor: &vod_core::ports::PageCursor) -> PortResult<PageCursor> {
+    let fields: HashMap<String, String> = serde_json::from_str(&cursor.0)
+        .map_err(|e| PortError::invalid("not a byStatus page cursor").with_source(e))?;
+    Ok(fields
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
+}
+
+#[async_trait]
+impl StatusIndex for DynamoAssetStore {
+    async fn page(
+        &self,
+        status: vod_core::AssetStatus,
+        start: Option<vod_core::ports::PageCursor>,
+    ) -> PortResult<RecordPage> {
+        let start = start.as_ref().map(decode_cursor).transpose()?;
+        let (records, next) = self
+            .list_by_status_page(status.as_str(), STATUS_PAGE_SIZE, start)
+            .await?;
+        Ok((records, next.as_ref().map(encode_cursor).transpose()?))
     }
 }
 

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use vod_core::ports::{
-    MediaReader, ObjectMeta, ObjectVersion, OutputWriter, PortError, PortErrorKind, PortResult,
+    MediaReader, ObjectMeta, ObjectVersion, OutputListing, OutputWriter, PortError, PortErrorKind,
+    PortResult,
 };
 
 /// The most a read reserves up front: `len` is the caller's, the body's size is the server's.
@@ -186,5 +187,40 @@ impl OutputWriter for S3OutputWriter {
             .await
             .map_err(|e| port_error("writing an output file", e))?;
         Ok(())
+    }
+}
+
+/// [`OutputListing`] on S3 `ListObjectsV2`, every page.
+#[derive(Debug, Clone)]
+pub struct S3OutputListing {
+    client: Client,
+}
+
+impl S3OutputListing {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl OutputListing for S3OutputListing {
+    async fn keys(&self, bucket: &str, prefix: &str) -> PortResult<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| port_error("listing output objects", e))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+        }
+        Ok(keys)
     }
 }

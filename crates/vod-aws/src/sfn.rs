@@ -1,9 +1,12 @@
-//! [`TaskCallback`] on Step Functions: answers the paused Transcode state.
+//! [`TaskCallback`] on Step Functions: answers the paused Transcode state; [`Executions`]:
+//! what became of an execution (`DescribeExecution`), for the reconciler.
 
 use crate::sdk_error::port_error;
 use async_trait::async_trait;
 use aws_sdk_sfn::Client;
-use vod_core::ports::{PortResult, TaskCallback};
+use aws_sdk_sfn::types::ExecutionStatus as SdkStatus;
+use vod_core::ports::{Executions, PortErrorKind, PortResult, TaskCallback};
+use vod_core::reconcile::ExecutionState;
 
 /// Step Functions limits: error 256 characters, cause 32 768.
 const MAX_ERROR: usize = 256;
@@ -57,5 +60,53 @@ impl TaskCallback for SfnTaskCallback {
             .await
             .map_err(|e| port_error("SendTaskHeartbeat", e))?;
         Ok(())
+    }
+}
+
+/// [`Executions`] on Step Functions' `DescribeExecution`.
+#[derive(Debug, Clone)]
+pub struct SfnExecutions {
+    client: Client,
+}
+
+impl SfnExecutions {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl Executions for SfnExecutions {
+    async fn status(&self, execution_arn: &str) -> PortResult<Option<ExecutionState>> {
+        let out = match self
+            .client
+            .describe_execution()
+            .execution_arn(execution_arn)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                let e = port_error("DescribeExecution", e);
+                // ExecutionDoesNotExist: expired from history (90 days), or never existed.
+                return if e.kind == PortErrorKind::NotFound
+                    || e.message.contains("ExecutionDoesNotExist")
+                {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        Ok(Some(match out.status() {
+            SdkStatus::Running => ExecutionState::Running,
+            SdkStatus::Succeeded => ExecutionState::Succeeded,
+            SdkStatus::Failed => ExecutionState::Failed,
+            SdkStatus::TimedOut => ExecutionState::TimedOut,
+            SdkStatus::Aborted => ExecutionState::Aborted,
+            SdkStatus::PendingRedrive => ExecutionState::PendingRedrive,
+            // A status newer than this SDK: treat as running, so nothing is failed on a guess.
+            _ => ExecutionState::Running,
+        }))
     }
 }

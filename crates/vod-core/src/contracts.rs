@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-/// One of the four per-stage Lambdas.
+/// One of the four per-stage Lambdas, or the reconciler that finishes what they left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LambdaFunction {
@@ -16,14 +16,17 @@ pub enum LambdaFunction {
     JobSubmit,
     CompletionHandler,
     Notifier,
+    /// On a schedule: finishes records whose execution died or overran its bounds.
+    Reconciler,
 }
 
 impl LambdaFunction {
-    pub const ALL: [LambdaFunction; 4] = [
+    pub const ALL: [LambdaFunction; 5] = [
         Self::IngestProbe,
         Self::JobSubmit,
         Self::CompletionHandler,
         Self::Notifier,
+        Self::Reconciler,
     ];
 
     /// The `src/bin/` name in vod-functions and the cargo-lambda `binaryName`.
@@ -33,14 +36,15 @@ impl LambdaFunction {
             Self::JobSubmit => "job-submit",
             Self::CompletionHandler => "completion-handler",
             Self::Notifier => "notifier",
+            Self::Reconciler => "reconciler",
         }
     }
 
     /// Memory of the deployed function in MB (the CDK app reads it from `lambdas.json`).
-    pub fn memory_mb(self) -> u32 {
+    pub const fn memory_mb(self) -> u32 {
         match self {
             Self::IngestProbe => 512,
-            Self::JobSubmit | Self::CompletionHandler => 256,
+            Self::JobSubmit | Self::CompletionHandler | Self::Reconciler => 256,
             Self::Notifier => 128,
         }
     }
@@ -48,12 +52,15 @@ impl LambdaFunction {
     /// How long one invocation may run before Lambda kills it and reports
     /// [`crate::error_names::SANDBOX_TIMED_OUT`]: the CDK app's `timeout` (through
     /// `lambdas.json`) and the local twin's in-process limit are both this number. The probe
-    /// does ranged reads and parsing; the others make a few small API calls.
-    pub fn timeout_seconds(self) -> u32 {
+    /// does ranged reads and parsing; the others make a few small API calls, but the
+    /// reconciler makes them for every in-flight asset (a page at a time; what it does not
+    /// reach, the next run does).
+    pub const fn timeout_seconds(self) -> u32 {
         match self {
             Self::IngestProbe => 60,
             Self::JobSubmit | Self::CompletionHandler => 30,
             Self::Notifier => 15,
+            Self::Reconciler => 300,
         }
     }
 
@@ -63,12 +70,13 @@ impl LambdaFunction {
     }
 
     /// The `${...}` placeholder name in the ASL definition, when the state machine calls it.
-    /// The completion handler is invoked by an EventBridge rule, not by the state machine.
+    /// The completion handler and the reconciler are invoked by EventBridge rules, not by the
+    /// state machine.
     pub fn asl_placeholder(self) -> Option<&'static str> {
         match self {
             Self::IngestProbe => Some("IngestProbeFunctionArn"),
             Self::JobSubmit => Some("JobSubmitFunctionArn"),
-            Self::CompletionHandler => None,
+            Self::CompletionHandler | Self::Reconciler => None,
             Self::Notifier => Some("NotifierFunctionArn"),
         }
     }
@@ -127,29 +135,41 @@ pub const TRANSCODE_HEARTBEAT_SECONDS: &str = "VOD_TRANSCODE_HEARTBEAT_SECONDS";
 /// several times per heartbeat window.
 pub const QUEUE_KEEPER_PERIOD_SECONDS: u32 = 300;
 
+/// How often the reconciler runs ([`crate::reconcile`]): an EventBridge schedule on AWS (the
+/// CDK app reads this from `lambdas.json`), a timer in the local twin. Its bounds are tens of
+/// minutes to hours, so five minutes finishes a stuck asset soon after its bound passes
+/// without paying for a DescribeExecution per in-flight asset every minute.
+pub const RECONCILER_PERIOD_SECONDS: u32 = 300;
+
 pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
         name: ASSET_TABLE,
         doc: "DynamoDB table holding one record per asset.",
-        required_by: &[IngestProbe, JobSubmit, CompletionHandler, Notifier],
+        required_by: &[
+            IngestProbe,
+            JobSubmit,
+            CompletionHandler,
+            Notifier,
+            Reconciler,
+        ],
         optional_for: &[],
     },
     EnvVar {
         name: OUTPUT_BUCKET,
-        doc: "Bucket MediaConvert writes renditions into; the storyboard is written beside them.",
-        required_by: &[JobSubmit, CompletionHandler],
+        doc: "Bucket MediaConvert writes renditions into; the storyboard is written beside them. The reconciler lists an asset's outputs there when its COMPLETE event was lost.",
+        required_by: &[JobSubmit, CompletionHandler, Reconciler],
         optional_for: &[],
     },
     EnvVar {
         name: OUTPUT_PREFIX,
         doc: "Key prefix for outputs; each asset lives under <prefix><assetId>/. Default: assets/",
         required_by: &[],
-        optional_for: &[JobSubmit, CompletionHandler],
+        optional_for: &[JobSubmit, CompletionHandler, Reconciler],
     },
     EnvVar {
         name: TOPIC_ARN,
-        doc: "SNS topic that receives the versioned lifecycle events.",
-        required_by: &[Notifier],
+        doc: "SNS topic that receives the versioned lifecycle events (the notifier's, and the reconciler's when it finishes an asset whose execution is gone).",
+        required_by: &[Notifier, Reconciler],
         optional_for: &[],
     },
     EnvVar {
@@ -160,9 +180,9 @@ pub const ENV_VARS: &[EnvVar] = &[
     },
     EnvVar {
         name: MEDIACONVERT_QUEUE_ARN,
-        doc: "MediaConvert queue ARN; the account's Default queue when unset. The completion handler's queue keeper lists the jobs waiting in it.",
+        doc: "MediaConvert queue ARN; the account's Default queue when unset. The completion handler's queue keeper lists the jobs waiting in it; the reconciler looks for an asset's jobs there.",
         required_by: &[],
-        optional_for: &[JobSubmit, CompletionHandler],
+        optional_for: &[JobSubmit, CompletionHandler, Reconciler],
     },
     EnvVar {
         name: MEDIACONVERT_ACCELERATION,
@@ -173,13 +193,13 @@ pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
         name: CDN_BASE_URL,
         doc: "Base URL of the CDN serving the output bucket, e.g. https://d111.cloudfront.net",
-        required_by: &[CompletionHandler],
+        required_by: &[CompletionHandler, Reconciler],
         optional_for: &[],
     },
     EnvVar {
         name: PIPELINE_NAME,
-        doc: "Pipeline (stack) name stamped into each job's UserMetadata as vodPipeline; the MediaConvert event rule matches it, and the queue keeper heartbeats only this pipeline's queued jobs.",
-        required_by: &[JobSubmit, CompletionHandler],
+        doc: "Pipeline (stack) name stamped into each job's UserMetadata as vodPipeline; the MediaConvert event rule matches it, and the queue keeper heartbeats only this pipeline's queued jobs, and the reconciler cancels only this pipeline's jobs.",
+        required_by: &[JobSubmit, CompletionHandler, Reconciler],
         optional_for: &[],
     },
     EnvVar {
@@ -217,5 +237,6 @@ pub fn contract_json() -> serde_json::Value {
         "envVars": ENV_VARS,
         "errorNames": crate::error_names::ALL,
         "queueKeeperPeriodSeconds": QUEUE_KEEPER_PERIOD_SECONDS,
+        "reconcilerPeriodSeconds": RECONCILER_PERIOD_SECONDS,
     })
 }

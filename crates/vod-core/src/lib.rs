@@ -8,6 +8,7 @@
 //! - [`probe`], [`ladder`], [`job`]: facts about a source, the renditions it deserves, the job;
 //! - [`limits`]: DynamoDB's item and SNS's message size limits, and sizes measured their way;
 //! - [`error_names`] and [`contracts`]: names shared with the state machine and the CDK app;
+//! - [`reconcile`]: when a non-final record is stuck, and what finishes it;
 //! - [`ports`]: the traits adapters implement;
 //! - [`storyboard`]: the WebVTT scrub-preview track, from the DASH thumbnail tiles or single images.
 //!
@@ -30,6 +31,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod ports;
 pub mod probe;
+pub mod reconcile;
 pub mod record;
 pub mod s3_key;
 pub mod schemas;

@@ -127,6 +127,45 @@ pub trait AssetStore: Send + Sync {
     async fn update(&self, record: &AssetRecord) -> PortResult<()>;
 }
 
+/// Where the next page of a [`StatusIndex`] query starts: opaque to callers (the adapter's
+/// own encoding of DynamoDB's `LastEvaluatedKey`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCursor(pub String);
+
+/// One page of records with one status, and where the next one starts (`None`: the last).
+pub type RecordPage = (Vec<AssetRecord>, Option<PageCursor>);
+
+/// Records by status (the asset table's `byStatus` index, newest first). The index is
+/// eventually consistent: a caller that acts on a record reads it again with
+/// [`AssetStore::get`] first.
+#[async_trait]
+pub trait StatusIndex: Send + Sync {
+    async fn page(
+        &self,
+        status: crate::status::AssetStatus,
+        start: Option<PageCursor>,
+    ) -> PortResult<RecordPage>;
+}
+
+/// Lists the keys under a prefix (S3 `ListObjectsV2` in production): how the reconciler
+/// finds the outputs of a job whose COMPLETE event was lost.
+#[async_trait]
+pub trait OutputListing: Send + Sync {
+    /// Every key under `prefix` in `bucket`, in key order.
+    async fn keys(&self, bucket: &str, prefix: &str) -> PortResult<Vec<String>>;
+}
+
+/// Asks what became of a state machine execution (Step Functions `DescribeExecution`).
+#[async_trait]
+pub trait Executions: Send + Sync {
+    /// The execution's status; `None` when no such execution exists (or no longer: the
+    /// local twin forgets executions across a restart).
+    async fn status(
+        &self,
+        execution_arn: &str,
+    ) -> PortResult<Option<crate::reconcile::ExecutionState>>;
+}
+
 /// Identity and size of one stored object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {

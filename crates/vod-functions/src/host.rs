@@ -1,4 +1,4 @@
-//! Wiring: each function's handler built on the real adapters ([`Function`]), and all four in
+//! Wiring: each function's handler built on the real adapters ([`Function`]), and all five in
 //! one process ([`FunctionHost`]), invoked with the Lambdas' JSON in and out. The Lambda
 //! binaries and the local twin both go through [`Function::invoke`], so they cannot drift.
 
@@ -7,19 +7,20 @@ use crate::completion_handler::{CompletionDeps, CompletionSettings};
 use crate::ingest_probe::IngestProbeDeps;
 use crate::job_submit::{JobSubmitDeps, JobSubmitSettings};
 use crate::notifier::NotifierDeps;
+use crate::reconciler::ReconcilerDeps;
 use std::sync::Arc;
 use vod_aws::dynamodb::DynamoAssetStore;
 use vod_aws::mediaconvert::{JobOptions, MediaConvertTranscoder};
 use vod_aws::mediaconvert_queue::MediaConvertJobQueue;
-use vod_aws::s3::{S3MediaReader, S3OutputWriter};
-use vod_aws::sfn::SfnTaskCallback;
+use vod_aws::s3::{S3MediaReader, S3OutputListing, S3OutputWriter};
+use vod_aws::sfn::{SfnExecutions, SfnTaskCallback};
 use vod_aws::sns::SnsNotifier;
 use vod_aws::{AwsClients, Config, ConfigError};
 use vod_core::contracts::{self as env, LambdaFunction};
 use vod_core::job::CallbackTimeouts;
 use vod_core::ports::{AssetStore, SystemClock};
 
-/// The four handlers with their dependencies in one process, as the local twin runs them (a
+/// The five handlers with their dependencies in one process, as the local twin runs them (a
 /// Lambda binary runs only its own, through [`crate::run_lambda`]).
 #[derive(Default, Clone)]
 pub struct FunctionHost {
@@ -27,6 +28,7 @@ pub struct FunctionHost {
     pub job_submit: Option<JobSubmitDeps>,
     pub completion_handler: Option<CompletionDeps>,
     pub notifier: Option<NotifierDeps>,
+    pub reconciler: Option<ReconcilerDeps>,
 }
 
 impl std::fmt::Debug for FunctionHost {
@@ -36,12 +38,13 @@ impl std::fmt::Debug for FunctionHost {
             .field("job_submit", &self.job_submit.is_some())
             .field("completion_handler", &self.completion_handler.is_some())
             .field("notifier", &self.notifier.is_some())
+            .field("reconciler", &self.reconciler.is_some())
             .finish()
     }
 }
 
 impl FunctionHost {
-    /// All four handlers, configured from `lookup` (the same variable names the Lambdas read).
+    /// All five handlers, configured from `lookup` (the same variable names the Lambdas read).
     pub fn new(
         clients: &AwsClients,
         lookup: impl Fn(&str) -> Option<String>,
@@ -72,6 +75,9 @@ impl FunctionHost {
             }
             LambdaFunction::Notifier => {
                 self.notifier = Some(NotifierDeps::configure(clients, config)?);
+            }
+            LambdaFunction::Reconciler => {
+                self.reconciler = Some(ReconcilerDeps::configure(clients, config)?);
             }
         }
         Ok(())
@@ -106,6 +112,9 @@ impl FunctionHost {
                     .await
             }
             LambdaFunction::Notifier => configured(self.notifier.as_ref())?.invoke(payload).await,
+            LambdaFunction::Reconciler => {
+                configured(self.reconciler.as_ref())?.invoke(payload).await
+            }
         }
     }
 }
@@ -193,33 +202,82 @@ impl Function for CompletionDeps {
     const FUNCTION: LambdaFunction = LambdaFunction::CompletionHandler;
 
     fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
-        Ok(Self {
-            store: asset_store(clients, config)?,
-            callback: Arc::new(SfnTaskCallback::new(clients.sfn())),
-            writer: Arc::new(S3OutputWriter::new(clients.s3())),
-            manifests: Arc::new(S3MediaReader::new(clients.s3())),
-            clock: Arc::new(SystemClock),
-            transcoder: Arc::new(MediaConvertTranscoder::control_only(
-                clients.mediaconvert(),
-                Some(config.required(env::PIPELINE_NAME)?.to_owned()),
-            )),
-            queue: Arc::new(MediaConvertJobQueue::new(
-                clients.mediaconvert(),
-                config
-                    .optional(env::MEDIACONVERT_QUEUE_ARN)?
-                    .map(str::to_owned),
-                config.required(env::PIPELINE_NAME)?,
-            )),
-            settings: CompletionSettings {
-                output_bucket: config.required(env::OUTPUT_BUCKET)?.to_owned(),
-                output_prefix: config.output_prefix()?.to_owned(),
-                cdn_base_url: config.required(env::CDN_BASE_URL)?.to_owned(),
-            },
-        })
+        completion_deps(clients, config)
     }
 
     async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError> {
         to_json(crate::completion_handler::handle(self, payload).await?)
+    }
+}
+
+fn completion_deps(clients: &AwsClients, config: &Config) -> Result<CompletionDeps, ConfigError> {
+    Ok(CompletionDeps {
+        store: asset_store(clients, config)?,
+        callback: Arc::new(SfnTaskCallback::new(clients.sfn())),
+        writer: Arc::new(S3OutputWriter::new(clients.s3())),
+        manifests: Arc::new(S3MediaReader::new(clients.s3())),
+        clock: Arc::new(SystemClock),
+        transcoder: Arc::new(MediaConvertTranscoder::control_only(
+            clients.mediaconvert(),
+            Some(config.required(env::PIPELINE_NAME)?.to_owned()),
+        )),
+        queue: Arc::new(MediaConvertJobQueue::new(
+            clients.mediaconvert(),
+            config
+                .optional(env::MEDIACONVERT_QUEUE_ARN)?
+                .map(str::to_owned),
+            config.required(env::PIPELINE_NAME)?,
+        )),
+        settings: CompletionSettings {
+            output_bucket: config.required(env::OUTPUT_BUCKET)?.to_owned(),
+            output_prefix: config.output_prefix()?.to_owned(),
+            cdn_base_url: config.required(env::CDN_BASE_URL)?.to_owned(),
+        },
+    })
+}
+
+fn notifier_deps(clients: &AwsClients, config: &Config) -> Result<NotifierDeps, ConfigError> {
+    Ok(NotifierDeps {
+        store: asset_store(clients, config)?,
+        notifier: Arc::new(SnsNotifier::new(
+            clients.sns(),
+            config.required(env::TOPIC_ARN)?,
+        )),
+        transcoder: Arc::new(MediaConvertTranscoder::control_only(
+            clients.mediaconvert(),
+            None,
+        )),
+        clock: Arc::new(SystemClock),
+    })
+}
+
+#[async_trait::async_trait]
+impl Function for ReconcilerDeps {
+    const FUNCTION: LambdaFunction = LambdaFunction::Reconciler;
+
+    fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
+        // The reconciler finds, reads and cancels jobs; it never creates one, so the
+        // MediaConvert role (CreateJob's) is not its to know.
+        let mut options = JobOptions::new(String::new());
+        options.queue_arn = config
+            .optional(env::MEDIACONVERT_QUEUE_ARN)?
+            .map(str::to_owned);
+        options.pipeline_name = Some(config.required(env::PIPELINE_NAME)?.to_owned());
+        Ok(Self {
+            index: Arc::new(DynamoAssetStore::new(
+                clients.dynamodb(),
+                config.required(env::ASSET_TABLE)?,
+            )),
+            executions: Arc::new(SfnExecutions::new(clients.sfn())),
+            transcoder: Arc::new(MediaConvertTranscoder::new(clients.mediaconvert(), options)),
+            outputs: Arc::new(S3OutputListing::new(clients.s3())),
+            completion: completion_deps(clients, config)?,
+            notifier: notifier_deps(clients, config)?,
+        })
+    }
+
+    async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError> {
+        to_json(crate::reconciler::handle(self, payload).await?)
     }
 }
 
@@ -228,18 +286,7 @@ impl Function for NotifierDeps {
     const FUNCTION: LambdaFunction = LambdaFunction::Notifier;
 
     fn configure(clients: &AwsClients, config: &Config) -> Result<Self, ConfigError> {
-        Ok(Self {
-            store: asset_store(clients, config)?,
-            notifier: Arc::new(SnsNotifier::new(
-                clients.sns(),
-                config.required(env::TOPIC_ARN)?,
-            )),
-            transcoder: Arc::new(MediaConvertTranscoder::control_only(
-                clients.mediaconvert(),
-                None,
-            )),
-            clock: Arc::new(SystemClock),
-        })
+        notifier_deps(clients, config)
     }
 
     async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, HandlerError> {
@@ -277,7 +324,7 @@ mod tests {
         assert_eq!(
             format!("{host:?}"),
             "FunctionHost { ingest_probe: true, job_submit: true, completion_handler: true, \
-             notifier: true }"
+             notifier: true, reconciler: true }"
         );
         Ok(())
     }

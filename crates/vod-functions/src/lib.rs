@@ -1,20 +1,21 @@
-//! The four per-stage Lambdas of the pipeline, as handlers over [`vod_core::ports`]. One line
-//! per module:
+//! The four per-stage Lambdas of the pipeline and the reconciler, as handlers over
+//! [`vod_core::ports`]. One line per module:
 //!
 //! - [`ingest_probe`]: S3 "Object Created" → claim → probe → PROBED or REJECTED;
 //! - [`job_submit`]: task token → MediaConvert job → TRANSCODING;
 //! - [`completion_handler`]: MediaConvert job events → progress, outputs, task answer;
 //! - [`queue_keeper`]: on a schedule, heartbeats for transcodes still waiting in the queue;
 //! - [`notifier`]: versioned SNS event, stamped on the record;
+//! - [`reconciler`]: on a schedule, finishes assets whose execution died or overran its bounds;
 //! - [`inbound_events`]: the EventBridge events the Lambdas receive (S3, MediaConvert);
 //! - [`read_modify_write`]: asset record updates with optimistic retries;
 //! - `error`: [`HandlerError`], an error name the state machine matches and a message;
-//! - `host`: [`Function`] (a handler on the AWS adapters) and [`FunctionHost`] (all four);
+//! - `host`: [`Function`] (a handler on the AWS adapters) and [`FunctionHost`] (all five);
 //! - `lambda_runtime_loop`: [`run_lambda`], the body of every Lambda `main`;
 //! - `logging`: tracing as Lambda's log format and log level settings ask;
 //! - `mutants` (feature `mutants`): switches that re-introduce fixed bugs, for vod-sim.
 //!
-//! A binary in `src/bin/` runs one function with [`run_lambda`]; the local twin holds all four
+//! A binary in `src/bin/` runs one function with [`run_lambda`]; the local twin holds all five
 //! in a [`FunctionHost`]. Handlers never see SDK types, so tests drive them with the recording
 //! fakes of `vod-testkit`.
 //!
@@ -42,6 +43,7 @@ pub mod mutants;
 pub mod notifier;
 pub mod queue_keeper;
 pub mod read_modify_write;
+pub mod reconciler;
 
 pub use error::HandlerError;
 pub use host::{Function, FunctionHost};

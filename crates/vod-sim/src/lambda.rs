@@ -19,16 +19,15 @@ use vod_functions::completion_handler::{CompletionDeps, CompletionSettings};
 use vod_functions::ingest_probe::IngestProbeDeps;
 use vod_functions::job_submit::{JobSubmitDeps, JobSubmitSettings};
 use vod_functions::notifier::NotifierDeps;
-use vod_functions::{HandlerError, completion_handler, ingest_probe, job_submit, notifier};
+use vod_functions::reconciler::ReconcilerDeps;
+use vod_functions::{
+    HandlerError, completion_handler, ingest_probe, job_submit, notifier, reconciler,
+};
 use vod_states::{TaskContext, TaskError, TaskInvoker};
 
-/// The timeouts the CDK app gives each function (`infra/lib/constructs/pipeline.ts`).
+/// The timeouts the CDK app gives each function (from the contract, as the CDK app reads it).
 pub fn timeout(function: LambdaFunction) -> Duration {
-    Duration::from_secs(match function {
-        LambdaFunction::IngestProbe => 60,
-        LambdaFunction::JobSubmit | LambdaFunction::CompletionHandler => 30,
-        LambdaFunction::Notifier => 15,
-    })
+    function.timeout()
 }
 
 /// A failed invocation as Step Functions' Lambda integration reports it.
@@ -86,31 +85,46 @@ async fn handler(
             to_json(job_submit::handle(&deps, payload).await)
         }
         LambdaFunction::CompletionHandler => {
-            let deps = CompletionDeps {
-                store: p.clone(),
-                callback: p.clone(),
-                writer: p.clone(),
-                transcoder: p.clone(),
-                manifests: p.clone(),
-                queue: p.clone(),
-                clock: p,
-                settings: CompletionSettings {
-                    output_bucket: OUTPUT_BUCKET.to_owned(),
-                    output_prefix: OUTPUT_PREFIX.to_owned(),
-                    cdn_base_url: CDN_BASE_URL.to_owned(),
-                },
-            };
-            to_json(completion_handler::handle(&deps, payload).await)
+            to_json(completion_handler::handle(&completion_deps(&p), payload).await)
         }
-        LambdaFunction::Notifier => {
-            let deps = NotifierDeps {
-                store: p.clone(),
-                notifier: p.clone(),
+        LambdaFunction::Notifier => to_json(notifier::handle(&notifier_deps(&p), payload).await),
+        LambdaFunction::Reconciler => {
+            let deps = ReconcilerDeps {
+                index: p.clone(),
+                executions: p.clone(),
                 transcoder: p.clone(),
-                clock: p,
+                outputs: p.clone(),
+                completion: completion_deps(&p),
+                notifier: notifier_deps(&p),
             };
-            to_json(notifier::handle(&deps, payload).await)
+            to_json(reconciler::handle(&deps, payload).await)
         }
+    }
+}
+
+fn completion_deps(p: &Arc<SimPorts>) -> CompletionDeps {
+    CompletionDeps {
+        store: p.clone(),
+        callback: p.clone(),
+        writer: p.clone(),
+        manifests: p.clone(),
+        transcoder: p.clone(),
+        queue: p.clone(),
+        clock: p.clone(),
+        settings: CompletionSettings {
+            output_bucket: OUTPUT_BUCKET.to_owned(),
+            output_prefix: OUTPUT_PREFIX.to_owned(),
+            cdn_base_url: CDN_BASE_URL.to_owned(),
+        },
+    }
+}
+
+fn notifier_deps(p: &Arc<SimPorts>) -> NotifierDeps {
+    NotifierDeps {
+        store: p.clone(),
+        notifier: p.clone(),
+        transcoder: p.clone(),
+        clock: p.clone(),
     }
 }
 

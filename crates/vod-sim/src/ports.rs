@@ -12,7 +12,9 @@ use crate::world::{
 use async_trait::async_trait;
 
 mod mediaconvert_ports;
+mod reconciler_ports;
 use chrono::{DateTime, Utc};
+pub use reconciler_ports::execution_state;
 use std::sync::Arc;
 use std::time::Duration;
 use vod_core::AssetId;

@@ -1,5 +1,5 @@
-//! Recording fakes of the store, transcoder, job queue, notifier, task callback, output writer
-//! and clock.
+//! Recording fakes of the store (and its status index), transcoder, job queue, notifier, task
+//! callback, output writer and listing, executions and clock.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -10,9 +10,11 @@ use vod_core::event::PipelineEvent;
 use vod_core::job::{Cancellation, JobSpec, JobStatus, JobSummary};
 use vod_core::limits;
 use vod_core::ports::{
-    AssetStore, Claim, Clock, JobId, JobQueue, Notifier, OutputWriter, PortError, PortErrorKind,
-    PortResult, QueuedJob, TaskCallback, Transcoder,
+    AssetStore, Claim, Clock, Executions, JobId, JobQueue, Notifier, OutputListing, OutputWriter,
+    PageCursor, PortError, PortErrorKind, PortResult, QueuedJob, RecordPage, StatusIndex,
+    TaskCallback, Transcoder,
 };
+use vod_core::reconcile::ExecutionState;
 use vod_core::record::AssetRecord;
 
 fn lock<T>(m: &Mutex<T>) -> PortResult<std::sync::MutexGuard<'_, T>> {
@@ -114,6 +116,95 @@ impl AssetStore for MemoryAssetStore {
         }
         records.insert(record.asset_id.clone(), record.clone());
         Ok(())
+    }
+}
+
+/// Records per `byStatus` page of the fake index: small, so tests cross page boundaries.
+pub const MEMORY_PAGE_SIZE: usize = 2;
+
+#[async_trait]
+impl StatusIndex for MemoryAssetStore {
+    /// Newest first like the index; the cursor is the offset of the next page.
+    async fn page(
+        &self,
+        status: vod_core::AssetStatus,
+        start: Option<PageCursor>,
+    ) -> PortResult<RecordPage> {
+        self.injected()?;
+        let mut matching: Vec<AssetRecord> = lock(&self.records)?
+            .values()
+            .filter(|r| r.status == status)
+            .cloned()
+            .collect();
+        matching.sort_by(|a, b| {
+            (b.created_at, b.asset_id.as_str()).cmp(&(a.created_at, a.asset_id.as_str()))
+        });
+        let from = match start {
+            Some(PageCursor(text)) => text
+                .parse::<usize>()
+                .map_err(|_| PortError::invalid("not a page cursor"))?,
+            None => 0,
+        };
+        let page: Vec<AssetRecord> = matching
+            .iter()
+            .skip(from)
+            .take(MEMORY_PAGE_SIZE)
+            .cloned()
+            .collect();
+        let next = from + page.len();
+        let more = next < matching.len();
+        Ok((page, more.then(|| PageCursor(next.to_string()))))
+    }
+}
+
+/// Executions a test declares, by ARN; any other is unknown (`None`).
+#[derive(Debug, Default)]
+pub struct ListedExecutions {
+    pub states: Mutex<HashMap<String, ExecutionState>>,
+    /// ARNs asked about, in order.
+    pub asked: Mutex<Vec<String>>,
+}
+
+impl ListedExecutions {
+    pub fn set(&self, arn: &str, state: ExecutionState) {
+        if let Ok(mut s) = self.states.lock() {
+            s.insert(arn.to_owned(), state);
+        }
+    }
+}
+
+#[async_trait]
+impl Executions for ListedExecutions {
+    async fn status(&self, execution_arn: &str) -> PortResult<Option<ExecutionState>> {
+        lock(&self.asked)?.push(execution_arn.to_owned());
+        Ok(lock(&self.states)?.get(execution_arn).copied())
+    }
+}
+
+/// Output keys a test declares, listed in key order like S3.
+#[derive(Debug, Default)]
+pub struct ListedOutputs {
+    pub keys: Mutex<Vec<(String, String)>>,
+}
+
+impl ListedOutputs {
+    pub fn put(&self, bucket: &str, key: &str) {
+        if let Ok(mut k) = self.keys.lock() {
+            k.push((bucket.to_owned(), key.to_owned()));
+        }
+    }
+}
+
+#[async_trait]
+impl OutputListing for ListedOutputs {
+    async fn keys(&self, bucket: &str, prefix: &str) -> PortResult<Vec<String>> {
+        let mut keys: Vec<String> = lock(&self.keys)?
+            .iter()
+            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
+            .map(|(_, k)| k.clone())
+            .collect();
+        keys.sort();
+        Ok(keys)
     }
 }
 

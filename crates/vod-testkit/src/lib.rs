@@ -17,8 +17,9 @@ mod reader;
 pub mod tools;
 
 pub use fakes::{
-    CallbackCall, ListedJobQueue, MemoryAssetStore, MemoryOutputWriter, RecordingNotifier,
-    RecordingTaskCallback, RecordingTranscoder, SteppingClock,
+    CallbackCall, ListedExecutions, ListedJobQueue, ListedOutputs, MemoryAssetStore,
+    MemoryOutputWriter, RecordingNotifier, RecordingTaskCallback, RecordingTranscoder,
+    SteppingClock,
 };
 pub use moto::MotoServer;
 pub use reader::{FileMediaReader, MemoryMediaReader, ReadLog};

@@ -1,4 +1,4 @@
-//! The four handlers end to end over recording fakes and recorded event fixtures.
+//! The handlers end to end over recording fakes and recorded event fixtures.
 
 // A test that unwraps fails loudly with the error, which is what a test should do.
 #![allow(clippy::unwrap_used)]
@@ -7,6 +7,7 @@ mod flow;
 mod long_sources;
 mod queue_keeper;
 mod reliability;
+mod reconciler;
 mod replaced;
 mod storyboard;
 mod too_large;

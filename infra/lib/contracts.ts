@@ -69,12 +69,14 @@ export interface LambdasContract {
   readonly errorNames: readonly string[];
   /** How often the completion handler's queue keeper heartbeats jobs waiting in the queue. */
   readonly queueKeeperPeriodSeconds: number;
+  /** How often the reconciler finishes assets whose execution died or overran its bounds. */
+  readonly reconcilerPeriodSeconds: number;
 }
 
-/** The four binaries of `vod-functions`, as named in the contract. */
-export type FunctionName = 'ingest-probe' | 'job-submit' | 'completion-handler' | 'notifier';
+/** The five binaries of `vod-functions`, as named in the contract. */
+export type FunctionName = 'ingest-probe' | 'job-submit' | 'completion-handler' | 'notifier' | 'reconciler';
 export const FUNCTION_NAMES: readonly FunctionName[] = [
-  'ingest-probe', 'job-submit', 'completion-handler', 'notifier',
+  'ingest-probe', 'job-submit', 'completion-handler', 'notifier', 'reconciler',
 ];
 
 /** `completion-handler` → `CompletionHandler`: construct ids, so logical ids read like the binary. */

@@ -4,7 +4,7 @@
  * A finding whose reason would be untrue in some configuration is suppressed only in the
  * configurations where it is true: CFR1 (no geo restriction) only when playback is signed.
  */
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import { NagPackSuppression, NagSuppressions } from 'cdk-nag';
 import type { VodStack } from './vod-stack';
 
@@ -16,6 +16,13 @@ const XRAY: NagPackSuppression = {
 
 function arnRef(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
   return `<${stack.getLogicalId(construct.node.defaultChild as never)}.Arn>`;
+}
+
+/** `arn:<partition>:<service>:<region>:<account>:` as cdk-nag writes it for this stack. */
+function arnStart(stack: Stack, service: string): string {
+  const literal = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  return `arn:${literal(stack.partition, 'Partition')}:${service}:${literal(stack.region, 'Region')}:`
+    + `${literal(stack.account, 'AccountId')}:`;
 }
 
 export function applyNagSuppressions(stack: VodStack): void {
@@ -73,6 +80,26 @@ export function applyNagSuppressions(stack: VodStack): void {
     },
   ], true);
   NagSuppressions.addResourceSuppressions(fns.notifier.role!, [XRAY, jobs], true);
+  NagSuppressions.addResourceSuppressions(fns.reconciler.role!, [
+    XRAY,
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'The storyboard of a completed job is written under assets/<assetId>/, an id known only at run time.',
+      appliesTo: [outputObjects],
+    },
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'mediaconvert:ListJobs supports no resource-level permissions; GetJob/CancelJob take any job id '
+        + 'the asset records name (jobs/*), and the reconciler cancels only jobs its records own.',
+      appliesTo: ['Resource::*', `Resource::${arnStart(stack, 'mediaconvert')}jobs/*`],
+    },
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: "DescribeExecution on this state machine's executions, whose names are chosen by EventBridge.",
+      appliesTo: [`Resource::${arnStart(stack, 'states')}execution:`
+        + `<${stack.getLogicalId(pipeline.stateMachine.node.defaultChild as never)}.Name>:*`],
+    },
+  ], true);
 
   NagSuppressions.addResourceSuppressions(pipeline.mediaConvertRole, [{
     id: 'AwsSolutions-IAM5',

@@ -6,11 +6,12 @@
  *
  * | function | adapter calls |
  * | --- | --- |
- * | all four | `DynamoAssetStore`: GetItem (consistent), PutItem (conditional); never Query, so no index |
+ * | all five | `DynamoAssetStore`: GetItem (consistent), PutItem (conditional) |
  * | ingest-probe | `S3MediaReader`: HeadObject and ranged GetObject, both without a version id |
  * | job-submit | `MediaConvertTranscoder`: CreateJob (passing the MediaConvert role), ListJobs (an earlier attempt's job), CancelJob + GetJob; no DescribeEndpoints |
  * | completion-handler | `SfnTaskCallback`: SendTask{Success,Failure,Heartbeat}; `S3OutputWriter`: PutObject; `S3MediaReader`: ranged GetObject of the DASH manifest (no HEAD, no version id); `MediaConvertJobQueue`: ListJobs; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
  * | notifier | `SnsNotifier`: Publish to the KMS-encrypted topic; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
+ * | reconciler | `DynamoAssetStore` as `StatusIndex`: Query on byStatus; `SfnExecutions`: DescribeExecution; `SfnTaskCallback`: SendTask{Success,Failure}; `MediaConvertTranscoder`: GetJob, CancelJob, ListJobs (never CreateJob); `S3OutputListing`: ListObjectsV2 (s3:ListBucket) under assets/; `S3OutputWriter`: PutObject (storyboard); `SnsNotifier`: Publish |
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -48,7 +49,7 @@ const CANCEL_JOBS: Statement = {
   Resource: ['arn:aws:mediaconvert:eu-west-1:123456789012:jobs/*'],
 };
 
-/** The record store's two calls, on the table alone (no index is ever queried). */
+/** The record store's two calls, on the table alone (only the reconciler queries an index). */
 const ASSET_RECORDS: Statement = {
   Sid: 'AssetRecords', Effect: 'Allow',
   Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
@@ -140,8 +141,63 @@ describe('function roles', () => {
     ]));
   });
 
+  test('reconciler: records; Query on byStatus only; DescribeExecution of this state machine\'s executions; '
+    + 'task answers without heartbeats; GetJob/CancelJob/ListJobs, never CreateJob; ListBucket under assets/; '
+    + 'storyboard; Publish to the topic with its KMS key', () => {
+    const stateMachineName = `\${${id(pipeline.stateMachine)}.Name}`;
+    assert.deepEqual(functionPolicy(json, 'reconciler'), canonical([
+      ...logsAndTracing('reconciler'),
+      ASSET_RECORDS,
+      {
+        Sid: 'FindUnfinishedAssets', Effect: 'Allow',
+        Action: ['dynamodb:Query'],
+        Resource: [`${arn(table)}/index/byStatus`],
+      },
+      {
+        Sid: 'AnswerTaskTokens', Effect: 'Allow',
+        Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
+        Resource: [ref(pipeline.stateMachine)],
+      },
+      {
+        Sid: 'DescribeExecutions', Effect: 'Allow',
+        Action: ['states:DescribeExecution'],
+        Resource: [`arn:aws:states:eu-west-1:123456789012:execution:${stateMachineName}:*`],
+      },
+      {
+        Sid: 'ReadAndCancelJobs', Effect: 'Allow',
+        Action: ['mediaconvert:CancelJob', 'mediaconvert:GetJob'],
+        Resource: ['arn:aws:mediaconvert:eu-west-1:123456789012:jobs/*'],
+      },
+      { Sid: 'FindAssetJobs', Effect: 'Allow', Action: ['mediaconvert:ListJobs'], Resource: ['*'] },
+      {
+        Sid: 'ListOutputs', Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: [arn(outputBucket)],
+        Condition: { StringLike: { 's3:prefix': 'assets/*' } },
+      },
+      {
+        Sid: 'WriteStoryboard', Effect: 'Allow',
+        Action: ['s3:PutObject'],
+        Resource: [`${arn(outputBucket)}/assets/*`],
+      },
+      {
+        Sid: 'PublishEvents', Effect: 'Allow',
+        Action: ['sns:Publish'],
+        Resource: [ref(notifications.topic)],
+      },
+      {
+        Sid: 'EncryptEvents', Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: [arn(notifications.key)],
+      },
+    ]));
+    const actions = functionPolicy(json, 'reconciler').flatMap((s) => s.Action);
+    assert.ok(!actions.includes('mediaconvert:CreateJob') && !actions.includes('iam:PassRole'),
+      'the reconciler never creates a job');
+  });
+
   test('each function has a role of its own, assumable by Lambda only, with no managed policy', () => {
-    const names = ['ingest-probe', 'job-submit', 'completion-handler', 'notifier'];
+    const names = ['ingest-probe', 'job-submit', 'completion-handler', 'notifier', 'reconciler'];
     const roles = names.map((name) => functionRoleId(json, name));
     assert.equal(new Set(roles).size, names.length);
     for (const roleId of roles) {

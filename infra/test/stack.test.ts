@@ -131,6 +131,7 @@ describe('functions', () => {
   // these are the figures it holds today, so a change to either side shows here.
   const sizing: Record<string, [number, number]> = {
     'ingest-probe': [512, 60], 'job-submit': [256, 30], 'completion-handler': [256, 30], 'notifier': [128, 15],
+    'reconciler': [256, 300],
   };
   for (const [name, [memory, timeout]] of Object.entries(sizing)) {
     test(`${name}: arm64 provided.al2023, ${memory} MB / ${timeout} s from the contract, JSON logs, X-Ray active`, () => {
@@ -240,6 +241,27 @@ describe('event rules', () => {
     });
   });
 
+  test('the reconciler runs on the contract\'s schedule (every 5 minutes), without retries', () => {
+    const props = rule(stack.pipeline.reconcilerRule);
+    const period = loadLambdasContract().reconcilerPeriodSeconds;
+    assert.equal(period, 300);
+    assert.equal(props.ScheduleExpression, 'rate(5 minutes)');
+    const [target] = props.Targets;
+    assert.deepEqual(target.Arn, { 'Fn::GetAtt': [functionId(json, 'reconciler'), 'Arn'] });
+    assert.equal(target.RetryPolicy.MaximumRetryAttempts, 0);
+    assert.equal(target.RetryPolicy.MaximumEventAgeInSeconds, period);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [functionId(json, 'reconciler'), 'Arn'] },
+      SourceArn: arn(stack.pipeline.reconcilerRule),
+    });
+    // Nothing else invokes it: not the state machine, not the job-state rule.
+    const targets = resourcesOfType(json, 'AWS::Events::Rule')
+      .flatMap(([, r]) => r.Properties.Targets ?? [])
+      .filter((t: any) => t.Arn?.['Fn::GetAtt']?.[0] === functionId(json, 'reconciler'));
+    assert.equal(targets.length, 1);
+  });
+
   test('dead-letter queue: encrypted, TLS only, 14 days', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -325,7 +347,7 @@ describe('observability', () => {
   });
 
   test('alarms on errors and throttles of every function', () => {
-    for (const name of ['ingest-probe', 'job-submit', 'completion-handler', 'notifier']) {
+    for (const name of ['ingest-probe', 'job-submit', 'completion-handler', 'notifier', 'reconciler']) {
       for (const metric of ['Errors', 'Throttles']) {
         assert.ok(alarmsOn(metric).some(([, a]) =>
           a.Properties.Dimensions[0].Value.Ref === functionId(json, name)), `${metric} alarm for ${name}`);

@@ -1,8 +1,8 @@
 /**
- * The processing path: four Rust Lambdas (one binary each from `vod-functions`), the
+ * The processing path: five Rust Lambdas (one binary each from `vod-functions`), the
  * MediaConvert service role, the state machine from `statemachine/vod-pipeline.asl.json`, the
- * two EventBridge rules that start it and answer its task tokens, and the schedule that keeps
- * queued jobs' tasks alive.
+ * two EventBridge rules that start it and answer its task tokens, the schedule that keeps
+ * queued jobs' tasks alive and the one that runs the reconciler.
  *
  * Each function's environment is exactly what `docs/contracts/lambdas.json` lists for it, and
  * each role holds only the actions that function's adapters call.
@@ -39,6 +39,7 @@ const DESCRIPTIONS: Record<FunctionName, string> = {
   'job-submit': 'Creates the MediaConvert job for a probed asset and stores the task token',
   'completion-handler': 'Turns MediaConvert job events into record updates and task-token answers',
   'notifier': 'Publishes versioned asset lifecycle events to SNS',
+  'reconciler': 'Finishes assets whose execution died or overran its bounds (scheduled)',
 };
 
 export interface PipelineProps {
@@ -62,6 +63,8 @@ export class Pipeline extends Construct {
   readonly jobStateChangeRule: events.Rule;
   /** Runs the completion handler's queue keeper (heartbeats for jobs waiting in the queue). */
   readonly queueKeeperRule: events.Rule;
+  /** Runs the reconciler (crates/vod-functions/src/reconciler.rs). */
+  readonly reconcilerRule: events.Rule;
   /** Events EventBridge (or async Lambda) could not deliver after retries. */
   readonly deadLetterQueue: sqs.Queue;
 
@@ -165,8 +168,8 @@ export class Pipeline extends Construct {
     const fns = this.functions;
 
     // Every handler reads its asset's record (GetItem, consistent) and writes it back with a
-    // condition (PutItem): `DynamoAssetStore` makes no other call. No handler queries an
-    // index (only `vod list` does, with the operator's own credentials), so none is granted.
+    // condition (PutItem): `DynamoAssetStore` makes no other call. Only the reconciler queries
+    // an index (byStatus, below); `vod list` does with the operator's own credentials.
     const recordStatement = new iam.PolicyStatement({
       sid: 'AssetRecords',
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
@@ -257,16 +260,55 @@ export class Pipeline extends Construct {
       resources: [storage.dashManifestsArn()],
     }));
 
-    fns.notifier.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'PublishEvents',
-      actions: ['sns:Publish'],
-      resources: [props.topic.topicArn],
+    // The notifier, and the reconciler when it runs the notifier's rules for an asset whose
+    // execution is gone.
+    for (const publisher of [fns.notifier, fns.reconciler]) {
+      publisher.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'PublishEvents',
+        actions: ['sns:Publish'],
+        resources: [props.topic.topicArn],
+      }));
+      // Publishing to an SSE topic encrypts with its key on the publisher's behalf.
+      publisher.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'EncryptEvents',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [props.topicKey.keyArn],
+      }));
+    }
+
+    // The reconciler pages through the byStatus index (Query, nothing else on it)...
+    fns.reconciler.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'FindUnfinishedAssets',
+      actions: ['dynamodb:Query'],
+      resources: [`${storage.table.tableArn}/index/byStatus`],
     }));
-    // Publishing to an SSE topic encrypts with its key on the publisher's behalf.
-    fns.notifier.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'EncryptEvents',
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: [props.topicKey.keyArn],
+    // ...reads and cancels this pipeline's jobs (GetJob, CancelJob take a job ARN; ListJobs,
+    // which finds a job a lost submission created, takes no resource)...
+    fns.reconciler.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadAndCancelJobs',
+      actions: ['mediaconvert:GetJob', 'mediaconvert:CancelJob'],
+      resources: [stack.formatArn({
+        service: 'mediaconvert', resource: 'jobs', resourceName: '*',
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      })],
+    }));
+    fns.reconciler.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'FindAssetJobs',
+      actions: ['mediaconvert:ListJobs'],
+      resources: ['*'],
+    }));
+    // ...lists a completed job's outputs (only under assets/) and writes its storyboard, as
+    // the completion handler would have.
+    fns.reconciler.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ListOutputs',
+      actions: ['s3:ListBucket'],
+      resources: [storage.outputBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': `${OUTPUT_PREFIX}*` } },
+    }));
+    fns.reconciler.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'WriteStoryboard',
+      actions: ['s3:PutObject'],
+      resources: [storage.outputObjectsArn()],
     }));
 
     // --- state machine -------------------------------------------------------------------
@@ -312,6 +354,22 @@ export class Pipeline extends Construct {
       actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
       resources: [this.stateMachine.stateMachineArn],
     }));
+    // The reconciler answers a task still waiting on a finished job (it never heartbeats) and
+    // asks what became of this state machine's executions.
+    fns.reconciler.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'AnswerTaskTokens',
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      resources: [this.stateMachine.stateMachineArn],
+    }));
+    fns.reconciler.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'DescribeExecutions',
+      actions: ['states:DescribeExecution'],
+      resources: [stack.formatArn({
+        service: 'states', resource: 'execution',
+        resourceName: `${this.stateMachine.stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      })],
+    }));
 
     // --- event rules ---------------------------------------------------------------------
     this.objectCreatedRule = new events.Rule(this, 'ObjectCreatedRule', {
@@ -348,6 +406,20 @@ export class Pipeline extends Construct {
       targets: [new targets.LambdaFunction(fns['completion-handler'], {
         retryAttempts: 0,
         maxEventAge: Duration.seconds(props.contract.queueKeeperPeriodSeconds),
+      })],
+    });
+
+    // Its bounds are tens of minutes (ingest) to hours (transcode), so every five minutes
+    // finishes a stuck asset soon after its bound without a DescribeExecution per in-flight
+    // asset every minute. A missed run is harmless (the next one sees the same records), so no
+    // retries; one run at a time is enough, and a run that overlaps the next changes nothing
+    // twice (the rules are idempotent).
+    this.reconcilerRule = new events.Rule(this, 'ReconcilerRule', {
+      description: 'Finishes assets whose execution died or overran its bounds',
+      schedule: events.Schedule.rate(Duration.seconds(props.contract.reconcilerPeriodSeconds)),
+      targets: [new targets.LambdaFunction(fns.reconciler, {
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(props.contract.reconcilerPeriodSeconds),
       })],
     });
   }

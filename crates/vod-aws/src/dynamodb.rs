@@ -145,14 +145,35 @@ impl DynamoAssetStore {
         limit: i32,
         start: Option<PageCursor>,
     ) -> PortResult<(Vec<AssetRecord>, Option<PageCursor>)> {
-        let out = self
+        self.query_by_status(status, None, limit, start).await
+    }
+
+    /// [`Self::list_by_status_page`] of the records created at or after `since` (the index's
+    /// sort key; RFC 3339 in UTC, so text order is time order to the second).
+    async fn query_by_status(
+        &self,
+        status: &str,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        limit: i32,
+        start: Option<PageCursor>,
+    ) -> PortResult<(Vec<AssetRecord>, Option<PageCursor>)> {
+        let mut query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(INDEX_BY_STATUS)
-            .key_condition_expression("#s = :s")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":s", AttributeValue::S(status.to_owned()))
+            .expression_attribute_values(":s", AttributeValue::S(status.to_owned()));
+        query = match since {
+            Some(since) => query
+                .key_condition_expression("#s = :s AND createdAt >= :since")
+                .expression_attribute_values(
+                    ":since",
+                    AttributeValue::S(since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                ),
+            None => query.key_condition_expression("#s = :s"),
+        };
+        let out = query
             .scan_index_forward(false)
             .limit(limit)
             .set_exclusive_start_key(start)
@@ -206,11 +227,12 @@ impl StatusIndex for DynamoAssetStore {
     async fn page(
         &self,
         status: vod_core::AssetStatus,
+        created_since: Option<chrono::DateTime<chrono::Utc>>,
         start: Option<vod_core::ports::PageCursor>,
     ) -> PortResult<RecordPage> {
         let start = start.as_ref().map(decode_cursor).transpose()?;
         let (records, next) = self
-            .list_by_status_page(status.as_str(), STATUS_PAGE_SIZE, start)
+            .query_by_status(status.as_str(), created_since, STATUS_PAGE_SIZE, start)
             .await?;
         Ok((records, next.as_ref().map(encode_cursor).transpose()?))
     }

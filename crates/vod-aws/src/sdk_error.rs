@@ -29,6 +29,7 @@ const NOT_FOUND_CODES: &[&str] = &[
     "TaskDoesNotExist",
     "TaskTimedOut",
     "InvalidToken",
+    "ExecutionDoesNotExist",
 ];
 
 pub(crate) fn port_error<E>(context: &str, err: SdkError<E, HttpResponse>) -> PortError

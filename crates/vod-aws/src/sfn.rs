@@ -89,9 +89,7 @@ impl Executions for SfnExecutions {
             Err(e) => {
                 let e = port_error("DescribeExecution", e);
                 // ExecutionDoesNotExist: expired from history (90 days), or never existed.
-                return if e.kind == PortErrorKind::NotFound
-                    || e.message.contains("ExecutionDoesNotExist")
-                {
+                return if e.kind == PortErrorKind::NotFound {
                     Ok(None)
                 } else {
                     Err(e)

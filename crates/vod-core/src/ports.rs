@@ -140,9 +140,12 @@ pub type RecordPage = (Vec<AssetRecord>, Option<PageCursor>);
 /// [`AssetStore::get`] first.
 #[async_trait]
 pub trait StatusIndex: Send + Sync {
+    /// One page of the records with `status` created at or after `created_since` (all of them
+    /// for `None`), from `start`.
     async fn page(
         &self,
         status: crate::status::AssetStatus,
+        created_since: Option<DateTime<Utc>>,
         start: Option<PageCursor>,
     ) -> PortResult<RecordPage>;
 }

@@ -7,6 +7,9 @@
 //! PROBING/PROBED, the Transcode state's own timeout plus a margin for TRANSCODING. A job that
 //! MediaConvert reports finished is acted on at once (its event may have been lost, and acting
 //! twice is harmless); anything else whose execution runs within its bound is left alone.
+//! A record that is final but whose terminal event was never published (the publish or its
+//! stamp failed, and no execution is left to retry it) is [`unannounced`]: the reconciler
+//! publishes it, once.
 //!
 //! ```
 //! use vod_core::reconcile::{decide, ExecutionState, Verdict};
@@ -25,6 +28,7 @@
 
 use crate::contracts::LambdaFunction;
 use crate::error_names;
+use crate::event::EventType;
 use crate::job::{CallbackTimeouts, JobStatus, JobSummary};
 use crate::record::{AssetRecord, ErrorInfo};
 use crate::status::AssetStatus;
@@ -108,6 +112,28 @@ pub const INGEST_BOUND_SECONDS: u64 = ingest_bound();
 /// Added to the Transcode state's timeout for a TRANSCODING asset: the time its execution
 /// needs after the timeout to catch it and notify (Catch, NotifyFailed with its retries).
 pub const TRANSCODE_MARGIN_SECONDS: u64 = 900;
+
+/// How far back (by creation) the reconciler looks for final records whose terminal event
+/// was never published: the longest an asset can take (the Transcode state's longest timeout,
+/// the ingest bound, the margin) with a day to spare.
+pub const FINAL_LOOKBACK_SECONDS: u64 = CallbackTimeouts::MAX_TIMEOUT_SECONDS
+    + INGEST_BOUND_SECONDS
+    + TRANSCODE_MARGIN_SECONDS
+    + 86_400;
+
+/// The terminal event a final `record` should have published and did not, when no execution
+/// is left to publish it (`execution`: what `DescribeExecution` said of its owner; a running
+/// one still has its Notify state ahead of it).
+pub fn unannounced(record: &AssetRecord, execution: Option<ExecutionState>) -> Option<EventType> {
+    let event = match record.status {
+        AssetStatus::Complete => EventType::Completed,
+        AssetStatus::Failed => EventType::Failed,
+        AssetStatus::Rejected => EventType::Rejected,
+        _ => return None,
+    };
+    let waiting = execution == Some(ExecutionState::Running);
+    (!record.was_notified(event) && !waiting).then_some(event)
+}
 
 /// When `record`'s current status started counting and how long it may last, or `None` for a
 /// status the reconciler never touches (final ones, and UPLOADED, which no record keeps).
@@ -371,6 +397,31 @@ mod tests {
         };
         assert_eq!(error.name, error_names::MEDIACONVERT_JOB_FAILED);
         assert!(error.message.contains("1010: unsupported codec"));
+    }
+
+    #[test]
+    fn a_final_record_without_its_event_is_announced_once_no_execution_will() {
+        let mut r = record(AssetStatus::Failed, false);
+        assert_eq!(unannounced(&r, Some(ExecutionState::Running)), None);
+        assert_eq!(
+            unannounced(&r, Some(ExecutionState::Failed)),
+            Some(EventType::Failed)
+        );
+        assert_eq!(unannounced(&r, None), Some(EventType::Failed));
+        r.notifications.push(crate::record::NotificationStamp {
+            event_type: EventType::Failed,
+            message_id: "m".into(),
+            at: t0(),
+        });
+        assert_eq!(unannounced(&r, None), None);
+        let probing = record(AssetStatus::Probing, false);
+        assert_eq!(unannounced(&probing, None), None);
+        const {
+            assert!(
+                FINAL_LOOKBACK_SECONDS
+                    > CallbackTimeouts::MAX_TIMEOUT_SECONDS + INGEST_BOUND_SECONDS
+            )
+        };
     }
 
     fn any_status() -> impl Strategy<Value = AssetStatus> {

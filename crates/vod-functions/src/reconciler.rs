@@ -16,8 +16,13 @@
 //!   failure path marks the record FAILED as its owning execution (`claimedBy`, so the owner
 //!   check passes) and publishes `asset.failed`.
 //!
-//! Idempotent: a second run finds the records final and does nothing; the notifier never
-//! publishes one event type twice.
+//! A record already final whose terminal event never went out (the publish failed and no
+//! execution is left to retry it, or the reconciler itself stopped between the write and the
+//! publish) is announced through the notifier: the final statuses are read too, as far back
+//! as [`FINAL_LOOKBACK_SECONDS`].
+//!
+//! Idempotent: a second run finds the records final and announced, and does nothing; the
+//! notifier never publishes one event type twice.
 
 use crate::HandlerError;
 use crate::completion_handler::{self, CompletionDeps};
@@ -30,7 +35,9 @@ use vod_core::job::{
     asset_prefix,
 };
 use vod_core::ports::{Executions, OutputListing, PortErrorKind, StatusIndex, Transcoder};
-use vod_core::reconcile::{Cancel, ExecutionState, Verdict, decide};
+use vod_core::reconcile::{
+    Cancel, ExecutionState, FINAL_LOOKBACK_SECONDS, Verdict, decide, unannounced,
+};
 use vod_core::record::{AssetRecord, ErrorInfo};
 use vod_core::{AssetStatus, error_names};
 
@@ -39,6 +46,13 @@ pub const NON_FINAL: [AssetStatus; 3] = [
     AssetStatus::Probing,
     AssetStatus::Probed,
     AssetStatus::Transcoding,
+];
+
+/// The statuses whose terminal event may still be owed.
+pub const FINAL: [AssetStatus; 3] = [
+    AssetStatus::Complete,
+    AssetStatus::Failed,
+    AssetStatus::Rejected,
 ];
 
 #[derive(Clone)]
@@ -66,6 +80,8 @@ pub struct ReconcileReport {
     pub failed: Vec<String>,
     /// Jobs cancelled before their asset failed.
     pub cancelled_jobs: Vec<String>,
+    /// Final assets whose terminal event this run published.
+    pub announced: Vec<String>,
 }
 
 /// What happened to one record.
@@ -91,7 +107,7 @@ pub async fn handle(
         loop {
             let (page, next) = deps
                 .index
-                .page(status, cursor)
+                .page(status, None, cursor)
                 .await
                 .map_err(|e| HandlerError::from_port(&format!("listing {status} assets"), e))?;
             records.extend(page);
@@ -111,8 +127,34 @@ pub async fn handle(
             }
         }
     }
+    // Announcing leaves a record in its status, so these are handled a page at a time.
+    let since = deps.completion.clock.now()
+        - chrono::Duration::seconds(i64::try_from(FINAL_LOOKBACK_SECONDS).unwrap_or(i64::MAX));
+    for status in FINAL {
+        let mut cursor = None;
+        loop {
+            let (page, next) = deps
+                .index
+                .page(status, Some(since), cursor)
+                .await
+                .map_err(|e| HandlerError::from_port(&format!("listing {status} assets"), e))?;
+            for record in page.iter().filter(|r| unannounced(r, None).is_some()) {
+                let id = record.asset_id.to_string();
+                match announce(deps, record).await {
+                    Ok(true) => report.announced.push(id),
+                    Ok(false) => {}
+                    Err(e) => failures.push(format!("{id}: {}", e.message)),
+                }
+            }
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
     tracing::info!(
         examined = report.examined,
+        announced = report.announced.len(),
         completed = report.completed.len(),
         failed = report.failed.len(),
         cancelled = report.cancelled_jobs.len(),
@@ -131,6 +173,36 @@ pub async fn handle(
             ),
         ))
     }
+}
+
+/// Publishes the terminal event a final record still owes, when no execution will.
+async fn announce(deps: &ReconcilerDeps, listed: &AssetRecord) -> Result<bool, HandlerError> {
+    let Some(record) = deps
+        .completion
+        .store
+        .get(&listed.asset_id)
+        .await
+        .map_err(|e| HandlerError::from_port("reading the asset record", e))?
+    else {
+        return Ok(false);
+    };
+    if unannounced(&record, None).is_none() {
+        return Ok(false);
+    }
+    let execution = match record.claimed_by.as_deref() {
+        Some(arn) => deps
+            .executions
+            .status(arn)
+            .await
+            .map_err(|e| HandlerError::from_port("describing the execution", e))?,
+        None => None,
+    };
+    let Some(event) = unannounced(&record, execution) else {
+        return Ok(false);
+    };
+    tracing::warn!(asset_id = %record.asset_id, event_type = event.as_str(), "reconciler publishes a terminal event nobody sent");
+    publish(deps, &record, event.as_str(), None).await?;
+    Ok(true)
 }
 
 async fn reconcile(

@@ -37,10 +37,18 @@ pub enum Invariant {
     NoPanic,
     /// Records within DynamoDB's item limit, events within SNS's message limit.
     SizeLimits,
+    /// The reconciler never finishes an asset whose execution runs within its bound while its
+    /// job is unfinished.
+    ReconcilerLeavesRunning,
+    /// Nothing the reconciler completes lacks outputs and playback.
+    ReconcilerCompletesWithOutputs,
+    /// A second reconciler run, once the first has finished what it set going, changes
+    /// nothing (checked after the run, without faults).
+    ReconcilerIdempotent,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 10] = [
+    pub const ALL: [Invariant; 13] = [
         Self::EveryAssetFinal,
         Self::DeservedOutcome,
         Self::NoPhantomRecord,
@@ -51,6 +59,9 @@ impl Invariant {
         Self::OwnerOnlyWrites,
         Self::NoPanic,
         Self::SizeLimits,
+        Self::ReconcilerLeavesRunning,
+        Self::ReconcilerCompletesWithOutputs,
+        Self::ReconcilerIdempotent,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +76,9 @@ impl Invariant {
             Self::OwnerOnlyWrites => "owner-only-writes",
             Self::NoPanic => "no-panic",
             Self::SizeLimits => "size-limits",
+            Self::ReconcilerLeavesRunning => "reconciler-leaves-running",
+            Self::ReconcilerCompletesWithOutputs => "reconciler-completes-with-outputs",
+            Self::ReconcilerIdempotent => "reconciler-idempotent",
         }
     }
 }
@@ -355,6 +369,8 @@ pub fn check(sim: &Sim) -> Vec<Violation> {
         let invariant = match i.kind {
             IncidentKind::Panic => Invariant::NoPanic,
             IncidentKind::OversizeRecord | IncidentKind::OversizeMessage => Invariant::SizeLimits,
+            IncidentKind::ReconcilerPremature => Invariant::ReconcilerLeavesRunning,
+            IncidentKind::ReconcilerCompletedEmpty => Invariant::ReconcilerCompletesWithOutputs,
         };
         out.push(Violation {
             invariant,

@@ -13,6 +13,7 @@
 //! - [`sim`]: the run's shared state and the fault scheduler; [`world`]: the simulated
 //!   account (buckets, table, topic, jobs) and who wrote what;
 //! - [`ports`], [`lambda`], [`mediaconvert`], [`eventbridge`]: the simulated services;
+//! - [`reconciler`]: the reconciler's schedule, and the check that a second run changes nothing;
 //! - [`invariants`]: what must hold, and the diagnosis of a violation;
 //! - [`expected`]: the known-open problems `make test` holds the code to;
 //! - [`mutants`]: runs that re-introduce a bug, to prove the checks can fail;
@@ -33,6 +34,7 @@ pub mod lambda;
 pub mod mediaconvert;
 pub mod mutants;
 pub mod ports;
+pub mod reconciler;
 pub mod run;
 pub mod scenario;
 pub mod sim;

@@ -2,9 +2,9 @@
 //! caught by a seed when its run shows a kind of violation that the same seed without the
 //! mutant does not (so the open problems of the code itself do not count as catches).
 //!
-//! Only mutants of mechanisms that work today are here; the ones for issue #17's fixes
-//! (notifier ignores the owner, no CreateJob idempotency, execution timeout ≤ task timeout, no
-//! reconciler, raw/decoded key mix-up, no CancelJob on timeout) come with those fixes, as
+//! Only mutants of mechanisms that work today are here; the ones for issue #17's other fixes
+//! (notifier ignores the owner, no CreateJob idempotency, execution timeout ≤ task timeout,
+//! raw/decoded key mix-up, no CancelJob on timeout) come with those fixes, as
 //! `docs/reliability.md` lists.
 
 use serde_json::Value;
@@ -34,10 +34,15 @@ pub enum Mutant {
     KeyMixup,
     /// CancelJob does nothing: a timed-out asset's job runs on and writes (#4).
     NoCancelJob,
+    /// No reconciler: its schedule never fires (issue #17 problem 6).
+    NoReconciler,
+    /// The reconciler is told no execution exists (DescribeExecution always "not found"), so it
+    /// fails assets whose execution is still at work: its own invariant must catch it.
+    ReconcilerIgnoresRunning,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 8] = [
+    pub const ALL: [Mutant; 10] = [
         Self::NoTransientRetry,
         Self::NoTranscodeCatch,
         Self::UnconditionalClaim,
@@ -46,6 +51,8 @@ impl Mutant {
         Self::ExecutionTimeoutNotAboveTasks,
         Self::KeyMixup,
         Self::NoCancelJob,
+        Self::NoReconciler,
+        Self::ReconcilerIgnoresRunning,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,11 +65,23 @@ impl Mutant {
             Self::ExecutionTimeoutNotAboveTasks => "execution-timeout-not-above-tasks",
             Self::KeyMixup => "raw-decoded-key-mixup",
             Self::NoCancelJob => "no-canceljob-on-timeout",
+            Self::NoReconciler => "no-reconciler",
+            Self::ReconcilerIgnoresRunning => "reconciler-ignores-running",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Whether the reconciler's schedule is gone.
+    pub fn no_reconciler(self) -> bool {
+        self == Self::NoReconciler
+    }
+
+    /// Whether DescribeExecution pretends no execution exists.
+    pub fn executions_unknown(self) -> bool {
+        self == Self::ReconcilerIgnoresRunning
     }
 
     /// Whether the asset table's claim ignores an existing record.
@@ -135,7 +154,9 @@ impl Mutant {
             Self::UnconditionalClaim
             | Self::NoCreateJobIdempotency
             | Self::KeyMixup
-            | Self::NoCancelJob => {}
+            | Self::NoCancelJob
+            | Self::NoReconciler
+            | Self::ReconcilerIgnoresRunning => {}
         }
         serde_json::to_string(&doc).map_err(|e| crate::Error::Definition(e.to_string()))
     }

@@ -7,9 +7,10 @@ use crate::scenario::{OUTPUT_BUCKET, SOURCE_BUCKET, Service, Source};
 use crate::sim::{Call, Caller, Fault, Sim};
 use crate::world::{
     Created, ForeignWrite, Incident, IncidentKind, MAX_MESSAGE_BYTES, MAX_RECORD_BYTES,
-    OutputObject, Published, World, short,
+    OutputObject, Published, ReconcilerEffect, World, short,
 };
 use async_trait::async_trait;
+use vod_core::contracts::LambdaFunction;
 
 mod mediaconvert_ports;
 mod reconciler_ports;
@@ -96,6 +97,117 @@ impl SimPorts {
         world
             .execution(arn)
             .map_or_else(|| arn.to_owned(), |e| e.name.clone())
+    }
+}
+
+/// Notes a change the reconciler made (nothing for other callers).
+fn reconciler_effect(sim: &Sim, caller: &Caller, what: String) {
+    if caller.function != LambdaFunction::Reconciler {
+        return;
+    }
+    let at = sim.elapsed();
+    sim.world().reconciler_effects.push(ReconcilerEffect {
+        actor: caller.actor.clone(),
+        at,
+        what,
+    });
+}
+
+/// Whether the reconciler would be acting on `record` before its time: its execution runs
+/// within its bound and MediaConvert has not finished its job.
+fn premature(sim: &Sim, world: &World, record: &AssetRecord) -> bool {
+    let running = record
+        .claimed_by
+        .as_deref()
+        .and_then(|arn| sim.engine.describe(arn).ok())
+        .is_some_and(|d| d.status == vod_states::ExecutionStatus::Running);
+    let job_final = record
+        .job
+        .as_ref()
+        .and_then(|r| world.jobs.iter().find(|j| j.id == r.job_id))
+        .is_some_and(|j| j.status.is_final());
+    running && !job_final && !vod_core::reconcile::overdue(record, sim.now())
+}
+
+/// The reconciler cancels `job_id`: never the job of an asset it must leave alone.
+fn check_reconciler_cancel(sim: &Sim, caller: &Caller, job_id: &str) {
+    if caller.function != LambdaFunction::Reconciler {
+        return;
+    }
+    let at = sim.elapsed();
+    let mut world = sim.world();
+    let Some(asset) = world
+        .jobs
+        .iter()
+        .find(|j| j.id == job_id)
+        .map(|j| j.asset.clone())
+    else {
+        return;
+    };
+    let Some(record) = world.table.get(&asset).cloned() else {
+        return;
+    };
+    if !record.status.is_final() && premature(sim, &world, &record) {
+        let upload = world.upload_of(&asset);
+        world.incidents.push(Incident {
+            upload,
+            at,
+            kind: IncidentKind::ReconcilerPremature,
+            text: format!(
+                "{} cancels {job_id} of {} while its execution runs within its bound",
+                caller.actor,
+                short(&asset)
+            ),
+        });
+    }
+}
+
+/// The reconciler's own rules, checked on each record it finishes: never while its execution
+/// runs within its bound and its job is unfinished; never COMPLETE without outputs.
+fn check_reconciler_write(
+    sim: &Sim,
+    world: &mut World,
+    caller: &Caller,
+    previous: &AssetRecord,
+    record: &AssetRecord,
+) {
+    if caller.function != LambdaFunction::Reconciler
+        || previous.status.is_final()
+        || !record.status.is_final()
+    {
+        return;
+    }
+    let at = sim.elapsed();
+    let upload = world.upload_of(&record.asset_id);
+    if premature(sim, world, previous) {
+        world.incidents.push(Incident {
+            upload,
+            at,
+            kind: IncidentKind::ReconcilerPremature,
+            text: format!(
+                "{} made {} {} while its execution ran within its bound and its job was unfinished",
+                caller.actor,
+                short(&record.asset_id),
+                record.status
+            ),
+        });
+    }
+    let playable = record
+        .playback
+        .as_ref()
+        .is_some_and(|p| p.hls_url.is_some() || p.dash_url.is_some());
+    if record.status == vod_core::AssetStatus::Complete && (record.outputs.is_empty() || !playable)
+    {
+        world.incidents.push(Incident {
+            upload,
+            at,
+            kind: IncidentKind::ReconcilerCompletedEmpty,
+            text: format!(
+                "{} completed {} without outputs or playback",
+                caller.actor,
+                short(&record.asset_id)
+            ),
+        });
     }
 }
 
@@ -200,7 +312,11 @@ impl AssetStore for SimPorts {
                 });
             }
             record_size(&mut world, at, caller.upload, &record);
-            world.table.insert(record.asset_id.clone(), record);
+            check_reconciler_write(sim, &mut world, &caller, &previous, &record);
+            let id = record.asset_id.clone();
+            world.table.insert(id.clone(), record);
+            drop(world);
+            reconciler_effect(sim, &caller, format!("{} {change}", short(&id)));
             (Ok(()), format!("written: {change}"))
         });
         self.call(Service::DynamoDb, Call::Write, op, effect).await
@@ -384,12 +500,19 @@ impl Notifier for SimPorts {
                 });
             }
             let id = format!("msg-{}", world.fresh_id());
+            let what = format!(
+                "published {} {}",
+                event.event_type.as_str(),
+                short(&event.asset_id)
+            );
             world.sns.push(Published {
                 event,
                 at,
                 by: caller.actor.clone(),
                 execution: caller.execution.clone(),
             });
+            drop(world);
+            reconciler_effect(sim, &caller, what);
             (Ok(id.clone()), format!("published {id}"))
         });
         self.call(Service::Sns, Call::Write, op, effect).await

@@ -2,8 +2,9 @@
 //! checks.
 
 use crate::eventbridge;
-use crate::invariants::{self, Violation};
+use crate::invariants::{self, Invariant, Problem, Violation};
 use crate::mutants::Mutant;
+use crate::reconciler;
 use crate::scenario::{HORIZON, Scenario};
 use crate::sim::{Sim, t0};
 use crate::trace::{self, Line};
@@ -43,8 +44,24 @@ pub fn run_scenario(scenario: Scenario, mutant: Option<Mutant>) -> Result<RunRep
             tokio::spawn(eventbridge::upload(sim.clone(), index));
         }
         tokio::spawn(eventbridge::queue_keeper(sim.clone()));
+        let reconciling = !mutant.is_some_and(Mutant::no_reconciler);
+        if reconciling {
+            tokio::spawn(reconciler::schedule(sim.clone()));
+        }
         tokio::time::sleep(HORIZON).await;
-        let violations = invariants::check(&sim);
+        let mut violations = invariants::check(&sim);
+        if reconciling {
+            let at = sim.elapsed();
+            for change in reconciler::second_pass_changes_nothing(&sim).await {
+                violations.push(Violation {
+                    invariant: Invariant::ReconcilerIdempotent,
+                    problem: Problem::Unexplained,
+                    upload: None,
+                    at,
+                    text: change,
+                });
+            }
+        }
         execution_endings(&sim);
         let mut world = sim.world();
         let outcomes = world

@@ -8,6 +8,7 @@ use crate::mutants::Mutant;
 use crate::scenario::{Scenario, Service};
 use crate::world::World;
 use chrono::{DateTime, TimeZone, Utc};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use vod_core::contracts::LambdaFunction;
@@ -67,6 +68,8 @@ pub struct Sim {
     start: tokio::time::Instant,
     pub engine: Engine,
     pub machine: Arc<StateMachine>,
+    /// No faults at all (the end-of-run checks).
+    quiet: AtomicBool,
 }
 
 impl std::fmt::Debug for Sim {
@@ -135,6 +138,7 @@ impl Sim {
                 start: tokio::time::Instant::now(),
                 engine,
                 machine,
+                quiet: AtomicBool::new(false),
             }
         }))
     }
@@ -163,9 +167,14 @@ impl Sim {
         Duration::from_millis(ms)
     }
 
-    /// A yes/no drawn from the fault stream.
+    /// A yes/no drawn from the fault stream (always no once quiet).
     pub fn chance(&self, p: f64) -> bool {
-        p > 0.0 && lock(&self.faults).ratio(p)
+        p > 0.0 && !self.quiet.load(Ordering::Relaxed) && lock(&self.faults).ratio(p)
+    }
+
+    /// Turns every fault off (or on again).
+    pub fn set_quiet(&self, quiet: bool) {
+        self.quiet.store(quiet, Ordering::Relaxed);
     }
 
     pub fn pick<T: Copy>(&self, items: &[T]) -> T {
@@ -195,6 +204,9 @@ impl Sim {
 
     /// Decides what happens to one port call.
     pub fn fault(&self, caller: &Caller, service: Service, call: Call) -> Fault {
+        if self.quiet.load(Ordering::Relaxed) {
+            return Fault::None;
+        }
         if self.in_outage(service) {
             return Fault::Before(PortErrorKind::Transient, "ServiceUnavailable (outage)");
         }

@@ -105,6 +105,19 @@ pub enum IncidentKind {
     Panic,
     OversizeRecord,
     OversizeMessage,
+    /// The reconciler finished an asset whose execution was running within its bound while
+    /// MediaConvert had not finished its job.
+    ReconcilerPremature,
+    /// The reconciler wrote COMPLETE without outputs or playback.
+    ReconcilerCompletedEmpty,
+}
+
+/// A change the reconciler made (a record write, a publish, a cancelled job).
+#[derive(Debug, Clone)]
+pub struct ReconcilerEffect {
+    pub actor: String,
+    pub at: Duration,
+    pub what: String,
 }
 
 /// An execution started from an upload's event.
@@ -131,6 +144,7 @@ pub struct World {
     pub executions: Vec<Execution>,
     pub injected: Vec<Injected>,
     pub incidents: Vec<Incident>,
+    pub reconciler_effects: Vec<ReconcilerEffect>,
     /// Job events that never reached the completion handler (lost, or dead-lettered after
     /// Lambda's retries): (upload, job id, status).
     pub undelivered: Vec<(Option<usize>, String, String)>,

@@ -128,12 +128,13 @@ impl StatusIndex for MemoryAssetStore {
     async fn page(
         &self,
         status: vod_core::AssetStatus,
+        created_since: Option<DateTime<Utc>>,
         start: Option<PageCursor>,
     ) -> PortResult<RecordPage> {
         self.injected()?;
         let mut matching: Vec<AssetRecord> = lock(&self.records)?
             .values()
-            .filter(|r| r.status == status)
+            .filter(|r| r.status == status && created_since.is_none_or(|t| r.created_at >= t))
             .cloned()
             .collect();
         matching.sort_by(|a, b| {

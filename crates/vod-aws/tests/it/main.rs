@@ -8,6 +8,7 @@ mod adapters;
 mod job_body;
 mod limits;
 mod ranged_read;
+mod reconciler_ports;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;

@@ -226,3 +226,32 @@ async fn every_page_of_the_index_is_reconciled() {
             .all(|record| record.status == AssetStatus::Failed)
     );
 }
+
+#[tokio::test]
+async fn a_final_asset_whose_event_was_lost_is_announced_once_its_execution_is_gone() {
+    let r = reconciling();
+    let id = probed(&r.p, 0, "exec-1").await;
+    // The execution's NotifyFailed wrote FAILED, then its publish never went out.
+    let mut record = r.p.store.record(&id).unwrap();
+    record
+        .transition(AssetStatus::Failed, record.updated_at, Some("boom".into()))
+        .unwrap();
+    r.p.store.put(record);
+    r.executions.set("exec-1", ExecutionState::Running);
+    reconciler::handle(&r.deps, json!({})).await.unwrap();
+    assert_eq!(published(&r.p, &id), [], "its execution may still publish");
+
+    r.executions.set("exec-1", ExecutionState::Failed);
+    let report = reconciler::handle(&r.deps, json!({})).await.unwrap();
+    assert_eq!(report.announced, [id.to_string()]);
+    assert_eq!(published(&r.p, &id), [EventType::Failed]);
+    assert!(
+        r.p.store
+            .record(&id)
+            .unwrap()
+            .was_notified(EventType::Failed)
+    );
+    let again = reconciler::handle(&r.deps, json!({})).await.unwrap();
+    assert!(again.announced.is_empty());
+    assert_eq!(published(&r.p, &id), [EventType::Failed]);
+}

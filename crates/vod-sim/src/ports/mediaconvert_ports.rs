@@ -128,8 +128,10 @@ impl Transcoder for SimPorts {
     async fn cancel(&self, job_id: &str) -> PortResult<Cancellation> {
         let op = format!("mediaconvert.CancelJob({job_id})");
         let job_id = job_id.to_owned();
+        let caller = self.caller.clone();
         let effect: Effect<'_, Cancellation> = Box::new(move |sim| {
             let known = sim.world().jobs.iter().any(|j| j.id == job_id);
+            super::check_reconciler_cancel(sim, &caller, &job_id);
             let ignored = sim.mutant.is_some_and(|m| m.no_cancel());
             let outcome = if !known {
                 Cancellation::Unknown
@@ -138,6 +140,9 @@ impl Transcoder for SimPorts {
             } else {
                 Cancellation::AlreadyFinal
             };
+            if outcome == Cancellation::Cancelled {
+                super::reconciler_effect(sim, &caller, format!("cancelled {job_id}"));
+            }
             (Ok(outcome), format!("{outcome:?}"))
         });
         self.call(Service::MediaConvert, Call::Write, op, effect)

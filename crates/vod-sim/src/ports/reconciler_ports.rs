@@ -6,6 +6,7 @@ use super::{Effect, SimPorts};
 use crate::scenario::Service;
 use crate::sim::Call;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use vod_core::AssetStatus;
 use vod_core::ports::{
     Executions, OutputListing, PageCursor, PortError, PortResult, RecordPage, StatusIndex,
@@ -19,7 +20,12 @@ pub const PAGE_SIZE: usize = 3;
 
 #[async_trait]
 impl StatusIndex for SimPorts {
-    async fn page(&self, status: AssetStatus, start: Option<PageCursor>) -> PortResult<RecordPage> {
+    async fn page(
+        &self,
+        status: AssetStatus,
+        created_since: Option<DateTime<Utc>>,
+        start: Option<PageCursor>,
+    ) -> PortResult<RecordPage> {
         let from = match &start {
             Some(PageCursor(text)) => text
                 .parse::<usize>()
@@ -32,7 +38,7 @@ impl StatusIndex for SimPorts {
             let mut matching: Vec<&AssetRecord> = world
                 .table
                 .values()
-                .filter(|r| r.status == status)
+                .filter(|r| r.status == status && created_since.is_none_or(|t| r.created_at >= t))
                 .collect();
             matching.sort_by_key(|r| std::cmp::Reverse(r.created_at));
             let page: Vec<AssetRecord> = matching
@@ -75,7 +81,8 @@ impl Executions for SimPorts {
                 .engine
                 .describe(&arn)
                 .ok()
-                .map(|d| execution_state(d.status));
+                .map(|d| execution_state(d.status))
+                .filter(|_| !sim.mutant.is_some_and(|m| m.executions_unknown()));
             let text = state.map_or("ExecutionDoesNotExist", ExecutionState::as_str);
             (Ok(state), text.to_owned())
         });

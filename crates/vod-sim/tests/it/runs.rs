@@ -115,9 +115,14 @@ fn a_queue_wait_past_the_heartbeat_completes() {
 
 #[test]
 fn each_mutant_breaks_a_calm_run_the_plain_one_passes() {
+    // asl-no-transcode-catch and no-reconciler leave a calm run's records to the reconciler or
+    // strand none; seeds catch them (make test lists the seed).
     let expected = [
-        (Mutant::NoTranscodeCatch, Invariant::EveryAssetFinal),
         (Mutant::UnconditionalClaim, Invariant::OneJobPerAsset),
+        (
+            Mutant::ReconcilerIgnoresRunning,
+            Invariant::ReconcilerLeavesRunning,
+        ),
     ];
     for (mutant, invariant) in expected {
         let mut scenario = calm(KeyStyle::Encoded);
@@ -133,4 +138,45 @@ fn each_mutant_breaks_a_calm_run_the_plain_one_passes() {
             report.explain(Some(40))
         );
     }
+}
+
+/// Every MediaConvert event is lost: nothing tells the waiting Transcode states that their
+/// jobs finished. The reconciler asks MediaConvert and answers the tasks: the media completes
+/// and the undecodable source fails with MediaConvert's reason, each with one terminal event.
+/// Without it the heartbeat fails every one of them.
+#[test]
+fn the_reconciler_answers_tasks_whose_job_events_were_all_lost() {
+    let mut scenario = calm(KeyStyle::Encoded);
+    scenario.uploads.truncate(4);
+    scenario.faults.mc_loss = 1.0;
+    let report = run(scenario.clone(), None);
+    assert_eq!(
+        report.outcomes,
+        vec![
+            Some(AssetStatus::Complete),
+            Some(AssetStatus::Complete),
+            Some(AssetStatus::Rejected),
+            Some(AssetStatus::Failed),
+        ],
+        "{}",
+        report.explain(Some(80))
+    );
+    assert_eq!(report.violations, vec![], "{}", report.explain(Some(80)));
+    let answered = report
+        .trace
+        .iter()
+        .filter(|l| l.actor.starts_with("rc#") && l.text.starts_with("sfn.SendTask"))
+        .count();
+    assert_eq!(answered, 3, "one answer per job");
+
+    let without = run(scenario, Some(Mutant::NoReconciler));
+    assert_eq!(
+        without.outcomes,
+        vec![
+            Some(AssetStatus::Failed),
+            Some(AssetStatus::Failed),
+            Some(AssetStatus::Rejected),
+            Some(AssetStatus::Failed),
+        ]
+    );
 }

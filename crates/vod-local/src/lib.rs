@@ -97,6 +97,9 @@ pub struct LocalConfig {
     pub pump_retry_seconds: i32,
     /// Period of the queue keeper's schedule (heartbeats for jobs waiting in the queue).
     pub queue_keeper_period: std::time::Duration,
+    /// Period of the reconciler's schedule (the contract's `RECONCILER_PERIOD_SECONDS`, as on
+    /// AWS).
+    pub reconciler_period: std::time::Duration,
     /// The player's files (`vod-cdn-local/player` by default).
     pub player_dir: Option<PathBuf>,
     /// Extra environment for the in-process Lambdas (e.g. `VOD_LADDER_POLICY_FILE`).
@@ -116,6 +119,9 @@ impl Default for LocalConfig {
             pump_retry_seconds: 2,
             queue_keeper_period: std::time::Duration::from_secs(u64::from(
                 env::QUEUE_KEEPER_PERIOD_SECONDS,
+            )),
+            reconciler_period: std::time::Duration::from_secs(u64::from(
+                env::RECONCILER_PERIOD_SECONDS,
             )),
             player_dir: None,
             lambda_env: HashMap::new(),
@@ -398,6 +404,11 @@ impl VodLocal {
         tasks.spawn(schedule::run_queue_keeper(
             Arc::clone(&host),
             config.queue_keeper_period,
+            stop_rx.clone(),
+        ));
+        tasks.spawn(schedule::run_reconciler(
+            Arc::clone(&host),
+            config.reconciler_period,
             stop_rx.clone(),
         ));
 

@@ -175,28 +175,42 @@ pub async fn handle(
     }
 }
 
-/// Publishes the terminal event a final record still owes, when no execution will.
-async fn announce(deps: &ReconcilerDeps, listed: &AssetRecord) -> Result<bool, HandlerError> {
-    let Some(record) = deps
-        .completion
+/// The record as it is now (the index lags behind the table).
+async fn fresh(
+    deps: &ReconcilerDeps,
+    listed: &AssetRecord,
+) -> Result<Option<AssetRecord>, HandlerError> {
+    deps.completion
         .store
         .get(&listed.asset_id)
         .await
-        .map_err(|e| HandlerError::from_port("reading the asset record", e))?
-    else {
+        .map_err(|e| HandlerError::from_port("reading the asset record", e))
+}
+
+/// What Step Functions says of the execution that claimed `record` (`None`: none, or gone).
+async fn owner_state(
+    deps: &ReconcilerDeps,
+    record: &AssetRecord,
+) -> Result<Option<ExecutionState>, HandlerError> {
+    match record.claimed_by.as_deref() {
+        Some(arn) => deps
+            .executions
+            .status(arn)
+            .await
+            .map_err(|e| HandlerError::from_port("describing the execution", e)),
+        None => Ok(None),
+    }
+}
+
+/// Publishes the terminal event a final record still owes, when no execution will.
+async fn announce(deps: &ReconcilerDeps, listed: &AssetRecord) -> Result<bool, HandlerError> {
+    let Some(record) = fresh(deps, listed).await? else {
         return Ok(false);
     };
     if unannounced(&record, None).is_none() {
         return Ok(false);
     }
-    let execution = match record.claimed_by.as_deref() {
-        Some(arn) => deps
-            .executions
-            .status(arn)
-            .await
-            .map_err(|e| HandlerError::from_port("describing the execution", e))?,
-        None => None,
-    };
+    let execution = owner_state(deps, &record).await?;
     let Some(event) = unannounced(&record, execution) else {
         return Ok(false);
     };
@@ -210,25 +224,13 @@ async fn reconcile(
     listed: &AssetRecord,
     cancelled: &mut Vec<String>,
 ) -> Result<Done, HandlerError> {
-    let store = &deps.completion.store;
-    let Some(record) = store
-        .get(&listed.asset_id)
-        .await
-        .map_err(|e| HandlerError::from_port("reading the asset record", e))?
-    else {
+    let Some(record) = fresh(deps, listed).await? else {
         return Ok(Done::Left);
     };
     if record.status.is_final() {
         return Ok(Done::Left);
     }
-    let execution = match record.claimed_by.as_deref() {
-        Some(arn) => deps
-            .executions
-            .status(arn)
-            .await
-            .map_err(|e| HandlerError::from_port("describing the execution", e))?,
-        None => None,
-    };
+    let execution = owner_state(deps, &record).await?;
     let job = match (&record.job, record.status) {
         (Some(j), AssetStatus::Transcoding) => deps
             .transcoder

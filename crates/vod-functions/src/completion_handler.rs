@@ -230,7 +230,11 @@ async fn fail(
     tracing::warn!(error, cause, "transcode failed");
     match deps.callback.fail(token, error, cause).await {
         Ok(()) => Ok(outcome("failed", cause)),
-        Err(e) if closed_task(e.kind) => Ok(outcome("ignored", "the task was already closed")),
+        // The cause stays in the outcome: the reconciler fails an asset nobody waits for with it.
+        Err(e) if closed_task(e.kind) => Ok(outcome(
+            "ignored",
+            format!("the task was already closed: {cause}"),
+        )),
         Err(e) => Err(HandlerError::from_port("SendTaskFailure", e)),
     }
 }

@@ -280,6 +280,13 @@ async fn complete(
         // The execution was answered with the failure: its Catch fails the asset.
         return Ok(Done::Failed);
     }
+    // Finished meanwhile (the job's own event won the race): nothing left to do.
+    if fresh(deps, record)
+        .await?
+        .is_none_or(|r| r.status.is_final())
+    {
+        return Ok(Done::Left);
+    }
     // Nothing waits for an answer: fail the asset with what the completion handler found.
     let error = ErrorInfo {
         name: error_names::MEDIACONVERT_JOB_FAILED.to_owned(),

@@ -255,3 +255,25 @@ async fn a_final_asset_whose_event_was_lost_is_announced_once_its_execution_is_g
     assert!(again.announced.is_empty());
     assert_eq!(published(&r.p, &id), [EventType::Failed]);
 }
+
+#[tokio::test]
+async fn a_completed_job_without_manifests_fails_the_asset_of_a_dead_execution_with_the_reason() {
+    let r = reconciling();
+    let (id, job) = transcoding(&r.p, "exec-1").await;
+    r.p.transcoder.set_status(&job, JobStatus::Complete);
+    r.executions.set("exec-1", ExecutionState::Aborted);
+    r.p.callback.closed.lock().unwrap().push("token-1".into());
+    // The outputs were deleted (or never written): nothing to play.
+    let report = reconciler::handle(&r.deps, json!({})).await.unwrap();
+    assert_eq!(report.failed, [id.to_string()]);
+    let record = r.p.store.record(&id).unwrap();
+    assert_eq!(record.status, AssetStatus::Failed);
+    let error = record.error.unwrap();
+    assert_eq!(error.name, error_names::MEDIACONVERT_JOB_FAILED);
+    assert!(
+        error.message.contains("without any HLS or DASH manifest"),
+        "{}",
+        error.message
+    );
+    assert_eq!(published(&r.p, &id), [EventType::Failed]);
+}

@@ -11,7 +11,7 @@
  * | job-submit | `MediaConvertTranscoder`: CreateJob (passing the MediaConvert role), ListJobs (an earlier attempt's job), CancelJob + GetJob; no DescribeEndpoints |
  * | completion-handler | `SfnTaskCallback`: SendTask{Success,Failure,Heartbeat}; `S3OutputWriter`: PutObject; `S3MediaReader`: ranged GetObject of the DASH manifest (no HEAD, no version id); `MediaConvertJobQueue`: ListJobs; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
  * | notifier | `SnsNotifier`: Publish to the KMS-encrypted topic; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
- * | reconciler | `DynamoAssetStore` as `StatusIndex`: Query on byStatus; `SfnExecutions`: DescribeExecution; `SfnTaskCallback`: SendTask{Success,Failure}; `MediaConvertTranscoder`: GetJob, CancelJob, ListJobs (never CreateJob); `S3OutputListing`: ListObjectsV2 (s3:ListBucket) under assets/; `S3OutputWriter`: PutObject (storyboard); `SnsNotifier`: Publish |
+ * | reconciler | `DynamoAssetStore` as `StatusIndex`: Query on byStatus; `SfnExecutions`: DescribeExecution; `SfnTaskCallback`: SendTask{Success,Failure}; `MediaConvertTranscoder`: GetJob, CancelJob, ListJobs (never CreateJob); `S3OutputListing`: ListObjectsV2 (s3:ListBucket) under assets/; `S3OutputWriter`: PutObject (storyboard); `S3MediaReader`: ranged GetObject of the DASH manifest; `SnsNotifier`: Publish |
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -179,6 +179,11 @@ describe('function roles', () => {
         Sid: 'WriteStoryboard', Effect: 'Allow',
         Action: ['s3:PutObject'],
         Resource: [`${arn(outputBucket)}/assets/*`],
+      },
+      {
+        Sid: 'ReadDashManifests', Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: [`${arn(outputBucket)}/assets/*/stream.mpd`],
       },
       {
         Sid: 'PublishEvents', Effect: 'Allow',

@@ -121,6 +121,20 @@ pub const FINAL_LOOKBACK_SECONDS: u64 = CallbackTimeouts::MAX_TIMEOUT_SECONDS
     + TRANSCODE_MARGIN_SECONDS
     + 86_400;
 
+/// How long after an asset failed the reconciler still checks that its job stopped: the
+/// failure path cancels it, and only an outage of MediaConvert longer than that path's retries
+/// keeps it running; six hours outlasts any such outage the pipeline is built for.
+pub const STRAY_JOB_WINDOW_SECONDS: u64 = 6 * 3600;
+
+/// Whether a final `record` may still have a job running that nobody will stop: FAILED with
+/// a recorded job, failed within [`STRAY_JOB_WINDOW_SECONDS`] of `now`.
+pub fn may_run_on(record: &AssetRecord, now: DateTime<Utc>) -> bool {
+    let window = chrono::Duration::seconds(STRAY_JOB_WINDOW_SECONDS as i64);
+    record.status == AssetStatus::Failed
+        && record.job.is_some()
+        && record.updated_at + window >= now
+}
+
 /// The terminal event a final `record` should have published and did not, when no execution
 /// is left to publish it (`execution`: what `DescribeExecution` said of its owner; a running
 /// one still has its Notify state ahead of it).

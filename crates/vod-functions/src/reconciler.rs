@@ -36,7 +36,7 @@ use vod_core::job::{
 };
 use vod_core::ports::{Executions, OutputListing, PortErrorKind, StatusIndex, Transcoder};
 use vod_core::reconcile::{
-    Cancel, ExecutionState, FINAL_LOOKBACK_SECONDS, Verdict, decide, unannounced,
+    Cancel, ExecutionState, FINAL_LOOKBACK_SECONDS, Verdict, decide, may_run_on, unannounced,
 };
 use vod_core::record::{AssetRecord, ErrorInfo};
 use vod_core::{AssetStatus, error_names};
@@ -105,11 +105,15 @@ pub async fn handle(
         let mut records = Vec::new();
         let mut cursor = None;
         loop {
-            let (page, next) = deps
-                .index
-                .page(status, None, cursor)
-                .await
-                .map_err(|e| HandlerError::from_port(&format!("listing {status} assets"), e))?;
+            // A page that cannot be read ends this status's listing, not the run: the other
+            // statuses (and the records already listed) are still worked on.
+            let (page, next) = match deps.index.page(status, None, cursor).await {
+                Ok(listed) => listed,
+                Err(e) => {
+                    failures.push(format!("listing {status} assets: {e}"));
+                    break;
+                }
+            };
             records.extend(page);
             match next {
                 Some(next) => cursor = Some(next),
@@ -133,16 +137,27 @@ pub async fn handle(
     for status in FINAL {
         let mut cursor = None;
         loop {
-            let (page, next) = deps
-                .index
-                .page(status, Some(since), cursor)
-                .await
-                .map_err(|e| HandlerError::from_port(&format!("listing {status} assets"), e))?;
+            let (page, next) = match deps.index.page(status, Some(since), cursor).await {
+                Ok(listed) => listed,
+                Err(e) => {
+                    failures.push(format!("listing {status} assets: {e}"));
+                    break;
+                }
+            };
             for record in page.iter().filter(|r| unannounced(r, None).is_some()) {
                 let id = record.asset_id.to_string();
                 match announce(deps, record).await {
                     Ok(true) => report.announced.push(id),
                     Ok(false) => {}
+                    Err(e) => failures.push(format!("{id}: {}", e.message)),
+                }
+            }
+            let now = deps.completion.clock.now();
+            for record in page.iter().filter(|r| may_run_on(r, now)) {
+                let id = record.asset_id.to_string();
+                match stop_stray_job(deps, record).await {
+                    Ok(Some(job)) => report.cancelled_jobs.push(job),
+                    Ok(None) => {}
                     Err(e) => failures.push(format!("{id}: {}", e.message)),
                 }
             }
@@ -200,6 +215,43 @@ async fn owner_state(
             .map_err(|e| HandlerError::from_port("describing the execution", e)),
         None => Ok(None),
     }
+}
+
+/// Stops the job of a FAILED asset that is still running: its failure path's CancelJob was
+/// lost (an outage of MediaConvert outlasting the state machine's retries). Left to a running
+/// execution, whose failure path is still ahead of it.
+async fn stop_stray_job(
+    deps: &ReconcilerDeps,
+    listed: &AssetRecord,
+) -> Result<Option<String>, HandlerError> {
+    let Some(record) = fresh(deps, listed).await? else {
+        return Ok(None);
+    };
+    let Some(job) = record
+        .job
+        .as_ref()
+        .filter(|_| record.status == AssetStatus::Failed)
+    else {
+        return Ok(None);
+    };
+    if owner_state(deps, &record).await? == Some(ExecutionState::Running) {
+        return Ok(None);
+    }
+    let running = deps
+        .transcoder
+        .job(&job.job_id)
+        .await
+        .map_err(|e| HandlerError::from_port("reading the failed asset's job", e))?
+        .is_some_and(|j| !j.status.is_final());
+    if !running {
+        return Ok(None);
+    }
+    deps.transcoder
+        .cancel(&job.job_id)
+        .await
+        .map_err(|e| HandlerError::from_port("cancelling the failed asset's job", e))?;
+    tracing::warn!(asset_id = %record.asset_id, job_id = %job.job_id, "reconciler cancelled the job of a failed asset");
+    Ok(Some(job.job_id.clone()))
 }
 
 /// Publishes the terminal event a final record still owes, when no execution will.

@@ -45,10 +45,14 @@ pub enum Invariant {
     /// A second reconciler run, once the first has finished what it set going, changes
     /// nothing (checked after the run, without faults).
     ReconcilerIdempotent,
+    /// Every execution ends through one of its own Succeed or Fail states: none times out (its
+    /// `TimeoutSeconds` exceeds every path, so a Catch always runs) and no error escapes a
+    /// Catch. The reconciler is a safety net, not the way assets end.
+    ExecutionsEndInTheirStates,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 13] = [
+    pub const ALL: [Invariant; 14] = [
         Self::EveryAssetFinal,
         Self::DeservedOutcome,
         Self::NoPhantomRecord,
@@ -62,6 +66,7 @@ impl Invariant {
         Self::ReconcilerLeavesRunning,
         Self::ReconcilerCompletesWithOutputs,
         Self::ReconcilerIdempotent,
+        Self::ExecutionsEndInTheirStates,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +84,7 @@ impl Invariant {
             Self::ReconcilerLeavesRunning => "reconciler-leaves-running",
             Self::ReconcilerCompletesWithOutputs => "reconciler-completes-with-outputs",
             Self::ReconcilerIdempotent => "reconciler-idempotent",
+            Self::ExecutionsEndInTheirStates => "executions-end-in-their-states",
         }
     }
 }
@@ -380,6 +386,7 @@ pub fn check(sim: &Sim) -> Vec<Violation> {
             text: i.text.clone(),
         });
     }
+    execution_endings(sim, &world, &mut out);
     out.sort_by_key(|v| (v.at, v.invariant, v.upload));
     out
 }
@@ -547,12 +554,24 @@ fn jobs(ev: &Evidence<'_>, record: Option<&AssetRecord>, v: &mut Report<'_>) {
         .map(|j| j.job_id.as_str())
         .filter(|_| r.status == AssetStatus::Complete);
     let grace = Duration::from_secs(15 * 60);
+    let mut deadline = went_final + grace;
+    // Nothing can stop a job while MediaConvert refuses every call: then the grace counts from
+    // when it answers again, plus three reconciler periods (the sweep that cancels it, and
+    // two more for sweeps lost to isolated faults: a run stops at its first failed call).
+    if let Some(o) = ev.sim.scenario.faults.outage.filter(|o| {
+        o.service == crate::scenario::Service::MediaConvert
+            && o.from <= deadline
+            && o.until > went_final
+    }) {
+        let sweep = Duration::from_secs(u64::from(vod_core::contracts::RECONCILER_PERIOD_SECONDS));
+        deadline = deadline.max(o.until + sweep + grace);
+    }
     for job in &ev.jobs {
         if Some(job.id.as_str()) == completed_it {
             continue;
         }
         let ended = job.finished_at.unwrap_or(HORIZON);
-        if ended > went_final + grace {
+        if ended > deadline {
             let problem = if ev.foreign_writes() {
                 Problem::P1DuplicateFailsOwner
             } else if ev.resubmitted() && r.job.as_ref().is_some_and(|j| j.job_id != job.id) {
@@ -580,5 +599,46 @@ fn jobs(ev: &Evidence<'_>, record: Option<&AssetRecord>, v: &mut Report<'_>) {
                 ),
             );
         }
+    }
+}
+
+/// [`Invariant::ExecutionsEndInTheirStates`], from each execution's history.
+fn execution_endings(sim: &Sim, world: &World, out: &mut Vec<Violation>) {
+    for e in &world.executions {
+        let Ok(history) = sim.engine.history(&e.arn) else {
+            continue;
+        };
+        let Some(last) = history.last() else {
+            continue;
+        };
+        let at = (last.timestamp - crate::sim::t0())
+            .to_std()
+            .unwrap_or_default();
+        let last_state = history
+            .iter()
+            .rev()
+            .find(|h| h.event_type.ends_with("StateEntered"))
+            .map(|h| h.event_type.as_str());
+        let (problem, why) = match last.event_type.as_str() {
+            "ExecutionTimedOut" => (
+                Problem::P4TimeoutsLeaveNonFinal,
+                "timed out: no Catch ran".to_owned(),
+            ),
+            "ExecutionFailed" if last_state != Some("FailStateEntered") => (
+                Problem::Unexplained,
+                format!(
+                    "failed with an error no Catch took (last state entered: {})",
+                    last_state.unwrap_or("none")
+                ),
+            ),
+            _ => continue,
+        };
+        out.push(Violation {
+            invariant: Invariant::ExecutionsEndInTheirStates,
+            problem,
+            upload: Some(e.upload),
+            at,
+            text: format!("execution {} {why}", e.name),
+        });
     }
 }

@@ -1,7 +1,8 @@
 //! The reconciler's EventBridge schedule: every five simulated minutes
 //! ([`vod_core::contracts::RECONCILER_PERIOD_SECONDS`], as on AWS) the real handler runs with
 //! the same Lambda and port faults as every other function. A tick with no unfinished record
-//! in the table (none non-final, none final without its terminal event) is skipped: on AWS it
+//! in the table (none non-final, none final without its terminal event, none failed with its
+//! job still running) is skipped: on AWS it
 //! would read index pages and change nothing, and skipping keeps long runs cheap and their
 //! stories short.
 //!
@@ -35,13 +36,22 @@ fn caller(actor: String) -> Caller {
     }
 }
 
-/// A record not final, or final without its terminal event: something the reconciler might
-/// have to do.
+/// A record not final, final without its terminal event, or failed with its job still
+/// running: something the reconciler might have to do.
 fn anything_unfinished(sim: &Sim) -> bool {
-    sim.world()
-        .table
-        .values()
-        .any(|r| !r.status.is_final() || vod_core::reconcile::unannounced(r, None).is_some())
+    let world = sim.world();
+    let job_runs = |id: &str| {
+        world
+            .jobs
+            .iter()
+            .any(|j| j.id == id && !j.status.is_final())
+    };
+    world.table.values().any(|r| {
+        !r.status.is_final()
+            || vod_core::reconcile::unannounced(r, None).is_some()
+            || (vod_core::reconcile::may_run_on(r, sim.now())
+                && r.job.as_ref().is_some_and(|j| job_runs(&j.job_id)))
+    })
 }
 
 /// One run. A run that changed nothing and did not fail leaves one line in the story instead

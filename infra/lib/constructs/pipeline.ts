@@ -254,11 +254,15 @@ export class Pipeline extends Construct {
     }));
     // The storyboard's sprites are named only by the DASH manifest the job wrote (MediaConvert
     // does not document its tile file names): the handler reads that manifest, nothing else.
-    fns['completion-handler'].addToRolePolicy(new iam.PolicyStatement({
-      sid: 'ReadDashManifests',
-      actions: ['s3:GetObject'],
-      resources: [storage.dashManifestsArn()],
-    }));
+    // The reconciler completes a job whose events were lost with the completion handler's
+    // rules, the sprite storyboard included.
+    for (const reader of [fns['completion-handler'], fns.reconciler]) {
+      reader.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'ReadDashManifests',
+        actions: ['s3:GetObject'],
+        resources: [storage.dashManifestsArn()],
+      }));
+    }
 
     // The notifier, and the reconciler when it runs the notifier's rules for an asset whose
     // execution is gone.

@@ -6,8 +6,8 @@
 mod flow;
 mod long_sources;
 mod queue_keeper;
-mod reliability;
 mod reconciler;
+mod reliability;
 mod replaced;
 mod storyboard;
 mod too_large;

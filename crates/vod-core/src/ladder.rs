@@ -9,6 +9,7 @@
 //! are even; frame rate kept up to the policy's maximum (halved above it); short clips get
 //! fewer rungs; audio-only sources get an audio-only package.
 
+use crate::pertitle::{Av1Tier, ComplexityMeasure, TargetQuality};
 use crate::probe::{MAX_SOURCE_DURATION_SECONDS, ProbeReport};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,13 @@ pub struct LadderPolicy {
     /// manifests, for scrubbing previews).
     #[serde(default)]
     pub trick_play: bool,
+    /// Per-title quality: the VMAF target and step (see [`crate::pertitle`]); `None` keeps each
+    /// rung's `qvbrQualityLevel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_quality: Option<TargetQuality>,
+    /// AV1 CMAF rungs beside the H.264 ones (H.264 stays for devices without AV1).
+    #[serde(default)]
+    pub av1_tier: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -100,6 +108,8 @@ impl Default for LadderPolicy {
             automated_abr: false,
             mp4_download: false,
             trick_play: true,
+            target_quality: None,
+            av1_tier: false,
         }
     }
 }
@@ -123,6 +133,9 @@ pub struct LadderPlan {
     pub mp4_download: bool,
     #[serde(default)]
     pub trick_play: bool,
+    /// AV1 rungs beside the H.264 ones, when the policy asks for the AV1 tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub av1: Option<Av1Tier>,
     /// Each decision in words, for the record (`ladder_reason`).
     pub reasons: Vec<String>,
 }
@@ -252,6 +265,11 @@ impl LadderPolicy {
         if self.segment_seconds == 0 || self.short_clip_max_rungs == 0 {
             return bad("segmentSeconds and shortClipMaxRungs must be positive");
         }
+        if let Some(t) = &self.target_quality
+            && !((50.0..=100.0).contains(&t.top_vmaf) && (0.0..=20.0).contains(&t.step_vmaf))
+        {
+            return bad("targetQuality needs topVmaf 50-100 and stepVmaf 0-20");
+        }
         Ok(())
     }
 }
@@ -267,6 +285,16 @@ fn even(x: u64) -> u32 {
 
 /// Applies `policy` to a probed source.
 pub fn plan_ladder(report: &ProbeReport, policy: &LadderPolicy) -> Result<LadderPlan, LadderError> {
+    plan_ladder_measured(report, policy, None)
+}
+
+/// [`plan_ladder`] with the complexity pass's measure of the source, when one was made: the
+/// per-title rules of [`crate::pertitle`] then choose the rungs and caps.
+pub fn plan_ladder_measured(
+    report: &ProbeReport,
+    policy: &LadderPolicy,
+    measure: Option<&ComplexityMeasure>,
+) -> Result<LadderPlan, LadderError> {
     // Only a real length counts (NaN, infinities, zero and negatives are "unknown"), and none
     // beyond the bound: every count below is derived from it.
     let duration = report
@@ -293,6 +321,7 @@ pub fn plan_ladder(report: &ProbeReport, policy: &LadderPolicy) -> Result<Ladder
             automated_abr: false,
             mp4_download: false,
             trick_play: false,
+            av1: None,
             reasons,
         });
     };
@@ -448,7 +477,7 @@ pub fn plan_ladder(report: &ProbeReport, policy: &LadderPolicy) -> Result<Ladder
         reasons.push("MP4 download of the top rung enabled by policy".to_owned());
     }
 
-    Ok(LadderPlan {
+    let mut plan = LadderPlan {
         rungs,
         audio,
         gop_seconds: policy.gop_seconds,
@@ -458,8 +487,20 @@ pub fn plan_ladder(report: &ProbeReport, policy: &LadderPolicy) -> Result<Ladder
         automated_abr: policy.automated_abr,
         mp4_download: policy.mp4_download,
         trick_play: policy.trick_play,
+        av1: None,
         reasons,
-    })
+    };
+    let fps = frame_rate
+        .map(FrameRate::as_f64)
+        .or(video.frame_rate.filter(|f| f.is_finite() && *f > 0.0));
+    crate::pertitle::apply(
+        &mut plan,
+        policy.target_quality.as_ref(),
+        measure,
+        policy.av1_tier,
+        fps,
+    );
+    Ok(plan)
 }
 
 fn plan_audio(

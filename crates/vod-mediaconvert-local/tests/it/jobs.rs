@@ -44,6 +44,7 @@ pub fn ladder(rungs: Vec<Rung>) -> LadderPlan {
         automated_abr: false,
         mp4_download: false,
         trick_play: false,
+        av1: None,
         reasons: Vec::new(),
     }
 }

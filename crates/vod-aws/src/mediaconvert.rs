@@ -3,7 +3,8 @@
 //! the SDK would send (captured from its HTTP request, never hand-serialized).
 //!
 //! Output layout under the asset's prefix (`s3://<out>/<prefix><assetId>/`):
-//! - `stream.m3u8`, `stream.mpd`, `stream_<rung>…` — one CMAF segment set for HLS and DASH,
+//! - `stream.m3u8`, `stream.mpd`, `stream_<rung>…` — one CMAF segment set for HLS and DASH
+//!   (`stream_av1_<rung>…` beside the H.264 rungs when the policy asks for the AV1 tier),
 //!   with image-based trick play: tile images of small thumbnails (names MediaConvert's own,
 //!   described by the DASH manifest's thumbnail track; the storyboard's sprites);
 //! - `thumbs/thumb.0000000.jpg`, … — thumbnails every N seconds (the storyboard's images);
@@ -169,6 +170,12 @@ fn cmaf_group(plan: &LadderPlan, destination: &str) -> OutputGroup {
         for rung in &plan.rungs {
             group = group.outputs(video_output(plan, rung, ContainerType::Cmfc, true));
         }
+        // AV1 beside H.264 in the same group: one master, players pick by CODECS.
+        if let Some(tier) = &plan.av1 {
+            for rung in &tier.rungs {
+                group = group.outputs(av1_output(plan, rung, tier.gop_frames));
+            }
+        }
     }
     for audio in &plan.audio {
         group = group.outputs(
@@ -202,6 +209,51 @@ fn video_output(plan: &LadderPlan, rung: &Rung, container: ContainerType, sized:
         .name_modifier(&rung.name)
         .container_settings(ContainerSettings::builder().container(container).build())
         .video_description(video.build())
+        .build()
+}
+
+/// An AV1 CMAF rung: QVBR (the only rate control MediaConvert has for AV1), the GOP in frames
+/// (AV1 takes no seconds), 8-bit, 7 B-frames as MediaConvert recommends.
+fn av1_output(plan: &LadderPlan, rung: &Rung, gop_frames: u32) -> Output {
+    let mut av1 = Av1Settings::builder()
+        .rate_control_mode(Av1RateControlMode::Qvbr)
+        .qvbr_settings(
+            Av1QvbrSettings::builder()
+                .qvbr_quality_level(i32::from(rung.qvbr_quality_level))
+                .build(),
+        )
+        .max_bitrate(to_i32(rung.max_bitrate_bps))
+        .gop_size(f64::from(gop_frames.max(1)))
+        .number_b_frames_between_reference_frames(7)
+        .bit_depth(Av1BitDepth::Bit8)
+        .spatial_adaptive_quantization(Av1SpatialAdaptiveQuantization::Enabled);
+    av1 = match plan.frame_rate {
+        Some(rate) => av1
+            .framerate_control(Av1FramerateControl::Specified)
+            .framerate_numerator(to_i32(rate.numerator))
+            .framerate_denominator(to_i32(rate.denominator)),
+        None => av1.framerate_control(Av1FramerateControl::InitializeFromSource),
+    };
+    Output::builder()
+        .name_modifier(&rung.name)
+        .container_settings(
+            ContainerSettings::builder()
+                .container(ContainerType::Cmfc)
+                .build(),
+        )
+        .video_description(
+            VideoDescription::builder()
+                .scaling_behavior(ScalingBehavior::Default)
+                .width(to_i32(rung.width))
+                .height(to_i32(rung.height))
+                .codec_settings(
+                    VideoCodecSettings::builder()
+                        .codec(VideoCodec::Av1)
+                        .av1_settings(av1.build())
+                        .build(),
+                )
+                .build(),
+        )
         .build()
 }
 

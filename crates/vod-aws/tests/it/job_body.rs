@@ -166,3 +166,43 @@ async fn a_twelve_hour_source_and_an_absurd_stored_plan_both_build_valid_jobs() 
     assert_eq!(trick_play["thumbnailInterval"], f64::from(i32::MAX));
     vod_testkit::tools::assert_valid_create_job(&body, "largest stored numbers");
 }
+
+#[tokio::test]
+async fn the_av1_tier_adds_cmaf_av1_rungs_beside_h264_and_the_body_is_valid_for_botocore() {
+    let mut policy = LadderPolicy {
+        av1_tier: true,
+        ..LadderPolicy::default()
+    };
+    policy.target_quality = Some(vod_core::pertitle::TargetQuality {
+        top_vmaf: 94.0,
+        step_vmaf: 1.0,
+    });
+    let body = body_of(plan_ladder(&probe(1920, 1080), &policy).unwrap()).await;
+    vod_testkit::tools::assert_valid_create_job(&body, "av1 tier");
+    let outputs = body["settings"]["outputGroups"][0]["outputs"]
+        .as_array()
+        .unwrap();
+    let codec = |o: &serde_json::Value| o["videoDescription"]["codecSettings"]["codec"].clone();
+    let h264: Vec<_> = outputs.iter().filter(|o| codec(o) == "H_264").collect();
+    let av1: Vec<_> = outputs.iter().filter(|o| codec(o) == "AV1").collect();
+    assert_eq!(h264.len(), av1.len(), "one AV1 rung per H.264 rung");
+    assert!(!av1.is_empty());
+    for (a, h) in av1.iter().zip(&h264) {
+        assert_eq!(
+            a["nameModifier"].as_str().unwrap(),
+            format!("_av1{}", h["nameModifier"].as_str().unwrap())
+        );
+        let s = &a["videoDescription"]["codecSettings"]["av1Settings"];
+        assert_eq!(s["rateControlMode"], "QVBR");
+        assert_eq!(s["qvbrSettings"]["qvbrQualityLevel"], 8);
+        // 2 s at 29.97 fps, in frames: AV1 has no GOP in seconds.
+        assert_eq!(s["gopSize"], 60.0);
+        assert!(
+            s["maxBitrate"].as_u64().unwrap()
+                < h["videoDescription"]["codecSettings"]["h264Settings"]["maxBitrate"]
+                    .as_u64()
+                    .unwrap()
+        );
+        assert_eq!(a["containerSettings"]["container"], "CMFC");
+    }
+}

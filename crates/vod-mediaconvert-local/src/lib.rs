@@ -66,6 +66,7 @@ pub mod job;
 pub mod package;
 mod package_tiles;
 pub mod plan;
+pub mod quality;
 mod twin;
 
 use std::sync::Arc;

@@ -32,6 +32,11 @@ pub struct TwinConfig {
     pub max_concurrent_jobs: usize,
     /// x264 preset for every video encode.
     pub x264_preset: String,
+    /// SVT-AV1 preset of AV1 outputs (`VOD_MEDIACONVERT_SVTAV1_PRESET`).
+    pub svtav1_preset: u8,
+    /// QVBR as a VMAF target: search each rung's CRF on sampled chunks with libvmaf
+    /// (`VOD_MEDIACONVERT_QUALITY_SEARCH`) instead of the level's fixed CRF.
+    pub quality_search: bool,
     /// STATUS_UPDATE period (the job's `statusUpdateInterval` is ignored locally).
     pub status_update_interval: Duration,
     /// AWS SDK configuration for S3 and EventBridge; `None` loads it from the environment
@@ -58,6 +63,8 @@ impl Default for TwinConfig {
             account_id: "000000000000".to_owned(),
             max_concurrent_jobs: 1,
             x264_preset: "veryfast".to_owned(),
+            svtav1_preset: crate::plan::DEFAULT_SVTAV1_PRESET,
+            quality_search: false,
             status_update_interval: Duration::from_secs(3),
             sdk_config: None,
             s3_endpoint: None,
@@ -435,6 +442,32 @@ impl JobManager {
         let out_dir = work.path().join("out");
         let options = EncoderOptions {
             x264_preset: self.config.x264_preset.clone(),
+            svtav1_preset: self.config.svtav1_preset,
+        };
+        let searched;
+        let plan = if self.config.quality_search && plan.needs_video() {
+            let (ffmpeg, input, source, options) = (
+                self.ffmpeg.clone(),
+                input.clone(),
+                source.clone(),
+                options.clone(),
+            );
+            let mut job = plan.clone();
+            searched = tokio::task::spawn_blocking(move || {
+                let samples = crate::quality::Samples::cut(&ffmpeg, &input, &source, 1.0)?;
+                crate::quality::search_crfs(&ffmpeg, &samples, &mut job, &options)?;
+                Ok::<_, crate::quality::QualityError>(job)
+            })
+            .await
+            .map_err(|e| {
+                Some(JobFailure::internal(format!(
+                    "the quality search stopped: {e}"
+                )))
+            })?
+            .map_err(|e| Some(JobFailure::internal(format!("quality search: {e}"))))?;
+            &searched
+        } else {
+            plan
         };
         let ff = ffmpeg_plan_for(plan, &source, &input, &out_dir, &options).map_err(|e| {
             Some(match e {

@@ -27,6 +27,12 @@ struct Args {
     /// x264 preset.
     #[arg(long, env = "VOD_MEDIACONVERT_X264_PRESET", default_value = "veryfast")]
     x264_preset: String,
+    /// SVT-AV1 preset of AV1 outputs (0 slowest – 13 fastest).
+    #[arg(long, env = "VOD_MEDIACONVERT_SVTAV1_PRESET", default_value_t = vod_mediaconvert_local::plan::DEFAULT_SVTAV1_PRESET)]
+    svtav1_preset: u8,
+    /// Search each QVBR rung's CRF for its level's VMAF on sampled chunks (libvmaf).
+    #[arg(long, env = "VOD_MEDIACONVERT_QUALITY_SEARCH", default_value_t = false)]
+    quality_search: bool,
     /// Seconds between STATUS_UPDATE events.
     #[arg(long, env = "VOD_MEDIACONVERT_STATUS_INTERVAL", default_value_t = 3)]
     status_interval: u64,
@@ -47,7 +53,8 @@ struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Cmd {
     /// Print the exact ffmpeg command the twin runs for a CreateJob body (REST wire JSON) and
-    /// a local input file, as JSON `{"ffmpeg": ..., "args": [...]}` (for `make bench`).
+    /// a local input file, as JSON `{"ffmpeg": ..., "args": [...], "search": [...]}` (for
+    /// `make bench`; `search` lists the quality search's probes when it is on).
     Plan {
         /// CreateJob request body (wire form, camelCase).
         #[arg(long)]
@@ -81,12 +88,21 @@ async fn main() -> anyhow::Result<()> {
         let source = vod_mediaconvert_local::probe(&ffmpeg, &input).await?;
         let options = vod_mediaconvert_local::EncoderOptions {
             x264_preset: args.x264_preset.clone(),
+            svtav1_preset: args.svtav1_preset,
         };
-        let plan = vod_mediaconvert_local::ffmpeg_plan(&request, &source, &input, out, &options)?;
+        let mut job = vod_mediaconvert_local::JobPlan::from_request(&request)?;
+        let mut search = Vec::new();
+        if args.quality_search {
+            use vod_mediaconvert_local::quality::{Samples, search_crfs};
+            let samples = Samples::cut(&ffmpeg, &input, &source, 1.0)?;
+            search = search_crfs(&ffmpeg, &samples, &mut job, &options)?;
+        }
+        let plan =
+            vod_mediaconvert_local::plan::ffmpeg_plan_for(&job, &source, &input, out, &options)?;
         let dirs: Vec<String> = plan.dirs.iter().map(|d| d.display().to_string()).collect();
         println!(
             "{}",
-            serde_json::json!({ "ffmpeg": ffmpeg.display().to_string(), "args": plan.args, "dirs": dirs })
+            serde_json::json!({ "ffmpeg": ffmpeg.display().to_string(), "args": plan.args, "dirs": dirs, "search": search })
         );
         return Ok(());
     }
@@ -96,6 +112,8 @@ async fn main() -> anyhow::Result<()> {
         account_id: args.account_id,
         max_concurrent_jobs: args.concurrency,
         x264_preset: args.x264_preset,
+        svtav1_preset: args.svtav1_preset,
+        quality_search: args.quality_search,
         status_update_interval: Duration::from_secs(args.status_interval.max(1)),
         send_events: !args.no_events,
         event_bus_name: args.event_bus,

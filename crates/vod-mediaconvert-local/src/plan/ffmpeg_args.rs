@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use super::model::{
     AudioEncode, CmafGroup, CmafMedia, Destination, FileOutput, FrameCapture, JobPlan, Mp4File,
-    OutputGroup, VideoEncode,
+    OutputGroup, VideoCodec, VideoEncode,
 };
 use super::request::CreateJobRequest;
+use super::svtav1::svtav1_args;
 use super::x264::{EncoderOptions, x264_args};
 use crate::error::BadRequest;
 use crate::input::Input;
@@ -156,8 +157,11 @@ pub fn ffmpeg_plan_for(
                 let mut args: Vec<String> = Vec::new();
                 let mut v_index = 0;
                 let mut a_index = 0;
-                let mut has_video = false;
                 let mut has_audio = false;
+                // DASH: one adaptation set per video codec (a player switches within a set),
+                // then the audio.
+                let mut h264_streams: Vec<usize> = Vec::new();
+                let mut av1_streams: Vec<usize> = Vec::new();
                 // One picture shape for every rung of the group (see `group_display_aspect`).
                 let display_aspect =
                     group_display_aspect(cmaf.outputs.iter().filter_map(|o| match &o.media {
@@ -170,9 +174,12 @@ pub fn ffmpeg_plan_for(
                         let label = format!("v{}", chains.len());
                         chains.push(format!("{}[{label}]", video_chain(v, display_aspect)));
                         args.extend(["-map".into(), format!("[{label}]")]);
-                        args.extend(x264_args(v, v_index, source_fps, options));
+                        args.extend(video_args(v, v_index, source_fps, options));
+                        match v.codec {
+                            VideoCodec::H264 => h264_streams.push(v_index),
+                            VideoCodec::Av1 => av1_streams.push(v_index),
+                        }
                         v_index += 1;
-                        has_video = true;
                     }
                 }
                 for o in &cmaf.outputs {
@@ -183,11 +190,7 @@ pub fn ffmpeg_plan_for(
                         has_audio = true;
                     }
                 }
-                let sets = match (has_video, has_audio) {
-                    (true, true) => "id=0,streams=v id=1,streams=a",
-                    (true, false) => "id=0,streams=v",
-                    _ => "id=0,streams=a",
-                };
+                let sets = adaptation_sets(&h264_streams, &av1_streams, has_audio);
                 args.extend(
                     [
                         "-f",
@@ -207,7 +210,7 @@ pub fn ffmpeg_plan_for(
                         "-hls_playlist",
                         "1",
                         "-adaptation_sets",
-                        sets,
+                        &sets,
                         "-init_seg_name",
                         "$RepresentationID$_init.$ext$",
                         "-media_seg_name",
@@ -275,7 +278,7 @@ pub fn ffmpeg_plan_for(
                                 let label = format!("v{}", chains.len());
                                 chains.push(format!("{}[{label}]", video_chain(v, None)));
                                 args.extend(["-map".into(), format!("[{label}]")]);
-                                args.extend(x264_args(v, 0, source_fps, options));
+                                args.extend(video_args(v, 0, source_fps, options));
                             }
                             if let Some(a) = &mp4.audio {
                                 args.extend(["-map".into(), format!("0:a:{}", a.track)]);
@@ -330,6 +333,43 @@ pub fn ffmpeg_plan_for(
     }
     plan.args = args;
     Ok(plan)
+}
+
+/// The encoder arguments of one video stream, by codec.
+fn video_args(v: &VideoEncode, index: usize, fps: f64, options: &EncoderOptions) -> Vec<String> {
+    match v.codec {
+        VideoCodec::H264 => x264_args(v, index, fps, options),
+        VideoCodec::Av1 => svtav1_args(v, index, fps, options),
+    }
+}
+
+/// The dash muxer's `-adaptation_sets`: H.264 rungs, AV1 rungs, audio (the video stream
+/// indices are the file's: video streams come first).
+fn adaptation_sets(h264: &[usize], av1: &[usize], has_audio: bool) -> String {
+    let list = |ids: &[usize]| {
+        ids.iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut sets = Vec::new();
+    if av1.is_empty() && !h264.is_empty() {
+        sets.push("streams=v".to_owned());
+    } else {
+        for group in [h264, av1] {
+            if !group.is_empty() {
+                sets.push(format!("streams={}", list(group)));
+            }
+        }
+    }
+    if has_audio {
+        sets.push("streams=a".to_owned());
+    }
+    sets.iter()
+        .enumerate()
+        .map(|(i, s)| format!("id={i},{s}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn path_arg(path: &Path) -> String {

@@ -13,9 +13,16 @@
 //!   `hrdBufferSize`, `gopSize` + `gopSizeUnits` (SECONDS or FRAMES), `codecProfile`
 //!   (BASELINE/MAIN/HIGH), `codecLevel`, `numberBFramesBetweenReferenceFrames`,
 //!   `framerateControl` SPECIFIED + `framerateNumerator`/`framerateDenominator`.
+//! - AV1 (CMAF outputs only, encoded by SVT-AV1): `width`/`height`, `rateControlMode` QVBR
+//!   (`qvbrQualityLevel`, fine-tune, `maxBitrate`), `gopSize` (frames), `bitDepth` BIT_8,
+//!   `framerateControl`. H.264 and AV1 rungs of one group go to one DASH adaptation set per
+//!   codec; the HLS master lists both, with their `CODECS`.
 //! - AAC: `bitrate`, `codingMode` (1_0, 2_0, 5_1), `sampleRate`, `codecProfile` LC.
 //!
 //! # QVBR → x264
+//! The scale is vod-core's ([`vod_core::quality`]), shared with the per-title plan; with
+//! `VOD_MEDIACONVERT_QUALITY_SEARCH` the twin instead searches the CRF that reaches the level's
+//! VMAF on sampled chunks ([`crate::quality`]). SVT-AV1 gets `62 − 4 × level` on its 0–63 scale.
 //! x264 has no QVBR; the twin uses a *capped CRF*: `crf = 37 − 2 × qvbrQualityLevel`
 //! (fine-tune added to the level), clamped to 15..=40, with `-maxrate` = `maxBitrate` and
 //! `-bufsize` = `hrdBufferSize` or 2 × `maxBitrate`. Level 7 → CRF 23, 8 → 21, 9 → 19,
@@ -69,8 +76,10 @@ mod ffmpeg_args;
 mod json_cursor;
 mod model;
 mod request;
+mod svtav1;
 pub mod trick_play;
 mod validation;
+mod video;
 mod x264;
 
 pub use ffmpeg_args::{
@@ -79,7 +88,8 @@ pub use ffmpeg_args::{
 };
 pub use model::{
     AudioEncode, CmafGroup, CmafMedia, CmafOutput, Destination, FileGroup, FileOutput,
-    FrameCapture, Gop, JobPlan, Mp4File, OutputGroup, RateControl, S3Location, VideoEncode,
+    FrameCapture, Gop, JobPlan, Mp4File, OutputGroup, RateControl, S3Location, VideoCodec,
+    VideoEncode,
 };
 pub use request::CreateJobRequest;
-pub use x264::{EncoderOptions, preset_for_rung, qvbr_to_crf};
+pub use x264::{DEFAULT_SVTAV1_PRESET, EncoderOptions, preset_for_rung, qvbr_to_crf};

@@ -75,6 +75,9 @@ impl Destination {
 pub enum RateControl {
     /// Capped CRF (see [QVBR → x264](crate::plan#qvbr--x264) for the mapping).
     Qvbr {
+        /// The QVBR level (fine-tune added); the quality search aims at its VMAF.
+        level: f64,
+        /// The level's CRF for the encoder, or the CRF the quality search found.
         crf: f64,
         max_bitrate: u64,
         buffer: u64,
@@ -96,8 +99,16 @@ pub enum Gop {
     Frames(u32),
 }
 
+/// Which encoder a video output gets: x264 for H.264, SVT-AV1 for AV1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoCodec {
+    H264,
+    Av1,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoEncode {
+    pub codec: VideoCodec,
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub rate: RateControl,

@@ -8,10 +8,10 @@ use serde_json::Value;
 use super::json_cursor::JsonCursor;
 use super::model::{
     AudioEncode, CmafGroup, CmafMedia, CmafOutput, Destination, FileGroup, FileOutput,
-    FrameCapture, Gop, JobPlan, Mp4File, OutputGroup, RateControl, S3Location, VideoEncode,
+    FrameCapture, JobPlan, Mp4File, OutputGroup, S3Location,
 };
 use super::request::CreateJobRequest;
-use super::x264::qvbr_to_crf;
+use super::video::{reject_video_extras, require_codec, video_encode};
 use crate::error::BadRequest;
 
 impl JobPlan {
@@ -98,7 +98,7 @@ impl JobPlan {
     }
 }
 
-fn reject_present(at: &JsonCursor<'_>, key: &str) -> Result<(), BadRequest> {
+pub(super) fn reject_present(at: &JsonCursor<'_>, key: &str) -> Result<(), BadRequest> {
     match at.value.get(key) {
         None | Some(Value::Null) => Ok(()),
         Some(Value::Array(a)) if a.is_empty() => Ok(()),
@@ -332,7 +332,7 @@ fn cmaf_output(
     let video = output.opt_obj("videoDescription")?;
     let audio = output.arr("audioDescriptions")?;
     let media = match (video, audio.len()) {
-        (Some(v), 0) => CmafMedia::Video(video_encode(&v)?),
+        (Some(v), 0) => CmafMedia::Video(video_encode(&v, true)?),
         (None, 1) => CmafMedia::Audio(audio_encode(&audio[0], selectors)?),
         (None, 0) => {
             return Err(output.err(
@@ -412,7 +412,7 @@ fn file_output(
         }
         Some("MP4") => {
             let video = match output.opt_obj("videoDescription")? {
-                Some(v) => Some(video_encode(&v)?),
+                Some(v) => Some(video_encode(&v, false)?),
                 None => None,
             };
             let audios = output.arr("audioDescriptions")?;
@@ -445,168 +445,6 @@ fn file_output(
             ),
         )),
     }
-}
-
-fn reject_video_extras(video: &JsonCursor<'_>) -> Result<(), BadRequest> {
-    for key in ["videoPreprocessors", "crop", "position"] {
-        reject_present(video, key)?;
-    }
-    Ok(())
-}
-
-/// Refuses a `codecSettings` whose `codec` is not `supported`, the one the twin encodes.
-fn require_codec(codec: &JsonCursor<'_>, supported: &str) -> Result<(), BadRequest> {
-    match codec.opt_str("codec")? {
-        Some(c) if c == supported => Ok(()),
-        other => Err(codec.err(
-            "codec",
-            format!(
-                "{} is not supported by the local twin ({supported} is)",
-                other.unwrap_or("nothing")
-            ),
-        )),
-    }
-}
-
-fn video_encode(video: &JsonCursor<'_>) -> Result<VideoEncode, BadRequest> {
-    reject_video_extras(video)?;
-    let codec = video.child_obj("codecSettings")?;
-    require_codec(&codec, "H_264")?;
-    let h = codec.child_obj("h264Settings")?;
-    if let Some(mode) = h.opt_str("interlaceMode")?
-        && mode != "PROGRESSIVE"
-    {
-        return Err(h.err(
-            "interlaceMode",
-            format!("{mode} is not supported by the twin (PROGRESSIVE is)"),
-        ));
-    }
-    if let Some(mode) = h.opt_str("telecine")?
-        && mode != "NONE"
-    {
-        return Err(h.err("telecine", "telecine is not supported by the twin"));
-    }
-    let max_bitrate = h.opt_u64("maxBitrate")?;
-    let bitrate = h.opt_u64("bitrate")?;
-    let buffer = h.opt_u64("hrdBufferSize")?;
-    let rate = match h.opt_str("rateControlMode")?.unwrap_or("QVBR") {
-        "QVBR" => {
-            let max_bitrate =
-                max_bitrate.ok_or_else(|| h.err("maxBitrate", "required with QVBR"))?;
-            let q = h.opt_obj("qvbrSettings")?;
-            let (level, fine) = match &q {
-                Some(q) => (
-                    q.opt_f64("qvbrQualityLevel")?.unwrap_or(7.0),
-                    q.opt_f64("qvbrQualityLevelFineTune")?.unwrap_or(0.0),
-                ),
-                None => (7.0, 0.0),
-            };
-            if !(1.0..=10.0).contains(&level) {
-                return Err(h.err("qvbrSettings/qvbrQualityLevel", "must be 1..10"));
-            }
-            RateControl::Qvbr {
-                crf: qvbr_to_crf(level + fine),
-                max_bitrate,
-                buffer: buffer.unwrap_or(max_bitrate.saturating_mul(2)),
-            }
-        }
-        "CBR" => {
-            let bitrate = bitrate.ok_or_else(|| h.err("bitrate", "required with CBR"))?;
-            RateControl::Cbr {
-                bitrate,
-                buffer: buffer.unwrap_or(bitrate.saturating_mul(2)),
-            }
-        }
-        "VBR" => {
-            let bitrate = bitrate.ok_or_else(|| h.err("bitrate", "required with VBR"))?;
-            let max_bitrate = max_bitrate.unwrap_or(bitrate.saturating_mul(2));
-            RateControl::Vbr {
-                bitrate,
-                max_bitrate,
-                buffer: buffer.unwrap_or(max_bitrate.saturating_mul(2)),
-            }
-        }
-        other => {
-            return Err(h.err(
-                "rateControlMode",
-                format!("{other} is not supported by the twin"),
-            ));
-        }
-    };
-    let gop_size = h.opt_f64("gopSize")?.unwrap_or(2.0);
-    if gop_size <= 0.0 {
-        return Err(h.err("gopSize", "must be positive"));
-    }
-    let gop = match h.opt_str("gopSizeUnits")?.unwrap_or("SECONDS") {
-        "SECONDS" | "AUTO" => Gop::Seconds(gop_size),
-        "FRAMES" => Gop::Frames(gop_size.round().max(1.0) as u32),
-        other => {
-            return Err(h.err(
-                "gopSizeUnits",
-                format!("{other} is not supported by the twin"),
-            ));
-        }
-    };
-    let profile = match h.opt_str("codecProfile")?.unwrap_or("MAIN") {
-        "HIGH" => "high",
-        "MAIN" => "main",
-        "BASELINE" => "baseline",
-        other => {
-            return Err(h.err(
-                "codecProfile",
-                format!("{other} is not supported by the twin (BASELINE, MAIN, HIGH are)"),
-            ));
-        }
-    };
-    let level = match h.opt_str("codecLevel")? {
-        None | Some("AUTO") => None,
-        Some(l) => {
-            let digits = l
-                .strip_prefix("LEVEL_")
-                .map(|d| d.replace('_', "."))
-                .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit() || c == '.'));
-            Some(digits.ok_or_else(|| h.err("codecLevel", format!("unknown level {l}")))?)
-        }
-    };
-    let b_frames = if profile == "baseline" {
-        0
-    } else {
-        h.opt_u32("numberBFramesBetweenReferenceFrames")?
-            .unwrap_or(2)
-            .min(7)
-    };
-    let framerate = match h.opt_str("framerateControl")? {
-        None | Some("INITIALIZE_FROM_SOURCE") => None,
-        Some("SPECIFIED") => {
-            let num = h.opt_u32("framerateNumerator")?.filter(|n| *n > 0);
-            let den = h.opt_u32("framerateDenominator")?.filter(|n| *n > 0);
-            match (num, den) {
-                (Some(n), Some(d)) => Some((n, d)),
-                _ => {
-                    return Err(h.err(
-                        "framerateNumerator",
-                        "SPECIFIED needs framerateNumerator and framerateDenominator",
-                    ));
-                }
-            }
-        }
-        Some(other) => {
-            return Err(h.err(
-                "framerateControl",
-                format!("{other} is not supported by the twin"),
-            ));
-        }
-    };
-    Ok(VideoEncode {
-        width: video.opt_u32("width")?,
-        height: video.opt_u32("height")?,
-        rate,
-        gop,
-        b_frames,
-        profile,
-        level,
-        framerate,
-    })
 }
 
 fn audio_encode(

@@ -11,8 +11,10 @@
 //! - `restart`: what a restarted twin says about old and in-flight jobs;
 //! - `inputs`: what ffmpeg may open: playlist polyglots open nothing, every accepted container
 //!   is read by its named demuxer;
+//! - `av1`: the AV1 tier (av01 in the master, its own adaptation set) and the quality search;
 //! - `plan`: CreateJob bodies → validation and the ffmpeg command, without running anything.
 
+mod av1;
 mod env;
 mod events;
 mod inputs;

@@ -185,10 +185,10 @@ async fn trick_play_tiles_are_planned_and_only_the_hls_image_playlist_is_warned_
 async fn rejections_name_the_setting() {
     let mut body = builder_job().await;
     body["settings"]["outputGroups"][0]["outputs"][1]["videoDescription"]["codecSettings"]["codec"] =
-        json!("AV1");
+        json!("H_265");
     assert!(
         reject(&body)
-            .starts_with("/outputGroups/0/outputs/1/videoDescription/codecSettings/codec: AV1"),
+            .starts_with("/outputGroups/0/outputs/1/videoDescription/codecSettings/codec: H_265"),
         "{}",
         reject(&body)
     );

@@ -4,6 +4,8 @@
 //! - `vod-bench job-body FILE` ([`probe`]): probes FILE with `vod-probe` (ranged reads), applies
 //!   the ladder policy (the default, or the file named by `VOD_LADDER_POLICY_FILE`, loaded as
 //!   job-submit loads it) and prints the CreateJob body our job builder (`vod-aws`) sends for it.
+//! - `vod-bench plan FILE` ([`probe`], [`complexity`]): the same with the twin's complexity pass
+//!   when the policy has a quality target (per-title rungs and caps): `{body, plan, measure}`.
 //! - `vod-bench probe REPEATS LABEL=FILE...` ([`probe`]): bytes read, read requests and probe
 //!   time per file.
 //! - `vod-bench pipeline UPLOADS WORK_DIR` ([`pipeline`]): the pipeline's overhead on the local
@@ -11,6 +13,7 @@
 //!
 //! [`spread`] is the median/min/max summary they share.
 
+mod complexity;
 mod pipeline;
 mod probe;
 mod spread;
@@ -19,7 +22,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: vod-bench job-body FILE | vod-bench probe REPEATS LABEL=FILE... \
+const USAGE: &str = "usage: vod-bench job-body FILE | vod-bench plan FILE \
+                     | vod-bench probe REPEATS LABEL=FILE... \
                      | vod-bench pipeline UPLOADS WORK_DIR";
 
 fn main() -> anyhow::Result<()> {
@@ -27,6 +31,9 @@ fn main() -> anyhow::Result<()> {
     let value = match args.first().map(String::as_str) {
         Some("job-body") if args.len() == 2 => {
             single_threaded()?.block_on(probe::job_body(Path::new(&args[1])))?
+        }
+        Some("plan") if args.len() == 2 => {
+            single_threaded()?.block_on(probe::per_title_plan(Path::new(&args[1])))?
         }
         Some("probe") if args.len() >= 3 => {
             let repeats: usize = args[1].parse().context("REPEATS")?;

@@ -1,5 +1,6 @@
-//! `vod-bench job-body` and `vod-bench probe`: what vod-probe reads of a local file, and the
-//! CreateJob body our job builder makes from it.
+//! `vod-bench job-body`, `vod-bench plan` and `vod-bench probe`: what vod-probe reads of a
+//! local file, and the CreateJob body our job builder makes from it (per-title with the twin's
+//! complexity pass for `plan`).
 
 use std::path::Path;
 use std::time::Instant;
@@ -10,9 +11,9 @@ use vod_aws::config::load_ladder_policy;
 use vod_aws::mediaconvert::{JobOptions, plan_request_body};
 use vod_core::asset_id::AssetId;
 use vod_core::job::JobSpec;
-use vod_core::ladder::{LadderPolicy, plan_ladder};
+use vod_core::ladder::{LadderPlan, LadderPolicy, plan_ladder, plan_ladder_measured};
 use vod_core::ports::{ObjectRange, ObjectVersion};
-use vod_core::probe::ProbeOutcome;
+use vod_core::probe::{ProbeOutcome, ProbeReport};
 use vod_testkit::FileMediaReader;
 
 use crate::spread::Spread;
@@ -53,6 +54,25 @@ fn file_name(path: &Path) -> String {
 /// The CreateJob body job-submit would send for `path`: probe, ladder policy (the default, or
 /// the file `VOD_LADDER_POLICY_FILE` names, loaded as job-submit loads it), job builder.
 pub async fn job_body(path: &Path) -> anyhow::Result<Value> {
+    let (report, policy) = probe_and_policy(path).await?;
+    body_for(path, plan_ladder(&report, &policy)?).await
+}
+
+/// `vod-bench plan FILE`: [`job_body`] with the twin's complexity pass when the policy has a
+/// quality target: `{"body", "plan" (rungs and reasons), "measure"}`.
+pub async fn per_title_plan(path: &Path) -> anyhow::Result<Value> {
+    let (report, policy) = probe_and_policy(path).await?;
+    let fixed = plan_ladder(&report, &policy)?;
+    let measure = match (&policy.target_quality, fixed.rungs.is_empty()) {
+        (Some(target), false) => Some(crate::complexity::measure(path, &fixed, target).await?),
+        _ => None,
+    };
+    let plan = plan_ladder_measured(&report, &policy, measure.as_ref())?;
+    let body = body_for(path, plan.clone()).await?;
+    Ok(json!({ "body": body, "plan": plan, "measure": measure }))
+}
+
+async fn probe_and_policy(path: &Path) -> anyhow::Result<(ProbeReport, LadderPolicy)> {
     let (outcome, _, _, _) = probe_file(path).await?;
     let report = match outcome {
         ProbeOutcome::Accepted { report } => report,
@@ -62,7 +82,10 @@ pub async fn job_body(path: &Path) -> anyhow::Result<Value> {
         Some(file) if !file.is_empty() => load_ladder_policy(Path::new(&file))?,
         _ => LadderPolicy::default(),
     };
-    let plan = plan_ladder(&report, &policy)?;
+    Ok((report, policy))
+}
+
+async fn body_for(path: &Path, plan: LadderPlan) -> anyhow::Result<Value> {
     let key = format!("uploads/{}", file_name(path));
     let spec = JobSpec::new(
         AssetId::derive(BUCKET, &key, "bench"),

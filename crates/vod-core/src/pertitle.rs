@@ -173,14 +173,24 @@ fn per_title_rungs(plan: &mut LadderPlan, target: &TargetQuality, m: &Complexity
             && (here.bitrate_bps as f64) >= (1.0 - MIN_BANDWIDTH_SAVING) * up.bitrate_bps as f64
         {
             keep[j] = false;
-            reasons.push(format!(
-                "{} dropped: it would save only {:.0}% of {}'s bits ({} vs {} kbit/s)",
-                name(j),
-                100.0 - percent(here.bitrate_bps, up.bitrate_bps),
-                name(a),
-                here.bitrate_bps / 1000,
-                up.bitrate_bps / 1000
-            ));
+            let saving = 100.0 - percent(here.bitrate_bps, up.bitrate_bps);
+            reasons.push(if saving > 0.0 {
+                format!(
+                    "{} dropped: it would save only {saving:.0}% of {}'s bits ({} vs {} kbit/s)",
+                    name(j),
+                    name(a),
+                    here.bitrate_bps / 1000,
+                    up.bitrate_bps / 1000
+                )
+            } else {
+                format!(
+                    "{} dropped: it would need more bits than {} ({} vs {} kbit/s)",
+                    name(j),
+                    name(a),
+                    here.bitrate_bps / 1000,
+                    up.bitrate_bps / 1000
+                )
+            });
             continue;
         }
         above = Some(j);

@@ -5,7 +5,7 @@
 //!   per-title plan ([`vod_core::pertitle`]);
 //! - [`search_crfs`]: the twin's QVBR — for each QVBR rung of a job, the highest CRF whose
 //!   encode of the samples reaches the VMAF the level stands for ([`vod_core::quality`]),
-//!   searched in at most [`MAX_PROBES`] encodes per rung (`VOD_MEDIACONVERT_QUALITY_SEARCH=1`).
+//!   searched in at most [`MAX_PROBES`] encodes per rung (`VOD_MEDIACONVERT_QUALITY_SEARCH=true`).
 //!
 //! The samples are cut once into a lossless clip (`SAMPLES` chunks of `chunk` seconds spread
 //! over the source), so every probe decodes a few seconds, never the source. A missing encoder
@@ -25,10 +25,12 @@ use crate::plan::{
 
 /// Chunks sampled from the source.
 pub const SAMPLES: usize = 3;
-/// Encodes per rung in the CRF search.
-pub const MAX_PROBES: usize = 3;
+/// Seconds per chunk (shorter for a short source): 1.5 s of samples whatever the length.
+pub const CHUNK_SECONDS: f64 = 0.5;
+/// Encodes per rung in the CRF search: the level's CRF, then one step up or down.
+pub const MAX_PROBES: usize = 2;
 /// libvmaf scores every n-th frame of the samples.
-const VMAF_SUBSAMPLE: u32 = 2;
+const VMAF_SUBSAMPLE: u32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QualityError {
@@ -79,7 +81,13 @@ impl Samples {
         require(ffmpeg, "-filters", "libvmaf")?;
         let chunk = chunk.min(duration / SAMPLES as f64).max(0.2);
         let dir = tempfile::tempdir()?;
-        let clip = dir.path().join("samples.mkv");
+        // NUT at the source's frame rate: every frame keeps its exact slot (Matroska's millisecond
+        // timestamps made encodes drop and repeat frames against the reference).
+        let clip = dir.path().join("samples.nut");
+        let fps = video
+            .fps
+            .filter(|f| f.is_finite() && *f > 0.0)
+            .unwrap_or(30.0);
         let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
             .map(String::from)
             .to_vec();
@@ -96,9 +104,11 @@ impl Samples {
         let inputs: String = (0..SAMPLES).map(|k| format!("[{k}:v:0]")).collect();
         args.extend([
             "-filter_complex".into(),
-            format!("{inputs}concat=n={SAMPLES}:v=1:a=0,format=yuv420p[v]"),
+            format!("{inputs}concat=n={SAMPLES}:v=1:a=0,setpts=N/({fps})/TB,format=yuv420p[v]"),
             "-map".into(),
             "[v]".into(),
+            "-r".into(),
+            format!("{fps}"),
             "-c:v".into(),
             "libx264".into(),
             "-qp".into(),
@@ -112,7 +122,7 @@ impl Samples {
             dir,
             clip,
             seconds: chunk * SAMPLES as f64,
-            fps: video.fps.unwrap_or(30.0),
+            fps,
         })
     }
 
@@ -126,7 +136,7 @@ impl Samples {
         preset: &str,
         score_size: (u32, u32),
     ) -> Result<(f64, u64), QualityError> {
-        let enc = self.dir.path().join("probe.mkv");
+        let enc = self.dir.path().join("probe.nut");
         let (w, h) = (
             v.width.unwrap_or(score_size.0),
             v.height.unwrap_or(score_size.1),
@@ -136,6 +146,7 @@ impl Samples {
             .to_vec();
         args.push(path(&self.clip));
         args.extend(["-vf".into(), format!("scale={w}:{h},format=yuv420p")]);
+        args.extend(["-fps_mode".into(), "passthrough".into()]);
         let gop = ((self.fps * 2.0).round() as u32).max(1).to_string();
         match v.codec {
             VideoCodec::H264 => args.extend(
@@ -304,8 +315,9 @@ pub fn search_crfs(
 /// A search's answer: the CRF chosen, its score, and every (CRF, score) tried.
 pub type Found = (f64, f64, Vec<(f64, f64)>);
 
-/// The highest CRF (in whole steps from `start`, then one halving) whose score reaches
-/// `target`, in at most [`MAX_PROBES`] calls of `score`; the lowest CRF tried when none does.
+/// The highest CRF (in whole steps from `start`, then halving between a pass and a miss)
+/// whose score reaches `target`, in at most `MAX_PROBES` calls of `score`; the lowest CRF tried
+/// when none does.
 pub fn search(
     mut score: impl FnMut(f64) -> Result<f64, QualityError>,
     target: f64,
@@ -313,9 +325,20 @@ pub fn search(
     step: f64,
     (low, high): (f64, f64),
 ) -> Result<Found, QualityError> {
+    search_in(&mut score, target, start, step, (low, high), MAX_PROBES)
+}
+
+fn search_in(
+    score: &mut impl FnMut(f64) -> Result<f64, QualityError>,
+    target: f64,
+    start: f64,
+    step: f64,
+    (low, high): (f64, f64),
+    max_probes: usize,
+) -> Result<Found, QualityError> {
     let mut probes: Vec<(f64, f64)> = Vec::new();
     let mut crf = start.clamp(low, high);
-    for _ in 0..MAX_PROBES {
+    for _ in 0..max_probes {
         let q = score(crf)?;
         probes.push((crf, q));
         let best_ok = probes
@@ -397,16 +420,18 @@ mod tests {
     use super::*;
 
     /// A made-up encoder: VMAF falls a point per CRF step from 100 at CRF 15.
+    #[allow(clippy::unnecessary_wraps)]
     fn linear(crf: f64) -> Result<f64, QualityError> {
         Ok(100.0 - (crf - 15.0))
     }
 
     #[test]
     fn the_search_finds_the_highest_crf_that_meets_the_target() -> Result<(), QualityError> {
-        let (crf, vmaf, probes) = search(linear, 94.5, 21.0, 3.0, X264_CRF_RANGE)?;
+        let mut encoder = linear;
+        let (crf, vmaf, probes) = search_in(&mut encoder, 94.5, 21.0, 3.0, X264_CRF_RANGE, 3)?;
         assert_eq!((crf, vmaf), (20.0, 95.0));
-        assert!(probes.len() <= MAX_PROBES);
-        let (crf, _, _) = search(linear, 90.0, 21.0, 3.0, X264_CRF_RANGE)?;
+        assert_eq!(probes.len(), 3);
+        let (crf, _, _) = search_in(&mut encoder, 90.0, 21.0, 3.0, X264_CRF_RANGE, 3)?;
         // 21 and 24 meet it, 27 does not: three probes spent.
         assert_eq!(crf, 24.0);
         Ok(())
@@ -420,6 +445,9 @@ mod tests {
             probes.iter().map(|p| p.0).fold(f64::INFINITY, f64::min)
         );
         assert!(crf < 21.0);
+        // The default budget: the level's CRF and one step.
+        let (crf, _, probes) = search(linear, 94.5, 21.0, 3.0, X264_CRF_RANGE)?;
+        assert_eq!((crf, probes.len()), (18.0, MAX_PROBES));
         Ok(())
     }
 }

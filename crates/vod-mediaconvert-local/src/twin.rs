@@ -454,7 +454,12 @@ impl JobManager {
             );
             let mut job = plan.clone();
             searched = tokio::task::spawn_blocking(move || {
-                let samples = crate::quality::Samples::cut(&ffmpeg, &input, &source, 1.0)?;
+                let samples = crate::quality::Samples::cut(
+                    &ffmpeg,
+                    &input,
+                    &source,
+                    crate::quality::CHUNK_SECONDS,
+                )?;
                 crate::quality::search_crfs(&ffmpeg, &samples, &mut job, &options)?;
                 Ok::<_, crate::quality::QualityError>(job)
             })

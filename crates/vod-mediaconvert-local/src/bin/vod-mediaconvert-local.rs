@@ -93,8 +93,8 @@ async fn main() -> anyhow::Result<()> {
         let mut job = vod_mediaconvert_local::JobPlan::from_request(&request)?;
         let mut search = Vec::new();
         if args.quality_search {
-            use vod_mediaconvert_local::quality::{Samples, search_crfs};
-            let samples = Samples::cut(&ffmpeg, &input, &source, 1.0)?;
+            use vod_mediaconvert_local::quality::{CHUNK_SECONDS, Samples, search_crfs};
+            let samples = Samples::cut(&ffmpeg, &input, &source, CHUNK_SECONDS)?;
             search = search_crfs(&ffmpeg, &samples, &mut job, &options)?;
         }
         let plan =

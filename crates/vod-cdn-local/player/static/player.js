@@ -37,7 +37,10 @@
     showError(`${kind}-error`, message);
   }
   const kbps = (bps) => `${Math.round(bps / 1000)} kbps`;
-  const label = (l) => `${l.height ? `${l.height}p` : 'audio'} · ${l.width || '?'}×${l.height || '?'} · ${kbps(l.bitrate)}`;
+  // AV1 and H.264 rungs of the same size sit side by side when the asset has the AV1 tier: the
+  // codec tells them apart (hls.js lists both where the browser decodes AV1).
+  const codec = (l) => (l.codecs && /av01/.test(l.codecs) ? ' · AV1' : '');
+  const label = (l) => `${l.height ? `${l.height}p` : 'audio'} · ${l.width || '?'}×${l.height || '?'} · ${kbps(l.bitrate)}${codec(l)}`;
 
   async function getJson(url) {
     const res = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
@@ -118,7 +121,7 @@
     player.updateSettings({ debug: { logLevel: window.dashjs.Debug.LOG_LEVEL_WARNING } });
     const events = window.dashjs.MediaPlayer.events;
     player.on(events.STREAM_INITIALIZED, () => {
-      state.dash.levels = player.getBitrateInfoListFor('video').map((b) => ({ index: b.qualityIndex, width: b.width, height: b.height, bitrate: b.bitrate }));
+      state.dash.levels = player.getBitrateInfoListFor('video').map((b) => ({ index: b.qualityIndex, width: b.width, height: b.height, bitrate: b.bitrate, codecs: b.codec || b.codecs }));
       fillMenu('dash', state.dash.levels, (level) => {
         const auto = level < 0;
         player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: auto } } } });

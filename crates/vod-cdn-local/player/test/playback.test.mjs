@@ -7,6 +7,7 @@
 //   VOD_SIGNED_CDN_URL, VOD_SIGNED_ASSET_ID  signed distribution + a playable asset
 //   VOD_CHROMIUM                         the browser (default /usr/bin/chromium)
 // or, from the end-to-end suite (tests/it/browser.rs) with an asset the pipeline made:
+//   VOD_AV1_CDN_URL, VOD_AV1_ASSET_ID     an asset with H.264 and AV1 renditions (the AV1 tier)
 //   VOD_PIPELINE_CDN_URL, VOD_PIPELINE_ASSET_ID
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,8 @@ import { chromium } from 'playwright-core';
 const env = process.env;
 const configured = Boolean(env.VOD_CDN_URL && env.VOD_ASSET_ID);
 const pipeline = Boolean(env.VOD_PIPELINE_CDN_URL && env.VOD_PIPELINE_ASSET_ID);
-if (!configured && !pipeline) {
+const av1 = Boolean(env.VOD_AV1_CDN_URL && env.VOD_AV1_ASSET_ID);
+if (!configured && !pipeline && !av1) {
   console.error('\n!!!! SKIPPED: set VOD_CDN_URL and VOD_ASSET_ID (cargo test -p vod-cdn-local --test it player_page does) !!!!\n');
 }
 const PLAY_SECONDS = 3;
@@ -27,7 +29,7 @@ let browser; // a persistent context: Chromium with a fresh --user-data-dir
 let profile;
 
 before(async () => {
-  if (!configured && !pipeline) return;
+  if (!configured && !pipeline && !av1) return;
   profile = mkdtempSync(join(tmpdir(), 'vod-player-'));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: env.VOD_CHROMIUM || '/usr/bin/chromium',
@@ -195,6 +197,29 @@ test('pipeline asset: HLS and DASH play past 3 s, every video rendition of the r
       assert.ok(c.w > 0 && c.h > 0 && c.w < c.iw, `a crop of a larger tile image: ${JSON.stringify(c)}`);
       assert.ok(c.x + c.w <= c.iw && c.y + c.h <= c.ih, `the crop lies inside its image: ${JSON.stringify(c)}`);
     }
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('AV1 tier: hls.js lists the av01 rendition beside H.264, and picking it plays AV1', { skip: !av1, timeout: 60_000 }, async () => {
+  const { page, consoleErrors } = await openPlayer(env.VOD_AV1_CDN_URL, env.VOD_AV1_ASSET_ID);
+  try {
+    let s = await waitForPlayback(page);
+    const index = s.hls.levels.findIndex((l) => /av01/.test(l.codecs || ''));
+    assert.ok(index >= 0, `no AV1 level: ${JSON.stringify(s.hls.levels)}`);
+    assert.ok(s.hls.levels.some((l) => /avc1/.test(l.codecs || '')), `no H.264 level: ${JSON.stringify(s.hls.levels)}`);
+    const options = await page.locator('#hls-quality option').allTextContents();
+    assert.ok(options.some((o) => o.includes('AV1')), `menu: ${options}`);
+    await page.selectOption('#hls-quality', String(index));
+    await page.waitForFunction((i) => window.vodPlayerState.hls.currentLevel === i, index, { timeout: 15_000 });
+    // Playback goes on on the AV1 level: decoded frames, not a stall.
+    const at = (await state(page)).hls.time;
+    await page.waitForFunction((t) => window.vodPlayerState.hls.time > t + 1, at, { timeout: 20_000 });
+    s = await state(page);
+    assert.deepEqual([...s.pageErrors, ...s.hls.errors], [], JSON.stringify(s, null, 1));
+    assert.equal(s.hls.currentLevel, index);
     assert.deepEqual(consoleErrors, []);
   } finally {
     await page.close();

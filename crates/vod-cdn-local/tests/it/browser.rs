@@ -17,7 +17,7 @@ use vod_testkit::browser;
 
 /// Bump when the generated media changes, so a cached copy is not reused.
 const MEDIA_VERSION: &str = "v1";
-fn run(command: &mut Command) {
+pub(crate) fn run(command: &mut Command) {
     let output = command.output().expect("spawn");
     assert!(
         output.status.success(),
@@ -152,7 +152,7 @@ fn real_asset() -> PathBuf {
 }
 
 /// Serves `config` on a fresh 127.0.0.1 port with connect info, like vod-local does.
-async fn serve(listener: tokio::net::TcpListener, config: CdnConfig) {
+pub(crate) async fn serve(listener: tokio::net::TcpListener, config: CdnConfig) {
     let app = vod_cdn_local::router(config);
     tokio::spawn(async move {
         let _ = axum::serve(
@@ -163,7 +163,7 @@ async fn serve(listener: tokio::net::TcpListener, config: CdnConfig) {
     });
 }
 
-async fn listener() -> (tokio::net::TcpListener, String) {
+pub(crate) async fn listener() -> (tokio::net::TcpListener, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

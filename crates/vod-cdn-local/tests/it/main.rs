@@ -2,6 +2,7 @@
 //! player page in Chromium.
 
 mod browser;
+mod browser_av1;
 mod objects;
 mod player_api;
 mod signed;

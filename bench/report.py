@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Merges the bench JSON files into bench/results.json and writes bench/REPORT.md.
 
-`report.py TRANSCODE.json SERVICES.json --wall SECONDS --out-json OUT.json --out-md OUT.md`.
-Each section of the report is a function returning its Markdown lines; `main` joins them.
+`report.py --pertitle PERTITLE.json [--transcode TRANSCODE.json] [--services SERVICES.json]
+--wall SECONDS --out-json OUT.json --out-md OUT.md`. Without `--transcode` (the single-clip A/B,
+`BENCH_AB=1`) its sections are left out; without `--services` the service figures of the
+previous bench/results.json are carried over, with their date. Each section of the report is a
+function returning its Markdown lines; `main` joins them.
 """
 import argparse
 import json
@@ -10,6 +13,7 @@ import time
 from pathlib import Path
 
 from common import BENCH, ROOT
+from pertitle_report import pertitle_section
 
 # The targets of issue 9, all at once.
 CPU_RATIO_TARGET = 0.4
@@ -437,34 +441,62 @@ def reproduce_section():
         "`localstack/requirements.txt` in `.venv`; builds `vod-bench` (with `vod-local` in it), "
         "`vod-mediaconvert-local`, `asl-bench` and the four Lambdas in release into `$CARGO_TARGET_DIR`, generates inputs, runs everything). "
         "Knobs: `BENCH_RUNS`, `BENCH_VAR_RUNS`, `BENCH_SECONDS`, `BENCH_VMAF_SUB`, `BENCH_POLICY`, "
-        "`BENCH_X264_PRESET`, `VOD_FFMPEG` (see `bench/transcode.py`), `BENCH_PIPELINE_UPLOADS` "
+        "`BENCH_X264_PRESET`, `VOD_FFMPEG` (see `bench/transcode.py`), `BENCH_AB`, `BENCH_CLIP_SECONDS`, "
+        "`BENCH_SVTAV1_PRESET`, `BENCH_BIN_DIR` (see `bench/pertitle.py`), `BENCH_PIPELINE_UPLOADS` "
         "(`bench/services.py`). Nothing here asserts timings; `make test` runs none of it.\n",
     ]
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("transcode")
-    parser.add_argument("services")
+    parser.add_argument("--pertitle", required=True)
+    parser.add_argument("--transcode")
+    parser.add_argument("--services")
     parser.add_argument("--wall", type=float, default=None)
     parser.add_argument("--out-json", required=True)
     parser.add_argument("--out-md", required=True)
     args = parser.parse_args()
-    transcode = json.loads(Path(args.transcode).read_text())
-    services = json.loads(Path(args.services).read_text())
-    for result in transcode["inputs"].values():
-        # Kept in results.json too: the ratios of ours against the seed, from the same run.
-        result["ours_vs_seed"] = targets(result["ours"], result["seed"])
-    results = {"generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "bench_wall_s": args.wall,
-               "transcode": transcode, **{k: v for k, v in services.items() if k != "cores"}}
-
-    lines = header_section(results["generated"], args.wall, transcode)
-    for label, result in transcode["inputs"].items():
-        lines += transcode_section(label, result, transcode["load_at_start"])
-    lines += probe_section(services["probe"])
-    lines += asl_section(services["asl"])
-    lines += lambdas_section(services["lambdas"])
-    lines += pipeline_section(services.get("pipeline_overhead") or {})
+    pertitle = json.loads(Path(args.pertitle).read_text())
+    transcode = json.loads(Path(args.transcode).read_text()) if args.transcode else None
+    previous = json.loads(Path(args.out_json).read_text()) if Path(args.out_json).exists() else {}
+    if args.services:
+        services = json.loads(Path(args.services).read_text())
+        services_from = None
+    else:
+        services = {k: previous[k] for k in ("probe", "asl", "lambdas", "pipeline_overhead") if k in previous}
+        services_from = previous.get("services_from") or previous.get("generated")
+    generated = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    results = {"generated": generated, "bench_wall_s": args.wall, "pertitle": pertitle,
+               **{k: v for k, v in services.items() if k != "cores"}}
+    if services_from:
+        results["services_from"] = services_from
+    if transcode:
+        for result in transcode["inputs"].values():
+            # Kept in results.json too: the ratios of ours against the seed, from the same run.
+            result["ours_vs_seed"] = targets(result["ours"], result["seed"])
+        results["transcode"] = transcode
+        lines = header_section(generated, args.wall, transcode)
+    else:
+        lines = ["# Benchmarks (`make bench`)\n",
+                 f"Generated {generated} by `bench/report.py` (`bench/run.sh`'s last step); the runs took {number(args.wall / 60 if args.wall else None, 1)} min "
+                 f"on {pertitle['cores']} cores shared with other work. **CPU seconds** (user+sys from `wait4` "
+                 "rusage) are the stable measure; wall-clock figures depend on the load. The single-clip A/B of "
+                 "issue 9 (20 s of real footage, 3 runs, preset frontier, codec probe; about 30 minutes) runs "
+                 "with `BENCH_AB=1`; its last report is in the git history of this file.\n"]
+    section, figures = pertitle_section(pertitle)
+    results["pertitle_figures"] = figures
+    lines += section
+    if transcode:
+        for label, result in transcode["inputs"].items():
+            lines += transcode_section(label, result, transcode["load_at_start"])
+    if services_from:
+        lines.append(f"*The service figures below were not re-measured in this run: they are carried over from "
+                     f"the run of {services_from} (`bench/services.py` needs the release build of every binary).*\n")
+    if services:
+        lines += probe_section(services["probe"])
+        lines += asl_section(services["asl"])
+        lines += lambdas_section(services["lambdas"])
+        lines += pipeline_section(services.get("pipeline_overhead") or {})
     lines += reproduce_section()
     Path(args.out_md).write_text("\n".join(lines) + "\n")
     Path(args.out_json).write_text(json.dumps(results, indent=1, default=str) + "\n")

@@ -25,10 +25,19 @@ else
   cargo build --release -p vod-functions --bins >&2
 fi
 
-echo "bench: transcode (the long part)" >&2
-.venv/bin/python bench/transcode.py bench/work/transcode.json
-echo "bench: probe, ASL executor, Lambdas, pipeline overhead (vod-bench pipeline)" >&2
-.venv/bin/python bench/services.py bench/work/services.json
-.venv/bin/python bench/report.py bench/work/transcode.json bench/work/services.json \
+echo "bench: per-title and AV1 on three short clips (bench/pertitle.py)" >&2
+.venv/bin/python bench/pertitle.py bench/work/pertitle.json
+REPORT_ARGS=(--pertitle bench/work/pertitle.json)
+if [ "${BENCH_AB:-0}" = 1 ]; then
+  echo "bench: the single-clip transcode A/B (BENCH_AB=1, about 30 minutes)" >&2
+  .venv/bin/python bench/transcode.py bench/work/transcode.json
+  REPORT_ARGS+=(--transcode bench/work/transcode.json)
+fi
+if [ "${BENCH_SERVICES:-1}" = 1 ]; then
+  echo "bench: probe, ASL executor, Lambdas, pipeline overhead (vod-bench pipeline)" >&2
+  .venv/bin/python bench/services.py bench/work/services.json
+  REPORT_ARGS+=(--services bench/work/services.json)
+fi
+.venv/bin/python bench/report.py "${REPORT_ARGS[@]}" \
   --wall "$(( $(date +%s) - START ))" --out-json bench/results.json --out-md bench/REPORT.md
 echo "bench: wrote bench/REPORT.md and bench/results.json in $(( $(date +%s) - START )) s" >&2

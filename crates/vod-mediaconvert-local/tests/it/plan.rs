@@ -411,3 +411,59 @@ async fn rungs_share_one_display_aspect() {
         "{graph}"
     );
 }
+
+/// The AV1 tier's rungs: SVT-AV1 at the level's CRF with the cap, key frames forced at the
+/// H.264 rungs' instants, each codec in a DASH adaptation set of its own; AV1 only in CMAF.
+#[tokio::test]
+async fn av1_rungs_get_svtav1_aligned_key_frames_and_their_own_adaptation_set() {
+    let mut plan = ladder(vec![
+        rung("_1080p", 1920, 1080, 6_000_000),
+        rung("_720p", 1280, 720, 3_000_000),
+    ]);
+    plan.av1 = Some(vod_core::pertitle::Av1Tier {
+        rungs: vec![
+            rung("_av1_1080p", 1920, 1080, 3_600_000),
+            rung("_av1_720p", 1280, 720, 1_800_000),
+        ],
+        gop_frames: 60,
+    });
+    let body = plan_request_body(
+        &spec("uploads/a.mp4", &AssetId::derive("s", "a", "e"), plan),
+        &JobOptions::new("arn:aws:iam::000000000000:role/R"),
+    )
+    .await
+    .expect("body");
+    let joined = plan_args(&body).join(" ");
+    assert!(
+        joined.contains("-c:v:2 libsvtav1 -preset:v:2 10 -g:v:2 60"),
+        "{joined}"
+    );
+    // QVBR level 7 → SVT-AV1 CRF 34, capped.
+    assert!(
+        joined.contains("-crf:v:2 34 -maxrate:v:2 3600000"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("-force_key_frames:v:3 expr:gte(t,n_forced*2)"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("-adaptation_sets id=0,streams=0,1 id=1,streams=2,3 id=2,streams=a"),
+        "{joined}"
+    );
+
+    // An AV1 MP4 download is refused, naming the setting.
+    let mut mp4 = builder_job().await;
+    let groups = mp4["settings"]["outputGroups"]
+        .as_array()
+        .expect("groups")
+        .len();
+    let download = &mut mp4["settings"]["outputGroups"][groups - 1]["outputs"][0]["videoDescription"]
+        ["codecSettings"];
+    download["codec"] = json!("AV1");
+    assert!(
+        reject(&mp4).contains("codecSettings/codec: AV1"),
+        "{}",
+        reject(&mp4)
+    );
+}

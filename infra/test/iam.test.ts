@@ -10,7 +10,7 @@
  * | ingest-probe | `S3MediaReader`: HeadObject and ranged GetObject, both without a version id |
  * | job-submit | `MediaConvertTranscoder`: CreateJob (passing the MediaConvert role), ListJobs (an earlier attempt's job), CancelJob + GetJob; no DescribeEndpoints |
  * | completion-handler | `SfnTaskCallback`: SendTask{Success,Failure,Heartbeat}; `S3OutputWriter`: PutObject; `S3MediaReader`: ranged GetObject of the DASH manifest (no HEAD, no version id); `MediaConvertJobQueue`: ListJobs; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
- * | notifier | `SnsNotifier`: Publish to the KMS-encrypted topic; `MediaConvertTranscoder::control_only`: CancelJob + GetJob |
+ * | notifier | `SnsNotifier`: Publish to the KMS-encrypted topic; `MediaConvertTranscoder::control_only`: CancelJob + GetJob; `S3MediaReader`: HeadObject of an upload whose ingest failed |
  * | reconciler | `DynamoAssetStore` as `StatusIndex`: Query on byStatus; `SfnExecutions`: DescribeExecution; `SfnTaskCallback`: SendTask{Success,Failure}; `MediaConvertTranscoder`: GetJob, CancelJob, ListJobs (never CreateJob); `S3OutputListing`: ListObjectsV2 (s3:ListBucket) under assets/; `S3OutputWriter`: PutObject (storyboard); `S3MediaReader`: ranged GetObject of the DASH manifest; `SnsNotifier`: Publish |
  */
 import assert from 'node:assert/strict';
@@ -128,6 +128,18 @@ describe('function roles', () => {
       ...logsAndTracing('notifier'),
       ASSET_RECORDS,
       CANCEL_JOBS,
+      // An ingest failure finds its upload as ingest-probe did: HEAD (and a 404 for a gone one).
+      {
+        Sid: 'FindFailedUploads', Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: [`${arn(sourceBucket)}/*`],
+      },
+      {
+        Sid: 'TellMissingUploads', Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: [arn(sourceBucket)],
+        Condition: { StringLike: { 's3:prefix': '?*' } },
+      },
       {
         Sid: 'PublishEvents', Effect: 'Allow',
         Action: ['sns:Publish'],

@@ -50,16 +50,6 @@ impl AssetId {
         Self(digest[..ID_HEX_LEN].to_owned())
     }
 
-    /// The id of the object an S3 "Object Created" event names: from the event's key *decoded*
-    /// (see [`crate::s3_key`]), whatever key the object is later found under. Every function
-    /// that sees the event (ingest-probe, and the notifier when the probe failed before it
-    /// could say) derives the same id from the event alone, so a failure can never land on
-    /// another id than the claim. With S3's encoded keys the decoded key is the stored one, so
-    /// this is also the id the uploader derives from its own key and PutObject response.
-    pub fn of_event(bucket: &str, event_key: &crate::s3_key::ObjectKey, revision: &str) -> Self {
-        Self::derive(bucket, &event_key.decoded, revision)
-    }
-
     /// Accepts an id received from outside (API, CLI, event), checking its shape.
     pub fn parse(text: &str) -> Result<Self, InvalidAssetId> {
         let ok = text.len() == ID_HEX_LEN

@@ -239,6 +239,7 @@ fn completion_deps(clients: &AwsClients, config: &Config) -> Result<CompletionDe
 fn notifier_deps(clients: &AwsClients, config: &Config) -> Result<NotifierDeps, ConfigError> {
     Ok(NotifierDeps {
         store: asset_store(clients, config)?,
+        reader: Arc::new(S3MediaReader::new(clients.s3())),
         notifier: Arc::new(SnsNotifier::new(
             clients.sns(),
             config.required(env::TOPIC_ARN)?,

@@ -52,20 +52,28 @@ impl S3ObjectCreated {
         ObjectKey::from_event(&self.object.key)
     }
 
-    /// The asset this upload becomes ([`AssetId::of_event`]: from the event alone, never from
-    /// where the object is found), and its source description; `None` when the event carries
-    /// neither a version id nor an etag (nothing identifies the object's content).
-    pub fn identify(&self) -> Option<(AssetId, SourceObject)> {
+    /// The asset this upload becomes, and its source description; `None` when the event
+    /// carries neither a version id nor an etag (nothing identifies the object's content).
+    ///
+    /// `found_key` is the key the object was found under (one of `key().candidates()`,
+    /// [`crate::identity::locate`]); the id derives from it so that it is the id the uploader
+    /// computes from its own key and PutObject response. Without it (the object is gone) the
+    /// decoded key stands in.
+    pub fn identify(&self, found_key: Option<&str>) -> Option<(AssetId, SourceObject)> {
         let revision = object_revision(
             self.object.version_id.as_deref(),
             self.object.etag.as_deref(),
         )?;
         let key = self.key();
-        let id = AssetId::of_event(&self.bucket.name, &key, revision);
+        let id = AssetId::derive(
+            &self.bucket.name,
+            found_key.unwrap_or(&key.decoded),
+            revision,
+        );
         let source = SourceObject {
             bucket: self.bucket.name.clone(),
             key,
-            resolved_key: None,
+            resolved_key: found_key.map(str::to_owned),
             version_id: self.object.version_id.clone(),
             etag: self.object.etag.clone(),
             size_bytes: self.object.size,

@@ -2,21 +2,20 @@
 //! REJECTED.
 
 use crate::HandlerError;
+use crate::identity::{Identified, identify_upload, names_the_event};
 use crate::inbound_events::{S3ObjectCreated, S3ObjectCreatedEvent};
 use crate::read_modify_write::{Change, modify};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use vod_core::AssetStatus;
-use vod_core::asset_id::object_revision;
 use vod_core::job::CallbackTimeouts;
 use vod_core::lifecycle::{IngestDecision, Resume};
 use vod_core::ports::{
     AssetStore, Claim, Clock, MediaProbe, MediaReader, ObjectMeta, ObjectRange, PortErrorKind,
-    PortResult, same_etag,
+    PortResult,
 };
 use vod_core::probe::{ProbeOutcome, RejectReason, Rejection};
 use vod_core::record::AssetRecord;
-use vod_core::s3_key::ObjectKey;
 
 #[derive(Clone)]
 pub struct IngestProbeDeps {
@@ -71,14 +70,13 @@ pub async fn handle(
         execution_id,
     } = parse(payload)?;
     let detail = &event.detail;
-    // The id comes from the event alone, before any lookup, so a failure anywhere below
-    // (reported by the notifier from the same event) lands on this very record.
-    let (asset_id, source) = detail.identify().ok_or_else(|| {
-        HandlerError::invalid_input(format!(
-            "the event for s3://{}/{} has neither a version id nor an etag",
-            detail.bucket.name, detail.object.key
-        ))
-    })?;
+    // One key identity with the notifier: the key the object is found under
+    // (`crate::identity`), so the id is the uploader's and a failure lands on this record.
+    let Identified {
+        asset_id,
+        source,
+        found,
+    } = identify_upload(deps.reader.as_ref(), detail).await?;
     let now = deps.clock.now();
     let mut claim = AssetRecord::claim(asset_id.clone(), source, now);
     claim.claimed_by = execution_id.clone();
@@ -121,7 +119,6 @@ pub async fn handle(
         }
     }
 
-    let found = locate(deps.reader.as_ref(), detail, &claim.source.key).await?;
     let Some((key, meta)) = found else {
         return Err(HandlerError::invalid_input(format!(
             "s3://{}/{} no longer exists (deleted after upload?); upload it again",
@@ -147,7 +144,6 @@ pub async fn handle(
             if record.status != AssetStatus::Probing {
                 return Ok(Change::Keep);
             }
-            record.source.resolved_key = Some(key.clone());
             if let Some(size) = probed_size {
                 record.source.size_bytes = Some(size);
             }
@@ -186,33 +182,6 @@ pub async fn handle(
     }
 }
 
-/// Finds the object an event names: under the decoded key or the raw one (S3 encodes keys in
-/// events, emulators such as moto pass them raw). When both exist, the one the event names
-/// (ETag, version) wins; `None` when neither exists (deleted after upload).
-async fn locate(
-    reader: &dyn MediaReader,
-    detail: &S3ObjectCreated,
-    key: &ObjectKey,
-) -> Result<Option<(String, ObjectMeta)>, HandlerError> {
-    let mut first = None;
-    for candidate in key.candidates() {
-        let meta = reader
-            .stat(&detail.bucket.name, candidate)
-            .await
-            .map_err(|e| HandlerError::from_port("looking up the uploaded object", e))?;
-        match meta {
-            Some(meta) if names_the_event(&meta, detail) => {
-                return Ok(Some((candidate.to_owned(), meta)));
-            }
-            Some(meta) => {
-                first.get_or_insert((candidate.to_owned(), meta));
-            }
-            None => {}
-        }
-    }
-    Ok(first)
-}
-
 /// Probes the object the stat found with every read pinned to it, or `None` when it is not
 /// the upload the event (and so the asset id) names: overwritten before the stat, or between
 /// the stat and a read. Without the pin the probe would judge another upload's bytes under
@@ -240,20 +209,6 @@ async fn probe_pinned(
         Err(e) if e.kind == PortErrorKind::Replaced => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-/// Whether the object the stat found is the upload the event names: the same ETag (quotes
-/// aside) and, in a versioned bucket, the same version. Only what the event carries is compared.
-fn names_the_event(meta: &ObjectMeta, detail: &S3ObjectCreated) -> bool {
-    let same_etag = match (&meta.etag, &detail.object.etag) {
-        (Some(a), Some(b)) => same_etag(a, b),
-        _ => true,
-    };
-    let same_version = match object_revision(detail.object.version_id.as_deref(), None) {
-        Some(version) => meta.version().version_id.as_deref() == Some(version),
-        None => true,
-    };
-    same_etag && same_version
 }
 
 /// The rejection of an upload overwritten before its probe could read it: final for this

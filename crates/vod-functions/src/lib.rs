@@ -8,6 +8,7 @@
 //! - [`notifier`]: versioned SNS event, stamped on the record;
 //! - [`reconciler`]: on a schedule, finishes assets whose execution died or overran its bounds;
 //! - [`inbound_events`]: the EventBridge events the Lambdas receive (S3, MediaConvert);
+//! - [`identity`]: one key identity: the asset an upload is, from where its object is found;
 //! - [`read_modify_write`]: asset record updates with optimistic retries;
 //! - `error`: [`HandlerError`], an error name the state machine matches and a message;
 //! - `host`: [`Function`] (a handler on the AWS adapters) and [`FunctionHost`] (all five);
@@ -33,6 +34,7 @@
 pub mod completion_handler;
 mod error;
 mod host;
+pub mod identity;
 pub mod inbound_events;
 pub mod ingest_probe;
 pub mod job_submit;

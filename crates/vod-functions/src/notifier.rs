@@ -3,18 +3,21 @@
 //! state machine caught. Never publishes the same event type twice for an asset.
 
 use crate::HandlerError;
+use crate::identity::identify_upload;
 use crate::inbound_events::S3ObjectCreated;
 use crate::read_modify_write::{Change, modify};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use vod_core::event::{EventType, PipelineEvent};
-use vod_core::ports::{AssetStore, Claim, Clock, Notifier, Transcoder};
+use vod_core::ports::{AssetStore, Claim, Clock, MediaReader, Notifier, Transcoder};
 use vod_core::record::{AssetRecord, ErrorInfo, NotificationStamp};
 use vod_core::{AssetId, AssetStatus, error_names};
 
 #[derive(Clone)]
 pub struct NotifierDeps {
     pub store: Arc<dyn AssetStore>,
+    /// Finds an upload's object when the failure came before its asset id was known.
+    pub reader: Arc<dyn MediaReader>,
     pub notifier: Arc<dyn Notifier>,
     /// Cancels the job of an asset that failed (timed out, caught error), so it stops writing
     /// and billing.
@@ -86,9 +89,17 @@ pub async fn handle(
     let event_type = EventType::parse(&input.event_type).ok_or_else(|| {
         HandlerError::invalid_input(format!("unknown event type '{}'", input.event_type))
     })?;
-    // A failure in ingest-probe comes without an assetId: the event alone derives it, as
-    // ingest-probe did (`AssetId::of_event`), so the failure lands on the record it claimed.
-    let identified = input.source.as_ref().and_then(S3ObjectCreated::identify);
+    // A failure in ingest-probe comes without an assetId: the upload is identified as
+    // ingest-probe identified it (`crate::identity`: where its object is found), so the
+    // failure lands on the record it claimed. An outage of S3 fails this call, which the
+    // state machine retries for hours.
+    let identified = match (&input.asset_id, &input.source) {
+        (None, Some(detail)) => {
+            let found = identify_upload(deps.reader.as_ref(), detail).await?;
+            Some((found.asset_id, found.source))
+        }
+        _ => None,
+    };
     #[cfg(feature = "mutants")]
     let identified = identified.map(|(id, source)| {
         if !crate::mutants::key_mixup() {

@@ -356,11 +356,10 @@ impl VodLocal {
             .await
             .map_err(Error::MediaConvert)?;
 
-        // 6. Records orphaned by an earlier instance, before any new execution can exist.
+        // 6. Serve, then fail the records an earlier instance orphaned (the failure path
+        // cancels their jobs: MediaConvert's twin must answer), then pump: no new execution
+        // exists before recovery is done.
         let store = vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb(), &twin.asset_table);
-        let recovered = recovery::fail_orphans(&store, sfn.engine(), &host).await?;
-
-        // 7. Serve and pump.
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let cdn_router = vod_cdn_local::router(vod_cdn_local::CdnConfig {
@@ -383,6 +382,9 @@ impl VodLocal {
         );
         serve(&mut tasks, mc_listener, mc_router, stop_rx.clone());
         serve(&mut tasks, cdn_listener, cdn_router, stop_rx.clone());
+        let orphans =
+            vod_aws::dynamodb::DynamoAssetStore::new(clients.dynamodb(), &twin.asset_table);
+        let recovered = recovery::fail_orphans(&orphans, sfn.engine(), &host).await?;
         for (queue_url, route) in [
             (&resources.s3_events_queue_url, pump::Route::StartExecution),
             (

@@ -258,7 +258,7 @@ pub fn check(sim: &Sim) -> Vec<Violation> {
     let mut out = Vec::new();
     let horizon = HORIZON;
     for (index, upload) in world.uploads.iter().enumerate() {
-        let id = true_id(upload, world.key_style);
+        let id = true_id(upload);
         let ev = Evidence {
             world: &world,
             sim,

@@ -122,6 +122,7 @@ fn completion_deps(p: &Arc<SimPorts>) -> CompletionDeps {
 fn notifier_deps(p: &Arc<SimPorts>) -> NotifierDeps {
     NotifierDeps {
         store: p.clone(),
+        reader: p.clone(),
         notifier: p.clone(),
         transcoder: p.clone(),
         clock: p.clone(),

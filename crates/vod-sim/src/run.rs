@@ -67,12 +67,7 @@ pub fn run_scenario(scenario: Scenario, mutant: Option<Mutant>) -> Result<RunRep
         let outcomes = world
             .uploads
             .iter()
-            .map(|u| {
-                world
-                    .table
-                    .get(&true_id(u, world.key_style))
-                    .map(|r| r.status)
-            })
+            .map(|u| world.table.get(&true_id(u)).map(|r| r.status))
             .collect();
         let trace = std::mem::take(&mut world.trace);
         Ok::<_, crate::Error>((violations, trace, outcomes))

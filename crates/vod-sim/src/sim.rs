@@ -121,7 +121,6 @@ impl Sim {
         let clock = RuntimeClock::starting_at(t0());
         let seed = scenario.seed;
         let world = World {
-            key_style: scenario.key_style,
             uploads: scenario.uploads.clone(),
             ..World::default()
         };

@@ -2,7 +2,7 @@
 //! MediaConvert's jobs, plus what the invariants need to know about how they got that way
 //! (who wrote what, when, which faults were injected).
 
-use crate::scenario::{KeyStyle, Upload};
+use crate::scenario::Upload;
 use crate::trace::Line;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -130,8 +130,6 @@ pub struct Execution {
 
 #[derive(Debug, Default)]
 pub struct World {
-    /// How events carry keys in this run (the asset ids derive from the event's key).
-    pub key_style: KeyStyle,
     pub trace: Vec<Line>,
     pub uploads: Vec<Upload>,
     pub sources: BTreeMap<String, SourceObject>,
@@ -174,9 +172,7 @@ impl World {
 
     /// The upload an asset id belongs to: the one whose stored key and etag derive it.
     pub fn upload_of(&self, asset: &AssetId) -> Option<usize> {
-        self.uploads
-            .iter()
-            .position(|u| &true_id(u, self.key_style) == asset)
+        self.uploads.iter().position(|u| &true_id(u) == asset)
     }
 
     pub fn execution(&self, arn: &str) -> Option<&Execution> {
@@ -188,12 +184,11 @@ impl World {
     }
 }
 
-/// The asset id an upload must get: the one its "Object Created" event names
-/// ([`AssetId::of_event`]). With encoded keys (S3) that is also the id the uploader computes
-/// from its own key and PutObject response.
-pub fn true_id(upload: &Upload, style: KeyStyle) -> AssetId {
-    let key = vod_core::s3_key::ObjectKey::from_event(&style.event_key(&upload.key));
-    AssetId::of_event(crate::scenario::SOURCE_BUCKET, &key, &upload.etag)
+/// The asset id an upload must get: from the key it was stored under and its etag, as the
+/// uploader computes it from its own key and PutObject response (and as ingest-probe and the
+/// notifier find it, whatever the event's key style).
+pub fn true_id(upload: &Upload) -> AssetId {
+    AssetId::derive(crate::scenario::SOURCE_BUCKET, &upload.key, &upload.etag)
 }
 
 /// Short form of an asset id for traces.

@@ -197,6 +197,20 @@ export class Pipeline extends Construct {
       resources: [storage.sourceBucket.bucketArn],
       conditions: { StringLike: { 's3:prefix': '?*' } },
     }));
+    // The notifier's ingest-failure path identifies the upload as ingest-probe did, by where
+    // its object is found (crates/vod-functions/src/identity.rs): HEADs only, and the same
+    // ListBucket so a missing object is a 404.
+    fns.notifier.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'FindFailedUploads',
+      actions: ['s3:GetObject'],
+      resources: [storage.sourceBucket.arnForObjects('*')],
+    }));
+    fns.notifier.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'TellMissingUploads',
+      actions: ['s3:ListBucket'],
+      resources: [storage.sourceBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': '?*' } },
+    }));
 
     const queueArn = config.mediaConvertQueueArn ?? stack.formatArn({
       service: 'mediaconvert', resource: 'queues', resourceName: 'Default',

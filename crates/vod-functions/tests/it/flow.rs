@@ -62,10 +62,9 @@ async fn a_raw_key_is_found_when_the_decoded_one_does_not_exist() {
         .await
         .unwrap();
     assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Probed);
-    // The id comes from the event alone (its key decoded), so every function derives the
-    // same one; the object is read under the key it was found under.
+    // The id is the one the uploader computes from its own key and PutObject's ETag.
     let id = id_of(&out);
-    assert_eq!(id, AssetId::derive(SOURCE_BUCKET, "clips/a b.mp4", ETAG));
+    assert_eq!(id, AssetId::derive(SOURCE_BUCKET, "clips/a+b.mp4", ETAG));
     let record = p.store.record(&id).unwrap();
     assert_eq!(record.source.resolved_key.as_deref(), Some("clips/a+b.mp4"));
     assert_eq!(record.source.object_key(), "clips/a+b.mp4");
@@ -97,7 +96,7 @@ async fn when_both_the_decoded_and_the_raw_key_exist_the_events_etag_picks_the_o
     assert_eq!(record.source.object_key(), "clips/a+b.mp4");
     assert_eq!(
         id_of(&out),
-        AssetId::derive(SOURCE_BUCKET, "clips/a b.mp4", &etag)
+        AssetId::derive(SOURCE_BUCKET, "clips/a+b.mp4", &etag)
     );
 }
 

@@ -97,6 +97,7 @@ impl Pipeline {
             },
             notify: NotifierDeps {
                 store: store.clone(),
+                reader: reader.clone(),
                 notifier: notifier.clone(),
                 transcoder: transcoder.clone(),
                 clock,

@@ -4,7 +4,6 @@
 use crate::*;
 use serde_json::json;
 use vod_core::ports::Transcoder;
-use vod_core::s3_key::ObjectKey;
 use vod_core::{AssetId, AssetStatus};
 use vod_functions::{ingest_probe, job_submit, notifier};
 
@@ -14,10 +13,11 @@ const STORED_RAW: &str = "uploads/take+2 (final).mp4";
 const ETAG: &str = "\"0f343b0931126a20f133d67c2b018a3b\"";
 
 #[tokio::test]
-async fn ingest_probe_and_the_notifier_derive_one_id_from_the_event() {
+async fn ingest_probe_and_the_notifier_find_one_id_for_the_upload() {
     // Issue #17 problem 2 (vod-sim seed 30): ingest-probe derived the id from the key the
     // object was found under, the notifier from the decoded key; a failure after the claim
-    // landed on a phantom record and the real one stayed non-final.
+    // landed on a phantom record and the real one stayed non-final. Both now find the object
+    // the same way (`vod_functions::identity`).
     let p = Pipeline::new();
     p.reader
         .insert_with_etag(SOURCE_BUCKET, STORED_RAW, ETAG, small_mp4());
@@ -26,7 +26,8 @@ async fn ingest_probe_and_the_notifier_derive_one_id_from_the_event() {
         .await
         .unwrap();
     assert_eq!(out.decision, vod_core::lifecycle::IngestDecision::Probed);
-    let expected = AssetId::of_event(SOURCE_BUCKET, &ObjectKey::from_event(STORED_RAW), ETAG);
+    // The uploader's id: from the key the object is stored under.
+    let expected = AssetId::derive(SOURCE_BUCKET, STORED_RAW, ETAG);
     assert_eq!(out.asset_id, expected.as_str());
     let record = p.store.record(&expected).unwrap();
     assert_eq!(record.source.resolved_key.as_deref(), Some(STORED_RAW));

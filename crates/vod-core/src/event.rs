@@ -48,6 +48,18 @@ impl EventType {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == text)
     }
+
+    /// Whether this event is true of an asset in `status`: the notifier publishes nothing
+    /// untrue (a late `asset.failed` for a COMPLETE asset, an `asset.completed` before it is).
+    pub fn tells_the_truth_about(self, status: crate::AssetStatus) -> bool {
+        use crate::AssetStatus::*;
+        match self {
+            Self::Ingested => matches!(status, Probed | Transcoding | Complete),
+            Self::Rejected => status == Rejected,
+            Self::Completed => status == Complete,
+            Self::Failed => status == Failed,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -218,3 +218,155 @@ impl AssetRecord {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AssetId;
+    use crate::record::SourceObject;
+    use crate::s3_key::ObjectKey;
+    use proptest::prelude::*;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000 + s, 0).unwrap_or_default()
+    }
+
+    fn claimed(owner: &str) -> AssetRecord {
+        let source = SourceObject {
+            bucket: "b".into(),
+            key: ObjectKey::from_event("k.mp4"),
+            resolved_key: None,
+            version_id: None,
+            etag: Some("e".into()),
+            size_bytes: None,
+        };
+        let mut r = AssetRecord::claim(AssetId::derive("b", "k.mp4", "e"), source, at(0));
+        r.claimed_by = Some(owner.to_owned());
+        r
+    }
+
+    fn probed(owner: &str) -> AssetRecord {
+        let mut r = claimed(owner);
+        r.transition(AssetStatus::Probed, at(1), None)
+            .unwrap_or_default();
+        r
+    }
+
+    fn error() -> ErrorInfo {
+        ErrorInfo {
+            name: "Vod.Internal".into(),
+            message: "boom".into(),
+        }
+    }
+
+    #[test]
+    fn only_the_claimer_writes_unless_nobody_is_named() {
+        let r = claimed("x1");
+        assert!(r.writable_by(Some("x1")));
+        assert!(!r.writable_by(Some("x2")));
+        assert!(r.writable_by(None), "an operator's call names no execution");
+        let mut unclaimed = r.clone();
+        unclaimed.claimed_by = None;
+        assert!(unclaimed.writable_by(Some("x2")));
+        let err = r.check_owner(Some("x2")).map_err(|e| e.to_string());
+        assert_eq!(
+            err,
+            Err(format!(
+                "execution x2 does not own asset {} (claimed by x1)",
+                r.asset_id
+            ))
+        );
+    }
+
+    #[test]
+    fn a_retry_of_the_claimer_resumes_where_it_stopped_and_anyone_else_is_a_duplicate() {
+        let mut r = claimed("x1");
+        assert_eq!(r.resume_ingest(Some("x2")), Resume::Duplicate);
+        assert_eq!(r.resume_ingest(None), Resume::Duplicate);
+        assert_eq!(r.resume_ingest(Some("x1")), Resume::Probe);
+        r.status = AssetStatus::Rejected;
+        assert_eq!(
+            r.resume_ingest(Some("x1")),
+            Resume::Decided(IngestDecision::Rejected)
+        );
+        r.status = AssetStatus::Transcoding;
+        assert_eq!(
+            r.resume_ingest(Some("x1")),
+            Resume::Decided(IngestDecision::Probed)
+        );
+        r.status = AssetStatus::Failed;
+        assert_eq!(r.resume_ingest(Some("x1")), Resume::Failed);
+    }
+
+    #[test]
+    fn a_submission_is_marked_once_resumed_after_and_recorded_with_its_own_token() {
+        let mut r = probed("x1");
+        let SubmitStep::Start(marker) = r
+            .submit_step(Some("x1"), at(5))
+            .unwrap_or_else(|e| panic!("{e}"))
+        else {
+            panic!("a probed asset starts a submission");
+        };
+        assert!(marker.request_token.len() <= 64);
+        assert_eq!(r.mark_submission(&marker), Ok(true));
+        assert_eq!(r.mark_submission(&marker), Ok(false), "marked once");
+        assert_eq!(
+            r.submit_step(Some("x1"), at(9)),
+            Ok(SubmitStep::Resume(marker.clone()))
+        );
+        let job = JobRef {
+            job_id: "job-1".into(),
+            submitted_at: at(10),
+            task_token: "t".into(),
+        };
+        assert!(
+            r.record_job(Some("x1"), "another-token", job.clone(), at(10))
+                .is_err()
+        );
+        assert!(
+            r.record_job(Some("x2"), &marker.request_token, job.clone(), at(10))
+                .is_err()
+        );
+        assert_eq!(
+            r.record_job(Some("x1"), &marker.request_token, job.clone(), at(10)),
+            Ok(())
+        );
+        assert_eq!(r.status, AssetStatus::Transcoding);
+        assert_eq!(
+            r.submit_step(Some("x1"), at(11)),
+            Ok(SubmitStep::Recorded(job))
+        );
+    }
+
+    #[test]
+    fn failing_is_owned_and_idempotent() {
+        let mut r = probed("x1");
+        assert!(r.fail(Some("x2"), error(), at(3)).is_err());
+        assert_eq!(r.status, AssetStatus::Probed);
+        assert_eq!(r.fail(Some("x1"), error(), at(3)), Ok(true));
+        assert_eq!(r.fail(Some("x1"), error(), at(4)), Ok(false));
+        assert_eq!(r.status, AssetStatus::Failed);
+        assert_eq!(r.error, Some(error()));
+    }
+
+    proptest! {
+        /// Whatever another execution tries, in any order, the owner's record does not move.
+        #[test]
+        fn a_foreign_execution_never_changes_the_owners_record(ops in proptest::collection::vec(0u8..4, 1..12)) {
+            let mut r = probed("owner");
+            let before = r.clone();
+            for (i, op) in ops.into_iter().enumerate() {
+                let t = at(10 + i as i64);
+                let marker = Submission { request_token: "tok".into(), started_at: t, by: Some("intruder".into()) };
+                let job = JobRef { job_id: format!("job-{i}"), submitted_at: t, task_token: "t".into() };
+                let _ = match op {
+                    0 => r.fail(Some("intruder"), error(), t).map(|_| ()),
+                    1 => r.submit_step(Some("intruder"), t).map(|_| ()),
+                    2 => r.record_job(Some("intruder"), "tok", job, t),
+                    _ => r.check_owner(Some("intruder")).and_then(|()| r.mark_submission(&marker).map(|_| ())),
+                };
+            }
+            prop_assert_eq!(r, before);
+        }
+    }
+}

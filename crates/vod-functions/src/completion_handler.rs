@@ -58,14 +58,31 @@ pub struct CompletionDeps {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CompletionOutcome {
-    /// `progress`, `completed`, `failed`, `ignored`.
-    pub action: String,
+    pub action: CompletionAction,
     pub detail: String,
 }
 
-fn outcome(action: &str, detail: impl Into<String>) -> CompletionOutcome {
+/// What the completion handler did (serde: `progress`, `completed`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompletionAction {
+    /// Progress recorded and the task heartbeated.
+    Progress,
+    /// Outputs recorded and the task answered with success.
+    Completed,
+    /// The task answered with the job's failure.
+    Failed,
+    /// Nothing to do (a job the asset does not wait on, a closed task, an event we skip).
+    Ignored,
+    /// A job no record takes was cancelled.
+    Cancelled,
+    /// The queue keeper heartbeated queued jobs.
+    Heartbeat,
+}
+
+fn outcome(action: CompletionAction, detail: impl Into<String>) -> CompletionOutcome {
     CompletionOutcome {
-        action: action.to_owned(),
+        action,
         detail: detail.into(),
     }
 }
@@ -87,7 +104,10 @@ pub async fn handle(
         .and_then(|id| AssetId::parse(id).ok())
     else {
         tracing::warn!(job_id = %job.job_id, "job event without our asset id: ignored");
-        return Ok(outcome("ignored", "no asset id in userMetadata"));
+        return Ok(outcome(
+            CompletionAction::Ignored,
+            "no asset id in userMetadata",
+        ));
     };
     let record = deps
         .store
@@ -96,7 +116,7 @@ pub async fn handle(
         .map_err(|e| HandlerError::from_port("reading the asset record", e))?;
     let Some(record) = record else {
         tracing::warn!(job_id = %job.job_id, asset_id = %asset_id, "job event for an unknown asset: ignored");
-        return Ok(outcome("ignored", "unknown asset"));
+        return Ok(outcome(CompletionAction::Ignored, "unknown asset"));
     };
     let recorded = record.job.as_ref().is_some_and(|j| j.job_id == job.job_id);
     // A COMPLETE record still answers its job's redelivered COMPLETE (the task may not have
@@ -106,7 +126,7 @@ pub async fn handle(
         return stray_job(deps, &record, job).await;
     }
     let Some(job_ref) = record.job.clone() else {
-        return Ok(outcome("ignored", "unknown job"));
+        return Ok(outcome(CompletionAction::Ignored, "unknown job"));
     };
 
     match job.status.as_str() {
@@ -138,7 +158,10 @@ pub async fn handle(
             )
             .await
         }
-        other => Ok(outcome("ignored", format!("status {other}"))),
+        other => Ok(outcome(
+            CompletionAction::Ignored,
+            format!("status {other}"),
+        )),
     }
 }
 
@@ -156,7 +179,10 @@ async fn stray_job(
         record.status.is_final() || record.job.as_ref().is_some_and(|j| j.job_id != job.job_id);
     if !(running && unwanted) {
         tracing::info!(job_id = %job.job_id, asset_id = %record.asset_id, status = %job.status, "event for a job this asset does not wait on: ignored");
-        return Ok(outcome("ignored", "a job this asset does not wait on"));
+        return Ok(outcome(
+            CompletionAction::Ignored,
+            "a job this asset does not wait on",
+        ));
     }
     let cancelled = deps
         .transcoder
@@ -165,7 +191,7 @@ async fn stray_job(
         .map_err(|e| HandlerError::from_port("cancelling a job no record takes", e))?;
     tracing::warn!(job_id = %job.job_id, asset_id = %record.asset_id, asset_status = %record.status, ?cancelled, "job no record takes: cancelled");
     Ok(outcome(
-        "cancelled",
+        CompletionAction::Cancelled,
         format!(
             "job {} runs for a {} asset that does not wait on it",
             job.job_id, record.status
@@ -186,7 +212,7 @@ async fn progress(
 ) -> Result<CompletionOutcome, HandlerError> {
     if record.status != AssetStatus::Transcoding {
         return Ok(outcome(
-            "ignored",
+            CompletionAction::Ignored,
             format!("progress for a {} asset", record.status),
         ));
     }
@@ -218,7 +244,10 @@ async fn progress(
     {
         return Err(HandlerError::from_port("sending the task heartbeat", e));
     }
-    Ok(outcome("progress", format!("{}%", percent.unwrap_or(0))))
+    Ok(outcome(
+        CompletionAction::Progress,
+        format!("{}%", percent.unwrap_or(0)),
+    ))
 }
 
 async fn fail(
@@ -229,10 +258,10 @@ async fn fail(
 ) -> Result<CompletionOutcome, HandlerError> {
     tracing::warn!(error, cause, "transcode failed");
     match deps.callback.fail(token, error, cause).await {
-        Ok(()) => Ok(outcome("failed", cause)),
+        Ok(()) => Ok(outcome(CompletionAction::Failed, cause)),
         // The cause stays in the outcome: the reconciler fails an asset nobody waits for with it.
         Err(e) if closed_task(e.kind) => Ok(outcome(
-            "ignored",
+            CompletionAction::Ignored,
             format!("the task was already closed: {cause}"),
         )),
         Err(e) => Err(HandlerError::from_port("SendTaskFailure", e)),
@@ -374,7 +403,7 @@ async fn complete(
         AssetStatus::Transcoding | AssetStatus::Complete
     ) {
         return Ok(outcome(
-            "ignored",
+            CompletionAction::Ignored,
             format!("COMPLETE for a {} asset", record.status),
         ));
     }
@@ -501,7 +530,7 @@ async fn complete(
     };
     if record.status != AssetStatus::Complete {
         return Ok(outcome(
-            "ignored",
+            CompletionAction::Ignored,
             format!("asset became {} meanwhile", record.status),
         ));
     }
@@ -520,7 +549,7 @@ async fn complete(
         Err(e) => return Err(HandlerError::from_port("SendTaskSuccess", e)),
     }
     tracing::info!(asset_id = %record.asset_id, job_id = %job.job_id, "complete");
-    Ok(outcome("completed", job.job_id.clone()))
+    Ok(outcome(CompletionAction::Completed, job.job_id.clone()))
 }
 
 #[cfg(test)]

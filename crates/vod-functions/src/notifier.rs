@@ -168,17 +168,7 @@ async fn publish_once(
         .await
         .map_err(|e| HandlerError::from_port("reading the asset record", e))?
         .ok_or_else(|| HandlerError::conflict(format!("no record for asset {asset_id}")))?;
-    let expected: &[AssetStatus] = match event_type {
-        EventType::Ingested => &[
-            AssetStatus::Probed,
-            AssetStatus::Transcoding,
-            AssetStatus::Complete,
-        ],
-        EventType::Rejected => &[AssetStatus::Rejected],
-        EventType::Completed => &[AssetStatus::Complete],
-        EventType::Failed => &[AssetStatus::Failed],
-    };
-    if !expected.contains(&record.status) {
+    if !event_type.tells_the_truth_about(record.status) {
         return Err(HandlerError::conflict(format!(
             "asset {asset_id} is {}: {} would be untrue",
             record.status,
@@ -256,9 +246,7 @@ async fn mark_failed(
     caller: Option<&str>,
 ) -> Result<Owner, HandlerError> {
     let now = deps.clock.now();
-    let owned_by_other = |r: &AssetRecord| {
-        caller.is_some() && r.claimed_by.is_some() && r.claimed_by.as_deref() != caller
-    };
+    let owned_by_other = |r: &AssetRecord| !r.writable_by(caller);
     let existing = deps
         .store
         .get(asset_id)
@@ -275,9 +263,8 @@ async fn mark_failed(
         };
         let mut record = AssetRecord::claim(asset_id.clone(), source, now);
         record.claimed_by = caller.map(str::to_owned);
-        record.error = Some(error.clone());
         record
-            .transition(AssetStatus::Failed, now, Some(error.message.clone()))
+            .fail(caller, error.clone(), now)
             .map_err(|e| HandlerError::internal(e.to_string()))?;
         match deps
             .store
@@ -296,13 +283,11 @@ async fn mark_failed(
             return Ok(Change::Keep);
         }
         owner = Owner::Caller;
-        if r.status.is_final() {
-            return Ok(Change::Keep);
+        match r.fail(caller, error.clone(), now) {
+            Ok(true) => Ok(Change::Write),
+            Ok(false) => Ok(Change::Keep),
+            Err(e) => Err(HandlerError::internal(e.to_string())),
         }
-        r.error = Some(error.clone());
-        r.transition(AssetStatus::Failed, now, Some(error.message.clone()))
-            .map_err(|e| HandlerError::internal(e.to_string()))?;
-        Ok(Change::Write)
     })
     .await?;
     Ok(owner)

@@ -11,7 +11,7 @@
 //! a whole stays bounded by the Transcode state's `TimeoutSeconds`.
 
 use crate::HandlerError;
-use crate::completion_handler::{CompletionDeps, CompletionOutcome};
+use crate::completion_handler::{CompletionAction, CompletionDeps, CompletionOutcome};
 use serde_json::Value;
 use vod_core::ports::PortErrorKind;
 use vod_core::{AssetId, AssetStatus};
@@ -81,7 +81,7 @@ pub async fn keep_queued_alive(deps: &CompletionDeps) -> Result<CompletionOutcom
     );
     if failures.is_empty() {
         Ok(CompletionOutcome {
-            action: "heartbeat".to_owned(),
+            action: CompletionAction::Heartbeat,
             detail: format!("{kept} of {} queued jobs kept alive", queued.len()),
         })
     } else {

@@ -25,7 +25,7 @@
 //! notifier never publishes one event type twice.
 
 use crate::HandlerError;
-use crate::completion_handler::{self, CompletionDeps};
+use crate::completion_handler::{self, CompletionAction, CompletionDeps};
 use crate::notifier::{self, NotifierDeps};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -321,14 +321,14 @@ async fn complete(
         .map_err(|e| HandlerError::from_port("listing the job's outputs", e))?;
     let event = complete_event(record, job_id, &settings.output_bucket, &prefix, &keys);
     let outcome = completion_handler::handle(&deps.completion, event).await?;
-    if outcome.action == "completed" {
+    if outcome.action == CompletionAction::Completed {
         if !running {
             publish(deps, record, "asset.completed", None).await?;
         }
         tracing::info!(asset_id = %record.asset_id, job_id, "reconciler completed the asset");
         return Ok(Done::Completed);
     }
-    if running && outcome.action == "failed" {
+    if running && outcome.action == CompletionAction::Failed {
         // The execution was answered with the failure: its Catch fails the asset.
         return Ok(Done::Failed);
     }

@@ -259,7 +259,10 @@ async fn status_update_records_progress_and_heartbeats() {
     )
     .await
     .unwrap();
-    assert_eq!(out.action, "progress");
+    assert_eq!(
+        out.action,
+        vod_functions::completion_handler::CompletionAction::Progress
+    );
     assert_eq!(p.store.record(&id).unwrap().progress_percent, Some(45));
     assert_eq!(
         p.callback.calls(),
@@ -345,7 +348,10 @@ async fn error_fails_the_task_with_mediaconverts_code_and_message() {
     )
     .await
     .unwrap();
-    assert_eq!(out.action, "failed");
+    assert_eq!(
+        out.action,
+        vod_functions::completion_handler::CompletionAction::Failed
+    );
     match &p.callback.calls()[..] {
         [CallbackCall::Failure { error, cause, .. }] => {
             assert_eq!(error, error_names::MEDIACONVERT_JOB_FAILED);
@@ -372,7 +378,10 @@ async fn an_unknown_job_or_asset_is_ignored() {
     )
     .await
     .unwrap();
-    assert_eq!(out.action, "ignored");
+    assert_eq!(
+        out.action,
+        vod_functions::completion_handler::CompletionAction::Ignored
+    );
     let out = completion_handler::handle(
         &p.completion,
         job_event(
@@ -383,7 +392,10 @@ async fn an_unknown_job_or_asset_is_ignored() {
     )
     .await
     .unwrap();
-    assert_eq!(out.action, "ignored");
+    assert_eq!(
+        out.action,
+        vod_functions::completion_handler::CompletionAction::Ignored
+    );
     assert!(p.callback.calls().is_empty());
     assert_eq!(
         p.store.record(&id).unwrap().status,

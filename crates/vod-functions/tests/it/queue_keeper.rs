@@ -49,7 +49,10 @@ async fn a_tick_heartbeats_the_asset_waiting_on_a_queued_job_and_nothing_else() 
     let out = completion_handler::handle(&p.completion, tick_event(chrono::Utc::now()))
         .await
         .unwrap();
-    assert_eq!(out.action, "heartbeat");
+    assert_eq!(
+        out.action,
+        vod_functions::completion_handler::CompletionAction::Heartbeat
+    );
     assert_eq!(heartbeats(&p), ["token-1"]);
     assert_eq!(*p.queue.listings.lock().unwrap(), 1);
 }

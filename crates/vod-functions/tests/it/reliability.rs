@@ -207,7 +207,10 @@ async fn a_job_no_record_waits_on_is_cancelled_when_it_reports_progress() {
     let out = vod_functions::completion_handler::handle(&p.completion, event)
         .await
         .unwrap();
-    assert_eq!(out.action, "cancelled");
+    assert_eq!(
+        out.action,
+        vod_functions::completion_handler::CompletionAction::Cancelled
+    );
     assert_eq!(
         p.transcoder.status(&extra),
         Some(vod_core::job::JobStatus::Canceled)

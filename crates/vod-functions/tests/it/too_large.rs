@@ -28,7 +28,10 @@ async fn a_completion_whose_outputs_do_not_fit_a_record_fails_the_asset_with_the
     let out = completion_handler::handle(&p.completion, event)
         .await
         .unwrap();
-    assert_eq!(out.action, "failed");
+    assert_eq!(
+        out.action,
+        vod_functions::completion_handler::CompletionAction::Failed
+    );
     let cause = match &p.callback.calls()[..] {
         [CallbackCall::Failure { error, cause, .. }] => {
             assert_eq!(error, error_names::TOO_LARGE);

@@ -563,7 +563,8 @@ fn jobs(ev: &Evidence<'_>, record: Option<&AssetRecord>, v: &mut Report<'_>) {
             && o.from <= deadline
             && o.until > went_final
     }) {
-        let sweep = Duration::from_secs(u64::from(vod_core::contracts::RECONCILER_PERIOD_SECONDS));
+        let sweep =
+            Duration::from_secs(3 * u64::from(vod_core::contracts::RECONCILER_PERIOD_SECONDS));
         deadline = deadline.max(o.until + sweep + grace);
     }
     for job in &ev.jobs {

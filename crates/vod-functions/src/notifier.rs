@@ -142,12 +142,17 @@ pub async fn handle(
         }
     }
 
+    // The failed asset's job is stopped whether or not the event can go out, and the event
+    // goes out whether or not the job could be stopped: an outage of SNS must not keep the job
+    // running, nor one of MediaConvert hold back the news. Either failure fails this call,
+    // which the state machine retries (nothing is published or cancelled twice).
+    let cancelled = if event_type == EventType::Failed {
+        cancel_job(deps, &asset_id).await
+    } else {
+        Ok(())
+    };
     let message_id = publish_once(deps, &asset_id, event_type).await?;
-    if event_type == EventType::Failed {
-        // After the event, so an outage of MediaConvert does not hold back the news; a
-        // failure here is retried by the state machine (the event is not published twice).
-        cancel_job(deps, &asset_id).await?;
-    }
+    cancelled?;
     Ok(NotifierOutput {
         asset_id: asset_id.to_string(),
         event_type: event_type.as_str().to_owned(),

@@ -3,7 +3,7 @@
 //! moto plays S3, DynamoDB, SNS, SQS and EventBridge; this process plays the rest:
 //! - **Step Functions**: the `vod-states` engine running `statemachine/vod-pipeline.asl.json`,
 //!   behind the awsJson 1.0 API ([`sfn`]) so the SDK and the `aws` CLI can use it;
-//! - **Lambda**: the four handlers of `vod-functions`, called in-process ([`lambda`]) with the
+//! - **Lambda**: the five handlers of `vod-functions`, called in-process ([`lambda`]) with the
 //!   same JSON in and out as the Lambda binaries;
 //! - **MediaConvert**: `vod-mediaconvert-local` (ffmpeg) on its own port;
 //!   a distributed Map's `ItemReader` reads the twin's S3 through the handlers' client

@@ -74,11 +74,12 @@ test: venv infra-deps player-deps
 # (SIM_PROFILE=release, the default here: the demo's release build shares its dependencies).
 SEEDS ?= 10000
 SIM_PROFILE ?= release
+SIM_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 sim:
 ifdef LIST_MUTANTS
 	@$(CARGO) run -q --locked --profile $(SIM_PROFILE) -p vod-sim --features mutants -- --list-mutants
 else
-	$(CARGO) run -q --locked --profile $(SIM_PROFILE) -p vod-sim --features mutants -- --seeds $(SEEDS) $(if $(MUTANT),--mutant $(MUTANT))
+	$(CARGO) run -q --locked --profile $(SIM_PROFILE) -p vod-sim --features mutants -- --seeds $(SEEDS) --jobs $(SIM_JOBS) $(if $(MUTANT),--mutant $(MUTANT))
 endif
 
 demo: venv player-deps

@@ -43,6 +43,9 @@ struct Args {
     /// Run with this mutant (feature `mutants`).
     #[arg(long)]
     mutant: Option<String>,
+    /// Threads for a plain run over many seeds (results do not depend on it).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
     /// Print the mutants' names, one per line.
     #[arg(long)]
     list_mutants: bool,
@@ -124,7 +127,23 @@ fn run(args: Args) -> Result<bool> {
     let mut tally = Tally::default();
     let mut plain: Vec<Vec<Violation>> = Vec::new();
     let mut first_told = false;
-    for seed in args.from..args.from + args.seeds {
+    // A plain run may spread its seeds over threads (each seed is its own runtime and world,
+    // so the results are the same); mutant runs stay on one thread, as a mutant may switch a
+    // handler for the whole process.
+    if args.jobs > 1 && mutant.is_none() && !args.mutants && !args.each {
+        for (seed, violations, story) in run_parallel(args.from, args.seeds, args.jobs, limit)? {
+            if !args.expected
+                && !first_told
+                && let Some(story) = story
+            {
+                print!("{story}");
+                first_told = true;
+            }
+            tally.add(seed, &violations);
+        }
+    }
+    let serial_seeds = if tally.seeds == 0 { args.seeds } else { 0 };
+    for seed in args.from..args.from + serial_seeds {
         let report = run_seed(seed, mutant)?;
         if args.each {
             for v in &report.violations {
@@ -170,6 +189,46 @@ fn run(args: Args) -> Result<bool> {
         ok &= catch_mutants(args.from, &plain)?;
     }
     Ok(ok)
+}
+
+/// One seed's outcome from a thread: its violations, and the story of a violating one.
+type SeedOutcome = (u64, Vec<Violation>, Option<String>);
+
+/// Seeds `from..from + count` on `jobs` threads (seed `from + i` on thread `i % jobs`), in
+/// seed order: each seed's violations, and the story of a violating one.
+fn run_parallel(
+    from: u64,
+    count: u64,
+    jobs: usize,
+    limit: Option<usize>,
+) -> Result<Vec<SeedOutcome>> {
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs as u64)
+            .map(|k| {
+                scope.spawn(move || -> Result<Vec<SeedOutcome>> {
+                    let mut out = Vec::new();
+                    let mut seed = from + k;
+                    while seed < from + count {
+                        let report = run_seed(seed, None)?;
+                        let story = (!report.violations.is_empty()).then(|| report.explain(limit));
+                        out.push((seed, report.violations, story));
+                        seed += jobs as u64;
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("a simulation thread panicked"))?
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut all: Vec<_> = results.into_iter().flatten().collect();
+    all.sort_by_key(|(seed, _, _)| *seed);
+    Ok(all)
 }
 
 /// Known-open problems: every listed kind must appear, nothing else may.

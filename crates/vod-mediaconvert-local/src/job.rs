@@ -6,43 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// MediaConvert job statuses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum JobStatus {
-    Submitted,
-    Progressing,
-    Complete,
-    Canceled,
-    Error,
-}
-
-impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Submitted => "SUBMITTED",
-            Self::Progressing => "PROGRESSING",
-            Self::Complete => "COMPLETE",
-            Self::Canceled => "CANCELED",
-            Self::Error => "ERROR",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "SUBMITTED" => Self::Submitted,
-            "PROGRESSING" => Self::Progressing,
-            "COMPLETE" => Self::Complete,
-            "CANCELED" => Self::Canceled,
-            "ERROR" => Self::Error,
-            _ => return None,
-        })
-    }
-
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Complete | Self::Canceled | Self::Error)
-    }
-}
+/// MediaConvert job statuses: the one type vod-core shares with the handlers and the simulation.
+pub use vod_core::job::JobStatus;
 
 /// One job, as stored under `<state_dir>/mediaconvert/jobs/<id>.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

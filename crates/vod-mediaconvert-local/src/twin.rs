@@ -148,7 +148,7 @@ impl JobManager {
     fn recover(self: &Arc<Self>) {
         let mut jobs = self.lock();
         for mut record in self.state.load_all() {
-            if !record.status.is_terminal() {
+            if !record.status.is_final() {
                 record.status = JobStatus::Error;
                 record.error_code = Some(1999);
                 record.error_message = Some(
@@ -224,7 +224,7 @@ impl JobManager {
         let mut jobs = self.lock();
         let entry = jobs.get_mut(id)?;
         change(&mut entry.record);
-        if entry.record.status.is_terminal() {
+        if entry.record.status.is_final() {
             entry.cancel = None;
         }
         if let Err(e) = self.state.save(&entry.record) {
@@ -261,7 +261,7 @@ impl JobManager {
         let Some(entry) = jobs.get(id) else {
             return Ok(None);
         };
-        if entry.record.status.is_terminal() {
+        if entry.record.status.is_final() {
             return Err(entry.record.status);
         }
         if let Some(tx) = &entry.cancel {

@@ -59,6 +59,21 @@ async fn probed_by_exec_1(p: &Pipeline) -> AssetId {
     AssetId::parse(&out.asset_id).unwrap()
 }
 
+/// The job job-submit would create for the probed asset `id` (to create one behind its back).
+fn job_spec(p: &Pipeline, id: &AssetId) -> vod_core::job::JobSpec {
+    let probe = p.store.record(id).unwrap().probe.unwrap();
+    let plan =
+        vod_core::ladder::plan_ladder(&probe, &vod_core::ladder::LadderPolicy::default()).unwrap();
+    vod_core::job::JobSpec::new(
+        id.clone(),
+        "s3://vod-source/uploads/clip.mp4".into(),
+        OUTPUT_BUCKET,
+        "assets/",
+        plan,
+        "vod",
+    )
+}
+
 fn submit_input(id: &AssetId, token: &str, execution: &str) -> serde_json::Value {
     json!({"assetId": id, "taskToken": token, "executionId": execution})
 }
@@ -82,18 +97,7 @@ async fn a_retried_submission_adopts_the_job_its_lost_attempt_created() {
     assert!(record.mark_submission(&marker).unwrap());
     record.touch(p.submit.clock.now());
     p.store.put(record);
-    let probe = p.store.record(&id).unwrap().probe.unwrap();
-    let plan =
-        vod_core::ladder::plan_ladder(&probe, &vod_core::ladder::LadderPolicy::default()).unwrap();
-    let spec = vod_core::job::JobSpec::new(
-        id.clone(),
-        "s3://vod-source/uploads/clip.mp4".into(),
-        OUTPUT_BUCKET,
-        "assets/",
-        plan,
-        "vod",
-    )
-    .with_request_token(&marker.request_token);
+    let spec = job_spec(&p, &id).with_request_token(&marker.request_token);
     let first = p.transcoder.submit(&spec).await.unwrap();
     p.transcoder.forget_tokens();
 
@@ -190,18 +194,7 @@ async fn a_job_no_record_waits_on_is_cancelled_when_it_reports_progress() {
         .unwrap()
         .job_id;
     // A second job for the same asset (created by hand here; a lost attempt on AWS).
-    let record = p.store.record(&id).unwrap();
-    let probe = record.probe.unwrap();
-    let plan =
-        vod_core::ladder::plan_ladder(&probe, &vod_core::ladder::LadderPolicy::default()).unwrap();
-    let spec = vod_core::job::JobSpec::new(
-        id.clone(),
-        "s3://vod-source/uploads/clip.mp4".into(),
-        OUTPUT_BUCKET,
-        "assets/",
-        plan,
-        "vod",
-    );
+    let spec = job_spec(&p, &id);
     let extra = p.transcoder.submit(&spec).await.unwrap();
     let event = job_event("mediaconvert-status-update.json", id.as_str(), &extra);
     let out = vod_functions::completion_handler::handle(&p.completion, event)

@@ -119,6 +119,15 @@ pub struct VideoEncode {
     pub framerate: Option<(u32, u32)>,
 }
 
+impl VideoEncode {
+    /// The frame rate this rendition is encoded at: its own, else the source's.
+    pub fn fps(&self, source_fps: f64) -> f64 {
+        self.framerate
+            .map(|(n, d)| f64::from(n) / f64::from(d))
+            .unwrap_or(source_fps)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AudioEncode {
     /// Which source audio track (0-based among audio streams) feeds this output.

@@ -15,10 +15,7 @@ pub(super) fn svtav1_args(
     options: &EncoderOptions,
 ) -> Vec<String> {
     let s = format!(":v:{index}");
-    let fps = v
-        .framerate
-        .map(|(n, d)| f64::from(n) / f64::from(d))
-        .unwrap_or(source_fps);
+    let fps = v.fps(source_fps);
     let gop_frames = match v.gop {
         Gop::Frames(n) => n.max(1),
         Gop::Seconds(secs) => (secs * fps).round().max(1.0) as u32,

@@ -75,10 +75,7 @@ pub(super) fn x264_args(
     options: &EncoderOptions,
 ) -> Vec<String> {
     let s = format!(":v:{index}");
-    let fps = v
-        .framerate
-        .map(|(n, d)| f64::from(n) / f64::from(d))
-        .unwrap_or(source_fps);
+    let fps = v.fps(source_fps);
     let (gop_frames, force) = match v.gop {
         Gop::Seconds(secs) => (
             (secs * fps).round().max(1.0) as u64,
